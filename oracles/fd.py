@@ -1,0 +1,479 @@
+"""The finite-difference oracle: ∂C/∂θ from cost evaluations only, with a per-entry error estimate.
+
+Three methods, all vectorised (every perturbation of a layer goes through one batched forward pass
+of :mod:`oracles.forward_eval`, in chunks; there is no Python loop over entries):
+
+``complex-step``
+    g = Im C(θ + i·h·e) / h with h = 2⁻⁶⁰ (scaled by the entry's input, see below).  No subtraction,
+    so no cancellation: exact to rounding.  Used by ``auto`` when every activation is analytic
+    (sigmoid, tanh, softplus, identity, softmax; all costs are analytic in z).
+``richardson``
+    central differences D(h) = (C(θ+h) − C(θ−h))/2h at h₀, h₀/2, h₀/4, extrapolated (Neville table,
+    error O(h⁶)).  Used by ``auto`` when a layer uses relu or leaky_relu.
+``central``
+    the plain central difference at a step ≈ u^{1/3}, for comparison (its truncation is estimated
+    from D(2h) − D(h)).
+
+**Steps.**  C depends on W_ij only through z_i = Σ_j W_ij a_j + b_i, so a step s in W_ij moves z_i by
+s·a_j.  Steps are therefore chosen in *pre-activation units*: s = h·2^{−e} with 2^{e} ≈ max_b |a_j|
+(the entry's input scale; 1 for a bias), a power of two so that it is exact.  Perturbations are
+applied to z directly (z + s·a_j), which is C at exactly W + s·e_ij, evaluated without forming the
+perturbed matrix.
+
+**Error estimates (per entry, absolute).**  The truncation error of Richardson is the difference of
+the last two extrapolants; the rounding error is the larger of a model term (eps·|C|/h times the
+extrapolation's amplification) and an empirical *precision-scaling* term: the same differences are
+evaluated again in single precision and |g₃₂ − g₆₄|·(u₆₄/u₃₂) estimates the double-precision rounding
+error (first-order rounding errors scale with the unit roundoff; this also sees cancellation that
+eps·|C| misses, e.g. a − y ≈ 0).  For the complex step only the rounding terms apply.
+
+**Kinks.**  For relu/leaky_relu networks the forward pass reports which perturbations flip the sign
+of a kinked pre-activation (anywhere in the network).  Levels whose steps cross a kink are dropped
+from the extrapolation, and entries whose first pass (h₀ = 2⁻⁵) crossed one are redone with smaller
+steps (2⁻¹², then 2⁻²⁰).  When even the smallest step crosses a kink, the entry sits at (or within
+~1e-6 of) a kink: if its one-sided differences disagree beyond their rounding, ``kink_W``/``kink_b``
+mark it ("non-differentiable point", not a bug); its value is then the central difference (the mean
+of the one-sided derivatives) and its error estimate includes half the jump, so that any subgradient
+lies within it.
+
+**Precision.**  The oracle's job is to be accurate, so a float32 case is evaluated in float64 (its
+float32 parameters are exact in float64); the results are returned in the case's dtype and the error
+estimate includes that final rounding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from manualbp import Case, Gradients
+from manualbp.activations import KINKED, SMOOTH
+
+from . import forward_eval as fe
+
+METHODS = ("auto", "complex-step", "richardson", "central")
+
+CS_STEP = 2.0**-60
+"""Complex step (pre-activation units): h² ≈ 8e-37 makes the truncation vanish next to rounding."""
+
+RICHARDSON_PASSES = (2.0**-5, 2.0**-12, 2.0**-20)
+"""Largest step of each Richardson pass (levels h₀, h₀/2, h₀/4).  Analytic networks use the first pass
+only; with relu/leaky_relu, entries whose steps crossed a kink are redone with the next, smaller steps."""
+
+LEVELS = 3
+"""Richardson levels (error O(h^{2·LEVELS}))."""
+
+CENTRAL_PASSES = (2.0**-16, 2.0**-24)
+"""Central differences: D at h₀/2 ≈ u^{1/3} (in float64) with D(h₀) for the truncation estimate."""
+
+SAFETY = 4.0
+"""Factor applied to the rounding estimates."""
+
+_HI, _LO = np.float64, np.float32
+_U_HI, _U_LO = np.finfo(_HI).eps / 2, np.finfo(_LO).eps / 2
+_ROUND_MODEL_C = 16.0  # forward-evaluation rounding of C in units of u·|C|
+
+
+@dataclass(frozen=True)
+class FDGradients(Gradients):
+    """Finite-difference gradients with a per-entry absolute error estimate and kink flags."""
+
+    err_W: tuple[np.ndarray, ...] = ()
+    err_b: tuple[np.ndarray, ...] = ()
+    kink_W: tuple[np.ndarray, ...] = ()
+    kink_b: tuple[np.ndarray, ...] = ()
+    method: str = ""
+
+    def errors(self) -> Gradients:
+        """The error estimates in the layout of :class:`Gradients`."""
+        return Gradients(self.err_W, self.err_b, f"{self.source} error estimate")
+
+    @property
+    def any_kink(self) -> bool:
+        """True when some entry sits at a relu/leaky_relu kink."""
+        return any(bool(k.any()) for k in (*self.kink_W, *self.kink_b))
+
+
+def choose_method(case: Case, method: str = "auto") -> str:
+    """The concrete method for ``case``: complex-step when every activation is analytic, else richardson."""
+    if method not in METHODS:
+        raise ValueError(f"unknown finite-difference method {method!r}; valid: {', '.join(METHODS)}")
+    kinked = [(L, a) for L, a in enumerate(case.arch.activations, start=2) if a not in SMOOTH]
+    if method == "auto":
+        return "richardson" if kinked else "complex-step"
+    if method == "complex-step" and kinked:
+        L, a = kinked[0]
+        raise ValueError(f"the complex-step method needs analytic activations, but layer {L} uses {a!r};"
+                         " use method='richardson' (or 'auto')")
+    return method
+
+
+# --------------------------------------------------------------------------- step schedule and combination
+
+
+def _passes(method: str, kinked: bool) -> tuple[float, ...]:
+    """Largest step of each pass (pre-activation units); later passes only for entries whose steps crossed a kink."""
+    if method == "central":
+        return CENTRAL_PASSES if kinked else CENTRAL_PASSES[:1]
+    return RICHARDSON_PASSES if kinked else RICHARDSON_PASSES[:1]
+
+
+def _levels(method: str, h0: float) -> np.ndarray:
+    """Step sizes of one pass, largest first (ratio 2)."""
+    return h0 * 2.0 ** -np.arange(2 if method == "central" else LEVELS)
+
+
+def _pow2_unit(scale: np.ndarray) -> np.ndarray:
+    """2^{−e} with 2^{e−1} < scale ≤ 2^{e}, clipped to 2^{±60}; 1 where scale is 0."""
+    scale = np.asarray(scale, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        e = np.where(scale > 0, np.ceil(np.log2(np.where(scale > 0, scale, 1.0))), 0.0)
+    return 2.0 ** -np.clip(e, -60, 60)
+
+
+def _neville(D: np.ndarray) -> np.ndarray:
+    """Richardson table of central differences D (..., K) at h/2^m: [..., r] extrapolates the finest r+1 levels."""
+    K = D.shape[-1]
+    T = [D[..., m] for m in range(K)]  # column r = 0
+    finest = [T[-1]]
+    for r in range(1, K):
+        T = [T[m] + (T[m] - T[m - 1]) / (4.0**r - 1) for m in range(1, len(T))]
+        finest.append(T[-1])
+    return np.stack(finest, axis=-1)
+
+
+def _amplification(K: int) -> np.ndarray:
+    """Σ_m |w_m|·h_finest/h_m for each extrapolation order (w = weights of the D_m): how rounding grows."""
+    h_ratio = 2.0 ** -(K - 1 - np.arange(K))  # h_finest / h_m
+    W = _neville(np.eye(K))  # (K levels, K orders): weight of D_m in the order-r extrapolant
+    return (np.abs(W) * h_ratio[:, None]).sum(axis=0)
+
+
+@dataclass(frozen=True)
+class _Estimate:
+    value: np.ndarray
+    err: np.ndarray
+    kink: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Evaluation:
+    """Costs at θ ± h for n entries × K levels (last axis: +, −) in double and (optionally) single precision."""
+
+    c: np.ndarray
+    crossed: np.ndarray
+    c_lo: np.ndarray | None = None
+    crossed_lo: np.ndarray | None = None
+
+
+def _difference_noise(ev: _Evaluation, scale: float) -> float:
+    """Rounding noise of one difference C(θ+h) − C(θ−h), pooled over all entries and levels of the pass.
+
+    Model term 32·u·|C|; empirical term (precision scaling): the largest |Δ₃₂ − Δ₆₄|·u₆₄/u₃₂.
+    """
+    noise = 2 * _ROUND_MODEL_C * _U_HI * scale
+    if ev.c_lo is not None:
+        d_hi = ev.c[..., 0] - ev.c[..., 1]
+        d_lo = ev.c_lo[..., 0] - ev.c_lo[..., 1]
+        ok = ~(ev.crossed.any(-1) | ev.crossed_lo.any(-1)) & np.isfinite(d_lo)
+        if ok.any():
+            noise = max(noise, float(np.abs(d_lo - d_hi)[ok].max()) * (_U_HI / _U_LO))
+    return noise
+
+
+def _combine_differences(ev: _Evaluation, C0: float, h: np.ndarray, hz_min: float, extrapolate: bool
+                         ) -> tuple[_Estimate, np.ndarray]:
+    """Derivatives from costs at θ ± h[:, m] (h (n, K), largest first): estimate and which entries are resolved.
+
+    ``hz_min`` is the finest step in pre-activation units.
+    Levels whose steps cross a kink are dropped (the finest contiguous clean levels are used).  An
+    entry is resolved when no level crossed; when even the finest crossed, the one-sided differences
+    decide whether it is a kink.
+    """
+    c = ev.c
+    n, K, _ = c.shape
+    D = (c[..., 0] - c[..., 1]) / (2 * h)
+    R = _neville(D) if extrapolate else np.repeat(D[..., -1:], K, axis=-1)
+    clean = ~ev.crossed.any(axis=-1)  # (n, K): neither side of level m crosses a kink
+    t = np.cumprod(clean[:, ::-1], axis=1).sum(axis=1)  # clean levels counted from the finest one up
+    use = np.clip(t, 1, K) - 1  # extrapolation order actually used
+    rows = np.arange(n)
+    value = R[rows, use]
+    h_min = h[:, -1]
+    if extrapolate:  # truncation: difference of the last two extrapolants
+        trunc = np.abs(value - R[rows, np.maximum(use - 1, 0)])
+        amp = _amplification(K)[use]
+    else:  # plain central difference: D(h) − D(2h) ≈ 3·a₂·h²
+        trunc = np.abs(D[:, -1] - D[:, -2]) / 3
+        amp = np.ones(n)
+    # a single usable level has no truncation estimate: a heuristic bound (third derivative ≲ first)
+    trunc = np.where(t <= 1, 10 * np.abs(value) * hz_min**2, trunc)
+    scale = max(float(np.abs(c).max()), abs(C0))
+    noise = _difference_noise(ev, scale)
+    rounding = noise / (2 * h_min) * amp
+    err = trunc + SAFETY * rounding
+    # one-sided differences at the finest step: F − B = (C₊ − 2C₀ + C₋)/h
+    jump = np.abs(c[:, -1, 0] - 2 * C0 + c[:, -1, 1]) / h_min
+    at_kink = t == 0
+    kink = at_kink & (jump > SAFETY * 3 * noise / h_min)
+    err = np.where(at_kink, err + jump / 2, err)
+    return _Estimate(value, err, kink), t == K
+
+
+def _richardson(evaluate, unit: np.ndarray, C0: float, method: str, kinked: bool) -> _Estimate:
+    """Finite differences for n entries in passes of shrinking steps (later passes only for kink crossers).
+
+    ``evaluate(idx, h)`` returns the :class:`_Evaluation` of entries ``idx`` at steps h (len(idx), K).
+    """
+    n = unit.size
+    value, err, kink = np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool)
+    todo = np.arange(n)
+    passes = _passes(method, kinked)
+    for q, h0 in enumerate(passes):
+        levels = _levels(method, h0)
+        h = levels[None, :] * unit[todo][:, None]
+        est, resolved = _combine_differences(evaluate(todo, h), C0, h, float(levels[-1]), method != "central")
+        take = resolved | (q == len(passes) - 1)
+        idx = todo[take]
+        value[idx], err[idx], kink[idx] = est.value[take], est.err[take], est.kink[take]
+        todo = todo[~take]
+        if todo.size == 0:
+            break
+    return _Estimate(value, err, kink)
+
+
+def _combine_complex(c: np.ndarray, c_lo: np.ndarray | None, h: np.ndarray, *, pooled: bool) -> _Estimate:
+    """Derivatives Im C / h from complex costs c (n,), with a precision-scaling rounding estimate.
+
+    Per entry: max(|g₃₂ − g₆₄|·u₆₄/u₃₂, u·|g|).  ``pooled`` (the entries form one layer) adds a normwise
+    floor max(largest per-entry estimate, 4u·max|g|): an entry that is small through cancellation
+    carries the absolute rounding of the layer's larger terms, and one single-precision sample can be
+    small by chance.
+    """
+    value = c.imag / h
+    err = _U_HI * np.abs(value)
+    if c_lo is not None:
+        ps = np.abs(c_lo.imag / h - value) * (_U_HI / _U_LO)
+        err = np.maximum(err, np.where(np.isfinite(ps), ps, np.abs(value)))
+    if pooled and value.size:
+        err = err + max(float(err.max()), 4 * _U_HI * float(np.abs(value).max()))
+    return _Estimate(value, SAFETY * err, np.zeros(value.shape, dtype=bool))
+
+
+# --------------------------------------------------------------------------- per-entry derivatives
+
+
+def _layer_entries(case: Case, method: str, k: int, traces: dict, estimate_rounding: bool) -> _Estimate:
+    """All n_out × (n_in + 1) derivatives of layer k (W columns, then the bias as the last column)."""
+    arch = case.arch
+    kinked = any(a in KINKED for a in arch.activations)
+    base = traces[_HI]
+    A = np.vstack([base.a[k], np.ones((1, base.a[k].shape[1]))])  # inputs of layer k, bias row of ones
+    n_out, n_cols = arch.widths[k + 1], A.shape[0]
+    unit = _pow2_unit(np.abs(A).max(axis=1))[np.tile(np.arange(n_cols), n_out)]  # per entry
+    units = np.repeat(np.arange(n_out), n_cols)
+    cols = np.tile(np.arange(n_cols), n_out)
+    dtypes = [_HI, _LO] if estimate_rounding else [_HI]
+    if method == "complex-step":
+        h = CS_STEP * unit
+        out = {dt: _complex_step_costs(case, k, traces[dt], dt, units, cols, h) for dt in dtypes}
+        return _combine_complex(out[_HI], out.get(_LO), h, pooled=True)
+
+    def evaluate(idx: np.ndarray, h: np.ndarray) -> _Evaluation:
+        m, K = h.shape
+        steps = (h[:, :, None] * np.array([1.0, -1.0])).reshape(-1)  # entry, level, sign
+        res = {}
+        for dt in dtypes:
+            c, x = fe.entry_costs(arch, *_params(case, dt), traces[dt], case.y, k, np.repeat(units[idx], 2 * K),
+                                  np.repeat(cols[idx], 2 * K), steps.astype(dt))
+            res[dt] = (c.astype(np.float64).reshape(m, K, 2), x.reshape(m, K, 2))
+        lo = res.get(_LO, (None, None))
+        return _Evaluation(*res[_HI], *lo)
+
+    return _richardson(evaluate, unit, base.cost, method, kinked)
+
+
+def _complex_step_costs(case: Case, k: int, tr: fe.Trace, dt, units: np.ndarray, cols: np.ndarray,
+                        h: np.ndarray) -> np.ndarray:
+    """C(θ + i·h_p·e_p) for every entry p = (units[p], cols[p]) of layer k, evaluated in real dtype ``dt``."""
+    steps = 1j * h.astype(dt)  # complex64 for float32, complex128 for float64, clongdouble for longdouble
+    return fe.entry_costs(case.arch, *_params(case, dt), tr, case.y, k, units, cols, steps)[0]
+
+
+def reference_gradients(case: Case, dtype=np.longdouble) -> Gradients:
+    """A high-precision reference: the complex step evaluated in extended precision (slow; for tests).
+
+    With relu/leaky_relu it returns the derivative of the branch selected by Re z > 0 (at an exact
+    kink: the left derivative, manualbp's convention); away from kinks it is the gradient.
+    """
+    dt = np.dtype(dtype).type
+    tr = fe.trace(case.arch, *_params(case, dt), case.x, case.y, dt)
+    dW, db = [], []
+    for k, W in enumerate(case.weights):
+        n_out, n_in = W.shape
+        A = np.vstack([tr.a[k], np.ones((1, tr.a[k].shape[1]), dt)])
+        unit = _pow2_unit(np.abs(A).astype(np.float64).max(axis=1))
+        units, cols = np.repeat(np.arange(n_out), n_in + 1), np.tile(np.arange(n_in + 1), n_out)
+        h = (CS_STEP * unit[cols]).astype(dt)
+        g = (_complex_step_costs(case, k, tr, dt, units, cols, h).imag / h).reshape(n_out, n_in + 1)
+        dW.append(g[:, :n_in])
+        db.append(g[:, n_in])
+    return Gradients(tuple(dW), tuple(db), f"complex-step in {np.dtype(dt).name}")
+
+
+def _params(case: Case, dt) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    return [W.astype(dt) for W in case.weights], [b.astype(dt) for b in case.biases]
+
+
+def _traces(case: Case, estimate_rounding: bool) -> dict:
+    dts = [_HI, _LO] if estimate_rounding else [_HI]
+    return {dt: fe.trace(case.arch, *_params(case, dt), case.x, case.y, dt) for dt in dts}
+
+
+def fd_gradients(case: Case, method: str = "auto", *, estimate_rounding: bool = True) -> FDGradients:
+    """∂C/∂W^(L), ∂C/∂b^(L) by finite differences with per-entry error estimates and kink flags.
+
+    ``estimate_rounding`` adds the single-precision pass of the precision-scaling error estimate
+    (about 1.5× the work); without it only the model rounding term is used.
+    """
+    if not isinstance(case, Case):
+        raise TypeError(f"expected a manualbp.Case, got {type(case).__name__}")
+    method = choose_method(case, method)
+    traces = _traces(case, estimate_rounding)
+    out_dtype = np.dtype(case.dtype)
+    extra = np.finfo(out_dtype).eps / 2 if out_dtype != _HI else 0.0  # rounding of the returned values
+    dW, db, eW, eb, kW, kb = [], [], [], [], [], []
+    for k in range(len(case.weights)):
+        est = _layer_entries(case, method, k, traces, estimate_rounding)
+        n_out, n_in = case.weights[k].shape
+        g = est.value.reshape(n_out, n_in + 1)
+        e = est.err + extra * np.abs(est.value)
+        e = np.where(np.isfinite(e) & np.isfinite(est.value), e, np.inf).reshape(n_out, n_in + 1)
+        kk = est.kink.reshape(n_out, n_in + 1)
+        dW.append(g[:, :n_in].astype(out_dtype))
+        db.append(g[:, n_in].astype(out_dtype))
+        eW.append(e[:, :n_in].astype(out_dtype))
+        eb.append(e[:, n_in].astype(out_dtype))
+        kW.append(kk[:, :n_in].copy())
+        kb.append(kk[:, n_in].copy())
+    return FDGradients(tuple(dW), tuple(db), "fd", tuple(eW), tuple(eb), tuple(kW), tuple(kb), method)
+
+
+# --------------------------------------------------------------------------- directional derivatives
+
+
+@dataclass(frozen=True)
+class Directional:
+    """Derivatives of C along several directions: values, absolute error estimates, kink flags."""
+
+    value: np.ndarray
+    err: np.ndarray
+    kink: np.ndarray
+    method: str
+
+
+def _check_direction(case: Case, d: Gradients) -> None:
+    if not isinstance(d, Gradients):
+        raise TypeError(f"a direction must be a manualbp.Gradients, got {type(d).__name__}")
+    if len(d.dW) != len(case.weights) or len(d.db) != len(case.biases):
+        raise ValueError(f"direction has {len(d.dW)} weight and {len(d.db)} bias arrays;"
+                         f" the case has {len(case.weights)} layers of parameters")
+    for L, (V, c, W, b) in enumerate(zip(d.dW, d.db, case.weights, case.biases), start=1):
+        if np.shape(V) != W.shape:
+            raise ValueError(f"direction's W^({L}) has shape {np.shape(V)}; W^({L}) has shape {W.shape}")
+        if np.shape(c) != b.shape:
+            raise ValueError(f"direction's b^({L}) has shape {np.shape(c)}; b^({L}) has shape {b.shape}")
+        if not (np.all(np.isfinite(V)) and np.all(np.isfinite(c))):
+            raise ValueError(f"direction's W^({L}) or b^({L}) has a non-finite value")
+
+
+def _direction_unit(case: Case, d: Gradients, base: fe.Trace) -> float:
+    """2^{−e} where 2^{e} ≈ the largest first-order pre-activation change max_k |V_k a_k + c_k|."""
+    s = max(float(np.abs(np.asarray(V, _HI) @ base.a[k] + np.asarray(c, _HI)[:, None]).max())
+            for k, (V, c) in enumerate(zip(d.dW, d.db)))
+    return float(_pow2_unit(np.array(s)))
+
+
+def directional_derivatives(case: Case, directions: list[Gradients], *, method: str = "auto",
+                            estimate_rounding: bool = True) -> Directional:
+    """d/dt C(θ + t·v) at t = 0 for each direction v, each in a constant number of stacked forward passes.
+
+    Complex step: one complex pass per direction; Richardson: 2·LEVELS real passes per direction (and
+    per extra pass when a kink was crossed); each doubled in single precision for the error estimate.
+    """
+    method = choose_method(case, method)
+    directions = list(directions)
+    for d in directions:
+        _check_direction(case, d)
+    traces = _traces(case, estimate_rounding)
+    kinked = any(a in KINKED for a in case.arch.activations)
+    dtypes = list(traces)
+    arch = case.arch
+    unit = np.array([_direction_unit(case, d, traces[_HI]) for d in directions])
+
+    def stacked(dt, d: Gradients, steps: np.ndarray, complex_: bool = False):
+        Ws, bs = _params(case, dt)
+        wdt = np.result_type(dt, np.complex64) if complex_ else np.dtype(dt)
+        s = steps.astype(wdt)
+        Wp = [W[None] + s[:, None, None] * np.asarray(V, dt)[None] for W, V in zip(Ws, d.dW)]
+        bp = [b[None] + s[:, None] * np.asarray(c, dt)[None] for b, c in zip(bs, d.db)]
+        return fe.stacked_costs(arch, Wp, bp, case.x.astype(dt), case.y.astype(dt), dtype=wdt, base=traces[dt])
+
+    if method == "complex-step":
+        h = CS_STEP * unit
+        out = {dt: np.array([stacked(dt, d, np.array([1j * hh]), True)[0][0] for d, hh in zip(directions, h)])
+               for dt in dtypes}
+        est = _combine_complex(out[_HI], out.get(_LO), h, pooled=False)
+    else:
+        def evaluate(idx: np.ndarray, h: np.ndarray) -> _Evaluation:
+            m, K = h.shape
+            res = {}
+            for dt in dtypes:
+                cs, xs = [], []
+                for i, hh in zip(idx, h):
+                    c, x = stacked(dt, directions[i], (hh[:, None] * np.array([1.0, -1.0])).reshape(-1))
+                    cs.append(c.astype(np.float64).reshape(K, 2))
+                    xs.append(x.reshape(K, 2))
+                res[dt] = (np.array(cs).reshape(m, K, 2), np.array(xs).reshape(m, K, 2))
+            return _Evaluation(*res[_HI], *res.get(_LO, (None, None)))
+
+        est = _richardson(evaluate, unit, traces[_HI].cost, method, kinked)
+    return Directional(est.value.astype(float), est.err.astype(float), est.kink, method)
+
+
+def directional_derivative(case: Case, direction: Gradients, *, method: str = "auto") -> tuple[float, float]:
+    """(value, absolute error estimate) of d/dh C(θ + h·direction) at h = 0.
+
+    A constant number of forward passes whatever the parameter count: one complex pass (plus its
+    single-precision twin for the error estimate) when the network is analytic, else 2·LEVELS real
+    passes (and twins) for Richardson; at a kink the error estimate includes half the jump.
+    """
+    r = directional_derivatives(case, [direction], method=method)
+    return float(r.value[0]), float(r.err[0])
+
+
+# --------------------------------------------------------------------------- the oracle
+
+
+class FiniteDifferenceOracle:
+    """Finite differences as an oracle: gradients(case) -> FDGradients (see the module docstring)."""
+
+    name = "fd"
+    kind = "fd"
+
+    def __init__(self, method: str = "auto") -> None:
+        if method not in METHODS:
+            raise ValueError(f"unknown finite-difference method {method!r}; valid: {', '.join(METHODS)}")
+        self.method = method
+
+    def gradients(self, case: Case) -> FDGradients:
+        """∂C/∂W^(L), ∂C/∂b^(L) with per-entry error estimates (err_W, err_b) and kink flags."""
+        return fd_gradients(case, self.method)
+
+    def cost(self, case: Case) -> float:
+        """C at the case's parameters (float64 evaluation)."""
+        return fe.cost(case)
+
+    def __repr__(self) -> str:
+        return f"FiniteDifferenceOracle(method={self.method!r})"

@@ -1,0 +1,385 @@
+"""Finite differences: forward_eval, the FD oracle, directional derivatives, projection and Taylor checks.
+
+Expected values come from independent computations: manualbp's forward and backward (a different
+code path from :mod:`oracles.forward_eval`), and an extended-precision complex step for the accuracy
+of the error estimates.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+
+import manualbp as mb
+from manualbp import Case, Gradients
+from manualbp.example import seed_case
+from oracles import fd
+from oracles import forward_eval as fe
+from oracles.base import get_oracle
+from oracles.projection import projection_check, random_directions
+from oracles.taylor import kinks, taylor_test
+
+HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "identity")
+SMOOTH_HIDDEN = ("sigmoid", "tanh", "softplus", "identity")
+OUTPUT_COSTS = (("sigmoid", "half_mse"), ("tanh", "half_sse"), ("identity", "mse"), ("sigmoid", "bce"),
+                ("softmax", "softmax_ce"))
+U64 = np.finfo(np.float64).eps / 2
+
+
+def make_case(hidden: str = "sigmoid", output: str = "sigmoid", cost: str = "half_mse", *, widths=(4, 5, 3),
+              batch: int | None = None, dtype: str = "float64", seed: int = 0) -> Case:
+    """A well-conditioned random case: weights ~ N(0, 1/fan_in), |z| = O(1), targets in (0, 1)."""
+    rng = np.random.default_rng(seed)
+    Ws = [rng.standard_normal((m, n)) / np.sqrt(n) for n, m in zip(widths[:-1], widths[1:])]
+    bs = [0.5 * rng.standard_normal(m) for m in widths[1:]]
+    shape = (widths[0],) if batch is None else (widths[0], batch)
+    x = rng.standard_normal(shape)
+    y = rng.uniform(0.05, 0.95, (widths[-1],) + shape[1:])
+    if cost == "softmax_ce":
+        y = y / y.sum(axis=0)
+    acts = [hidden] * (len(widths) - 2) + [output]
+    return Case.create(Ws, bs, x, y, activations=acts, cost=cost, dtype=dtype)
+
+
+def all_cases(dtypes=("float64",)):
+    for dtype in dtypes:
+        for hidden in HIDDEN:
+            for output, cost in OUTPUT_COSTS:
+                for batch in (None, 3):
+                    yield pytest.param(hidden, output, cost, batch, dtype,
+                                       id=f"{hidden}-{output}-{cost}-{batch}-{dtype}")
+
+
+def seed_of(*parts: object) -> int:
+    """A deterministic seed from the test parameters (hash() of a str changes between runs)."""
+    return zlib.crc32(repr(parts).encode()) % 10_000
+
+
+def flat_layers(g: Gradients) -> list[np.ndarray]:
+    """Per layer: dW and db raveled into one float64 vector."""
+    return [np.concatenate([np.ravel(dW), np.ravel(db)]).astype(np.float64) for dW, db in zip(g.dW, g.db)]
+
+
+# --------------------------------------------------------------------------- forward_eval
+
+
+@pytest.mark.parametrize(("hidden", "output", "cost", "batch", "dtype"), list(all_cases(("float64", "float32"))))
+def test_forward_eval_matches_manualbp_cost(hidden, output, cost, batch, dtype):
+    case = make_case(hidden, output, cost, batch=batch, dtype=dtype, seed=seed_of(hidden, cost, batch))
+    expected = mb.cost(case.astype("float64"))
+    assert fe.cost(case) == pytest.approx(expected, rel=1e-13, abs=1e-15)
+    # the same parameter set stacked three times, and in complex arithmetic with zero imaginary part
+    P = 3
+    Ws = [np.broadcast_to(W, (P, *W.shape)) for W in case.weights]
+    stacked = fe.costs(case.arch, Ws, case.biases, case.x, case.y)
+    np.testing.assert_allclose(stacked, expected, rtol=1e-13, atol=1e-15)
+    cplx = fe.costs(case.arch, [W.astype(complex) for W in case.weights], case.biases, case.x, case.y)
+    assert cplx.dtype == np.complex128 and cplx.imag[0] == 0
+    assert cplx.real[0] == pytest.approx(expected, rel=1e-13, abs=1e-15)
+
+
+def test_forward_eval_stacked_parameter_sets_differ():
+    case = make_case("tanh", "sigmoid", "bce", batch=4, seed=3)
+    rng = np.random.default_rng(1)
+    P = 5
+    Ws = [W[None] + 0.1 * rng.standard_normal((P, *W.shape)) for W in case.weights]
+    bs = [b[None] + 0.1 * rng.standard_normal((P, *b.shape)) for b in case.biases]
+    got = fe.costs(case.arch, Ws, bs, case.x, case.y)
+    want = [mb.cost(case.with_params([W[p] for W in Ws], [b[p] for b in bs])) for p in range(P)]
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+    # chunking (tiny chunks: one parameter set at a time) changes nothing
+    small = fe.stacked_costs(case.arch, Ws, bs, case.x, case.y, max_bytes=1)[0]
+    np.testing.assert_array_equal(small, got)
+
+
+def test_unit_costs_equal_costs_of_perturbed_parameters():
+    case = make_case("relu", "softmax", "softmax_ce", widths=(3, 4, 4, 3), batch=2, seed=5)
+    tr = fe.trace(case.arch, case.weights, case.biases, case.x, case.y)
+    k, i, j, s = 1, 2, 3, 0.25
+    W = [w.copy() for w in case.weights]
+    W[k][i, j] += s
+    want = mb.cost(case.with_params(W, case.biases))
+    got, crossed = fe.unit_costs(case.arch, case.weights, case.biases, tr, case.y, k, np.array([i]),
+                                 s * tr.a[k][j][None, :], max_bytes=1)
+    assert got[0] == pytest.approx(want, rel=1e-13)
+    # entry_costs builds the same row deltas itself, in chunks
+    got2, _ = fe.entry_costs(case.arch, case.weights, case.biases, tr, case.y, k, np.array([i, i]),
+                             np.array([j, j]), np.array([s, -s]), max_bytes=1)
+    W[k][i, j] -= 2 * s
+    np.testing.assert_allclose(got2, [want, mb.cost(case.with_params(W, case.biases))], rtol=1e-13)
+    # the same for a bias of the output layer
+    b = [v.copy() for v in case.biases]
+    b[2][1] -= s
+    got, _ = fe.unit_costs(case.arch, case.weights, case.biases, tr, case.y, 2, np.array([1]), np.full((1, 2), -s))
+    assert got[0] == pytest.approx(mb.cost(case.with_params(case.weights, b)), rel=1e-13)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "softplus", "tanh"])
+def test_complex_activations_are_exact_and_never_overflow(name):
+    z = np.array([-800.0, -40.0, -3.0, -1e-3, 0.0, 2.5, 35.0, 800.0])
+    h = 2.0**-60
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        out = fe.activate(name, z + 1j * h)
+    np.testing.assert_allclose(out.real, mb.get_activation(name).f(z), rtol=1e-15, atol=0)
+    # Im σ(z + ih)/h = σ'(z), against closed forms written without cancellation
+    e1, e2 = np.exp(-np.abs(z)), np.exp(-2 * np.abs(z))
+    prime = {"sigmoid": e1 / (1 + e1) ** 2, "softplus": mb.activations.sigmoid(z),
+             "tanh": 4 * e2 / (1 + e2) ** 2}[name]
+    np.testing.assert_allclose(out.imag / h, prime, rtol=1e-14, atol=0)
+
+
+def test_complex_softplus_keeps_tiny_values():
+    # log1p of a tiny complex number: numpy's complex log1p returns 0 here, ours does not
+    z = np.array([-50.0 + 1e-30j])
+    assert fe.softplus(z).real[0] == pytest.approx(np.exp(-50.0), rel=1e-15)
+
+
+# --------------------------------------------------------------------------- the FD oracle against manualbp
+
+
+@pytest.mark.parametrize(("hidden", "output", "cost", "batch", "dtype"), list(all_cases(("float64", "float32"))))
+def test_fd_agrees_with_manualbp(hidden, output, cost, batch, dtype):
+    case = make_case(hidden, output, cost, batch=batch, dtype=dtype, seed=seed_of(cost, hidden, batch))
+    got = fd.FiniteDifferenceOracle().gradients(case)
+    assert got.method == ("richardson" if hidden in ("relu", "leaky_relu") else "complex-step")
+    assert not got.any_kink
+    for arrs in (got.dW, got.db, got.err_W, got.err_b):
+        assert all(a.dtype == np.dtype(dtype) for a in arrs)
+    # FD evaluates in float64, so it is compared with manualbp on the float64 copy of the case
+    want = mb.gradients(case.astype("float64"))
+    for L, (g, w, e) in enumerate(zip(flat_layers(got), flat_layers(want), flat_layers(got.errors())), 1):
+        bound = e.astype(np.float64) + 64 * U64 * np.abs(w).max()  # FD's estimate + manualbp's own rounding
+        bad = np.abs(g - w) > bound
+        assert not bad.any(), f"layer {L}: {g[bad]} vs {w[bad]} (err {e[bad]})"
+
+
+def test_fd_on_the_worked_example():
+    case = seed_case()
+    got = get_oracle("fd").gradients(case)
+    want = mb.gradients(case)
+    np.testing.assert_allclose(got.flat(), want.flat(), rtol=1e-13, atol=1e-17)
+    assert get_oracle("fd").cost(case) == pytest.approx(mb.cost(case), rel=1e-15)
+
+
+@pytest.mark.parametrize("method", ["complex-step", "richardson", "central"])
+def test_error_estimates_bound_the_actual_error(method):
+    """On well-conditioned cases every entry's actual error (against an extended-precision complex step) is
+    within its estimate."""
+    rng = np.random.default_rng(7)
+    worst = 0.0
+    for n in range(24):
+        hidden = SMOOTH_HIDDEN[n % 4]
+        output, cost = OUTPUT_COSTS[n % 5]
+        depth = 2 + n % 3
+        widths = tuple(int(w) for w in rng.integers(1, 6, depth + 1))
+        if cost == "softmax_ce":
+            widths = widths[:-1] + (max(2, widths[-1]),)
+        case = make_case(hidden, output, cost, widths=widths, batch=[None, 1, 4][n % 3], seed=100 + n)
+        got = fd.fd_gradients(case, method)
+        ref = fd.reference_gradients(case).flat().astype(np.float64)
+        actual = np.abs(got.flat() - ref)
+        est = got.errors().flat()
+        assert (actual <= est).all(), f"case {n}: actual {actual[actual > est]} > estimate {est[actual > est]}"
+        worst = max(worst, float((actual / est).max()))
+    assert worst > 1e-3  # the estimates are not absurdly loose either
+
+
+def test_accuracy_of_each_method():
+    case = make_case("tanh", "sigmoid", "bce", widths=(5, 6, 4, 3), batch=4, seed=11)
+    ref = fd.reference_gradients(case).flat().astype(np.float64)
+    scale = np.abs(ref).max()
+    errs = {m: np.abs(fd.fd_gradients(case, m).flat() - ref).max() / scale
+            for m in ("complex-step", "richardson", "central")}
+    assert errs["complex-step"] < 1e-15
+    assert errs["richardson"] < 1e-10
+    assert errs["central"] < 1e-8
+    assert errs["complex-step"] < errs["richardson"] < errs["central"]
+
+
+def test_one_batched_pass_per_layer(monkeypatch):
+    """No Python loop over entries: one entry_costs call per layer and precision, whatever the width."""
+    calls = []
+    real = fe.entry_costs
+
+    def spy(*args, **kwargs):
+        calls.append(args[5])  # the layer index k
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fe, "entry_costs", spy)
+    for widths in [(3, 4, 2), (20, 30, 5)]:
+        calls.clear()
+        fd.fd_gradients(make_case("tanh", "identity", "mse", widths=widths), "complex-step")
+        assert sorted(calls) == [0, 0, 1, 1]
+        calls.clear()
+        fd.fd_gradients(make_case("tanh", "identity", "mse", widths=widths), "richardson")
+        assert sorted(calls) == [0, 0, 1, 1]
+
+
+# --------------------------------------------------------------------------- kinks
+
+
+def relu_case_at_kink(hidden: str = "relu", batch: int | None = None) -> Case:
+    """A relu network whose pre-activation z^(2)_1 is exactly 0 (for every sample of the batch)."""
+    rng = np.random.default_rng(3)
+    W1, W2 = rng.standard_normal((4, 3)), rng.standard_normal((2, 4))
+    b1, b2 = rng.standard_normal(4), rng.standard_normal(2)
+    W1[1] = [0.5, -0.5, 1.0]
+    b1[1] = 0.0  # z^(2)_1 = 0.5·1 − 0.5·2 + 1.0·0.5 + 0 = 0 exactly
+    x = np.array([1.0, 2.0, 0.5]) if batch is None else np.tile([[1.0], [2.0], [0.5]], (1, batch))
+    y = np.full((2,) if batch is None else (2, batch), 0.4)
+    return Case.create([W1, W2], [b1, b2], x, y, hidden=hidden, output="identity", cost="half_mse")
+
+
+@pytest.mark.parametrize("hidden", ["relu", "leaky_relu"])
+@pytest.mark.parametrize("batch", [None, 2])
+def test_kink_is_flagged_not_a_mismatch(hidden, batch):
+    case = relu_case_at_kink(hidden, batch)
+    assert mb.forward(case).z[2][1].tolist() == (0.0 if batch is None else [0.0] * batch)
+    got = fd.fd_gradients(case)
+    want = mb.gradients(case)
+    # the row of W^(1) and the entry of b^(1) feeding z^(2)_1 are kinks; nothing else is
+    assert got.kink_W[0][1].all() and got.kink_b[0][1]
+    assert got.kink_W[0].sum() == 3 and got.kink_b[0].sum() == 1
+    assert not got.kink_W[1].any() and not got.kink_b[1].any()
+    # manualbp's subgradient (relu'(0) = 0) lies within the error estimate: not reported as a mismatch
+    assert (np.abs(got.flat() - want.flat()) <= got.errors().flat()).all()
+    # elsewhere the estimate is tight
+    assert got.err_W[1].max() < 1e-9
+    assert kinks(case) == [(2, 1)]
+    assert taylor_test(case, want, seed=1).verdict == "inconclusive"
+    assert projection_check(case, want).passed is None
+
+
+def test_near_kink_is_resolved_by_smaller_steps():
+    """z = 1e-3 is crossed by the first Richardson pass but not by the next: accurate, and no kink."""
+    case = relu_case_at_kink()
+    b1 = case.biases[0].copy()
+    b1[1] = 1e-3
+    case = case.with_params(case.weights, [b1, case.biases[1]])
+    got = fd.fd_gradients(case)
+    want = mb.gradients(case)
+    assert not got.any_kink
+    assert kinks(case) == [] and kinks(case, margin=2e-3) == [(2, 1)]
+    np.testing.assert_allclose(got.flat(), want.flat(), rtol=1e-9, atol=1e-12)
+    assert (np.abs(got.flat() - want.flat()) <= got.errors().flat()).all()
+
+
+# --------------------------------------------------------------------------- directional derivatives
+
+
+@pytest.mark.parametrize(("hidden", "method"), [("sigmoid", "complex-step"), ("tanh", "richardson"),
+                                                 ("relu", "richardson"), ("softplus", "central")])
+def test_directional_derivative_matches_inner_product(hidden, method):
+    case = make_case(hidden, "softmax", "softmax_ce", widths=(4, 6, 5, 3), batch=3, seed=21)
+    g = mb.gradients(case)
+    for v in random_directions(case, 3, seed=2):
+        value, err = fd.directional_derivative(case, v, method=method)
+        exact = float(g.flat() @ v.flat())
+        assert abs(value - exact) <= err + 64 * U64 * float(np.abs(g.flat()) @ np.abs(v.flat()))
+        assert err < {"complex-step": 1e-14, "richardson": 1e-9, "central": 1e-6}[method]
+
+
+def test_directional_cost_is_constant_in_the_parameter_count(monkeypatch):
+    """Two directions: one stacked pass per direction and precision (complex step), and at most one per
+    Richardson pass (a second or third only when a kink was crossed), whatever the parameter count."""
+    calls = []
+    real = fe.stacked_costs
+    monkeypatch.setattr(fe, "stacked_costs", lambda *a, **k: calls.append(len(a[1][0])) or real(*a, **k))
+    for widths in [(3, 3, 1), (60, 80, 10)]:
+        case = make_case("tanh", "identity", "mse", widths=widths)
+        calls.clear()
+        projection_check(case, mb.gradients(case))
+        assert calls == [1, 1, 1, 1]  # one parameter set each: θ + i·h·v
+        case = make_case("relu", "identity", "mse", widths=widths)
+        calls.clear()
+        projection_check(case, mb.gradients(case))
+        assert 4 <= len(calls) <= 4 * len(fd.RICHARDSON_PASSES) and set(calls) == {2 * fd.LEVELS}
+
+
+# --------------------------------------------------------------------------- projection (fast mode)
+
+
+@pytest.mark.parametrize(("hidden", "output", "cost", "batch", "dtype"), list(all_cases(("float64", "float32"))))
+def test_projection_passes_correct_gradients(hidden, output, cost, batch, dtype):
+    case = make_case(hidden, output, cost, batch=batch, dtype=dtype, seed=seed_of(batch, hidden, cost))
+    res = projection_check(case, mb.gradients(case), seed=4)
+    assert res.passed is True, res
+    assert res.directions == 2 and len(res.error) == 2
+
+
+@pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "softplus", "identity", "relu"])
+def test_projection_catches_one_entry_off_by_1e6(hidden):
+    """One entry of dC/dW^(1) off by a relative 1e-6, float64.  The entry is the largest of its layer, so
+    the discrepancy ε·|g_k|·|v_k| is far above the tolerance unless |v_k| < ~1e-6 (probability ~1e-6 per
+    direction, see oracles.projection); two directions are used."""
+    case = make_case(hidden, "sigmoid", "half_mse", widths=(5, 8, 6, 3), batch=4, seed=8)
+    g = mb.gradients(case)
+    dW = [a.copy() for a in g.dW]
+    k = np.unravel_index(np.abs(dW[0]).argmax(), dW[0].shape)
+    dW[0][k] *= 1 + 1e-6
+    wrong = Gradients(tuple(dW), g.db, "planted")
+    for seed in range(5):
+        assert projection_check(case, g, seed=seed).passed is True
+        res = projection_check(case, wrong, seed=seed)
+        assert res.passed is False, res
+
+
+def test_projection_bad_input():
+    case = make_case()
+    g = mb.gradients(case)
+    with pytest.raises(ValueError, match=r"W\^\(2\)"):
+        projection_check(case, Gradients((g.dW[0], g.dW[1][:, :-1]), g.db))
+    with pytest.raises(TypeError):
+        projection_check(case, g.flat())
+    with pytest.raises(ValueError, match="directions"):
+        projection_check(case, g, n_directions=0)
+    bad = Gradients((g.dW[0] * np.nan, g.dW[1]), g.db)
+    assert projection_check(case, bad).passed is False
+
+
+# --------------------------------------------------------------------------- Taylor test
+
+
+@pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "softplus", "relu", "leaky_relu"])
+def test_taylor_orders(hidden):
+    case = make_case(hidden, "softmax", "softmax_ce", widths=(4, 6, 5, 3), batch=2, seed=31)
+    g = mb.gradients(case)
+    ok = taylor_test(case, g, seed=0)
+    assert ok.verdict == "correct" and abs(ok.order - 2) < 0.15, ok
+    dW = [a.copy() for a in g.dW]
+    dW[1][0, 0] += 1e-3 * np.abs(g.flat()).max()
+    bad = taylor_test(case, Gradients(tuple(dW), g.db), seed=0)
+    assert bad.verdict == "wrong" and abs(bad.order - 1) < 0.15, bad
+
+
+def test_taylor_along_a_given_direction():
+    case = make_case("tanh", "identity", "half_sse", seed=2)
+    g = mb.gradients(case)
+    d = Gradients(tuple(np.ones_like(a) for a in g.dW), tuple(np.zeros_like(a) for a in g.db))
+    res = taylor_test(case, g, direction=d)
+    assert res.verdict == "correct" and len(res.hs) == len(res.residuals)
+    # along a direction that leaves C unchanged the remainder is pure rounding: inconclusive
+    zero = Gradients(tuple(np.zeros_like(a) for a in g.dW), tuple(np.zeros_like(a) for a in g.db))
+    assert taylor_test(case, g, direction=zero).verdict == "inconclusive"
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_bad_input_is_named():
+    case = make_case("relu", "identity", "mse")
+    with pytest.raises(ValueError, match=r"layer 2 uses 'relu'"):
+        fd.fd_gradients(case, "complex-step")
+    with pytest.raises(ValueError, match="unknown finite-difference method"):
+        fd.FiniteDifferenceOracle("forward")
+    with pytest.raises(TypeError, match="Case"):
+        fd.fd_gradients("not a case")
+    g = mb.gradients(case)
+    with pytest.raises(ValueError, match=r"b\^\(1\)"):
+        fd.directional_derivative(case, Gradients(g.dW, (g.db[0][:-1], g.db[1])))
+    with pytest.raises(ValueError, match="margin"):
+        kinks(case, margin=-1.0)
+    with pytest.raises(ValueError, match=r"W\^\(1\)"):
+        fe.costs(case.arch, [case.weights[0].T, case.weights[1]], case.biases, case.x, case.y)
