@@ -1,0 +1,611 @@
+"""Check anyone's backprop: Hypothesis search, minimal counterexample, diagnosis, reproducer.
+
+:func:`check` runs a subject (see :mod:`oracles.subject`) on Hypothesis-generated networks of the
+architecture it declares, judges every answer with :func:`oracles.compare.compare` against the oracles,
+and lets Hypothesis shrink a failure to the smallest network and simplest values that still show it.
+Every case seen (including the shrinking steps, plus a few extra varied ones when something failed) is
+then handed to :func:`oracles.diagnose.diagnose`, which tests the mistake catalogue on all of them.
+:func:`assert_backprop` is the same as an assertion whose message a person can act on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from manualbp import Case, Gradients
+
+from .diagnose import Diagnosis, Observation, diagnose
+from .findings import Check, Finding, Location, Report
+from .harness import INVALID, Call, Harness
+from .subject import Subject, as_subject
+
+DEFAULT_ORACLES = ("torch", "fd")
+"""Judges used by default: PyTorch autograd, confirmed by finite differences where they disagree."""
+
+FAILURE_KINDS = ("fail", "raises", "none", "type", "shape", "nonfinite", "mutates", "reentrant", "hang")
+"""Outcome statuses that make the check fail ("fail" = wrong gradients)."""
+
+PASSING = ("pass", "precision", "non-differentiable")
+"""Verdict statuses that are not the subject's bug."""
+
+KIND_TEXT = {
+    "fail": "wrong gradients",
+    "raises": "the subject raised an exception",
+    "none": "the subject returned None",
+    "type": "the subject returned something that is not gradients",
+    "shape": "the subject returned gradients of the wrong shape",
+    "nonfinite": "the subject returned NaN or infinite gradients",
+    "mutates": "the subject changed its inputs",
+    "reentrant": "the subject answered differently when called twice on the same case",
+    "hang": "the subject did not return in time",
+}
+
+
+@dataclass
+class Outcome:
+    """One case: how the subject behaved and what the oracles said."""
+
+    case: Case
+    status: str  # "pass" | "fail" | a harness problem kind | another verdict status (inconclusive, ...)
+    call: Call
+    verdict: Any = None  # oracles.compare.Verdict when the subject returned finite gradients
+    expected: Gradients | None = None  # the oracles' gradients (manualbp layout and convention)
+
+    @property
+    def failed(self) -> bool:
+        """True when this case shows a bug or a misbehaviour of the subject."""
+        return self.status in FAILURE_KINDS
+
+    @property
+    def message(self) -> str:
+        """What went wrong, in one line."""
+        if self.status == "fail":
+            return "wrong gradients"
+        problem = self.call.problem(self.status)
+        return problem.message if problem else self.status
+
+
+class _Failure(Exception):
+    """Raised inside the Hypothesis search; one subclass per kind so that each kind is shrunk on its own."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(f"{outcome.status}: {outcome.message}")
+        self.outcome = outcome
+
+
+_FAILURES: dict[str, type[_Failure]] = {k: type(f"Subject_{k}", (_Failure,), {}) for k in FAILURE_KINDS}
+
+
+def case_key(case: Case) -> tuple:
+    """A hashable identity of a case (architecture and every value)."""
+    arrays = (*case.weights, *case.biases, case.x, case.y)
+    return (case.arch, tuple((a.shape, a.tobytes()) for a in arrays))
+
+
+def simplicity(case: Case) -> tuple:
+    """Sort key: fewer layers, narrower, fewer samples, then simpler numbers."""
+    arrays = (*case.weights, *case.biases, case.x, case.y)
+    digits = sum(len(repr(float(v))) for a in arrays for v in np.ravel(a))
+    return (case.arch.depth, case.arch.n_params, case.x.size, digits)
+
+
+@dataclass
+class CheckResult:
+    """What :func:`check` found."""
+
+    subject: Subject
+    passed: bool
+    outcomes: list[Outcome]
+    minimal: dict[str, Outcome]  # per failure kind, the minimal (shrunk) case
+    diagnosis: Diagnosis | None
+    oracles: tuple[str, ...]
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # wall time of the check
+
+    @property
+    def failures(self) -> list[Outcome]:
+        """Every failing case seen."""
+        return [o for o in self.outcomes if o.failed]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Cases per status."""
+        return dict(Counter(o.status for o in self.outcomes))
+
+    @property
+    def minimal_failure(self) -> Outcome | None:
+        """The minimal case with wrong gradients, else the minimal misbehaving one."""
+        for kind in FAILURE_KINDS:
+            if kind in self.minimal:
+                return self.minimal[kind]
+        return None
+
+    @property
+    def discrepancies(self) -> list:
+        """The minimal failing case's discrepancies (oracles.compare.Discrepancy)."""
+        m = self.minimal.get("fail")
+        return list(m.verdict.discrepancies) if m is not None and m.verdict is not None else []
+
+    def reproducer(self, kind: str | None = None) -> str | None:
+        """Ready-to-paste Python for the minimal case of ``kind`` (default: the main failure)."""
+        o = self.minimal.get(kind) if kind else self.minimal_failure
+        return reproducer(self.subject, o, self.oracles) if o is not None else None
+
+    def summary(self) -> str:
+        """One line verdict."""
+        n = len(self.outcomes)
+        if self.passed:
+            return f"{self.subject.name}: CORRECT on all {n} cases ({self.subject.describe()})"
+        kinds = [k for k in FAILURE_KINDS if k in self.minimal or any(o.status == k for o in self.failures)]
+        head = f"{self.subject.name}: WRONG — " + "; ".join(
+            f"{KIND_TEXT[k]} ({sum(o.status == k for o in self.outcomes)} of {n} cases)" for k in kinds)
+        if self.diagnosis is not None:
+            head += f". Diagnosis: {self.diagnosis.title}"
+        return head
+
+    def text(self) -> str:
+        """The full human-readable report: verdict, minimal case, discrepancies, diagnosis, reproducer."""
+        lines = [self.summary(), f"declared: {self.subject.describe()}; judged by {', '.join(self.oracles)}",
+                 "cases: " + ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))]
+        lines += [f"note: {n}" for n in self.notes]
+        if self.passed:
+            return "\n".join(lines)
+        for kind in FAILURE_KINDS:
+            o = self.minimal.get(kind)
+            if o is None:
+                continue
+            lines.append("")
+            lines.append(f"== {KIND_TEXT[kind]}: minimal case, widths {list(o.case.arch.widths)}"
+                         + (f", batch {o.case.x.shape[1]}" if o.case.batched else ""))
+            if kind == "fail":
+                lines += _discrepancy_lines(o)
+            else:
+                lines.append("  " + o.message)
+        if self.diagnosis is not None:
+            lines += ["", self.diagnosis.text()]
+        rep = self.reproducer()
+        if rep:
+            lines += ["", "== reproducer (paste into a file and run it):", rep]
+        return "\n".join(lines)
+
+    def to_report(self) -> Report:
+        """The result as a :class:`Report` with Findings of source "check"."""
+        name = f"check:{self.subject.name}"
+        report = Report(title=f"manualbp check: {self.subject.name}")
+        findings: list[Finding] = []
+        diag_text = None if self.diagnosis is None else self.diagnosis.title + ". " + "; ".join(
+            self.diagnosis.evidence[:3])
+        fix = None if self.diagnosis is None else self.diagnosis.fix
+        m = self.minimal.get("fail")
+        if m is not None and m.verdict is not None:
+            rep = reproducer(self.subject, m, self.oracles)
+            for f in m.verdict.to_findings(source="check", check=name):
+                f.diagnosis = diag_text or f.diagnosis
+                f.fix = fix or f.fix
+                f.reproduce = f.reproduce or rep
+                f.values = {**f.values, "widths": list(m.case.arch.widths)}
+                findings.append(f)
+        if self.diagnosis is not None:
+            d = self.diagnosis
+            findings.append(Finding(
+                "check", "diagnosis", "error" if d.recognised else "warning", d.title, Location(), name,
+                {"mistake": d.mistake, "evidence": d.evidence, "cases": d.cases, "failing": d.failing,
+                 "max_deviation": d.max_deviation, "also_consistent": d.also_consistent, "pattern": d.pattern},
+                None, "; ".join(d.evidence), d.fix, self.reproducer()))
+        for kind in FAILURE_KINDS[1:]:
+            o = self.minimal.get(kind)
+            if o is None:
+                continue
+            n = sum(x.status == kind for x in self.outcomes)
+            findings.append(Finding(
+                "check", f"subject-{kind}", "error", f"{KIND_TEXT[kind]}: {o.message}", Location(), name,
+                {"cases": n, "widths": list(o.case.arch.widths)}, None, None,
+                _MISBEHAVIOUR_FIX.get(kind), reproducer(self.subject, o, self.oracles)))
+        for note in self.notes:
+            findings.append(Finding("check", "note", "info", note, Location(), name))
+        report.add(Check(name, "check", self.passed, self.summary(),
+                         {"cases": len(self.outcomes), "by_status": self.counts, "oracles": list(self.oracles)}),
+                   findings)
+        report.timings["check_seconds"] = round(self.seconds, 3)
+        report.sections["check"] = {
+            "subject": self.subject.name, "declared": self.subject.describe(), "passed": self.passed,
+            "cases": len(self.outcomes), "by_status": self.counts,
+            "minimal": {k: {"widths": list(o.case.arch.widths), "message": o.message}
+                        for k, o in self.minimal.items()},
+            "diagnosis": None if self.diagnosis is None else self.diagnosis.to_dict(),
+            "reproducer": self.reproducer(),
+        }
+        return report
+
+
+_MISBEHAVIOUR_FIX = {
+    "raises": "run the reproducer to see the traceback; check shapes against the declared layout",
+    "none": "return (dW, db) at the end of the function",
+    "type": "return two lists, one array per layer (or one vector for the flat layout)",
+    "shape": "return one gradient per parameter, with the parameter's shape",
+    "nonfinite": "look for exp overflow, log(0) or a division by a(1 − a) that reaches 0",
+    "mutates": "copy before changing arrays in place (W = W.copy()), or do not change them",
+    "reentrant": "do not keep gradients between calls (module-level or default-argument accumulators)",
+    "hang": "look for a loop whose condition never changes",
+}
+
+
+def _discrepancy_lines(o: Outcome) -> list[str]:
+    lines = []
+    ds = [d for d in (o.verdict.discrepancies if o.verdict is not None else []) if d.status == "fail"]
+    by_param: dict[tuple[int, str], list] = {}
+    for d in ds:
+        by_param.setdefault((d.layer, d.param), []).append(d)
+    for (L, p), items in sorted(by_param.items()):
+        worst = max(items, key=lambda d: d.abs_err)
+        refs = ", ".join(f"{k} {v:.10g}" for k, v in worst.oracles.items())
+        lines.append(f"  ∂C/∂{p}^({L}): {len(items)} entr{'y' if len(items) == 1 else 'ies'} wrong; worst "
+                     f"{p}^({L}){list(worst.entry)}: returned {worst.subject:.10g}, expected {refs}")
+    for n in (o.verdict.notes if o.verdict is not None else []):
+        lines.append(f"  note: {n}")
+    return lines
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Reproducer
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _lit(a: np.ndarray, dtype: str) -> str:
+    """An array as a NumPy literal that round-trips exactly."""
+    a = np.asarray(a)
+    if dtype == "float32":
+        body = np.array2string(a.astype(np.float32), separator=", ", floatmode="unique", threshold=10**6,
+                               max_line_width=10**6)
+        return f"np.array({body}, dtype=np.float32)"
+    body = repr(np.asarray(a, dtype=np.float64).tolist())
+    return f"np.array({body})"
+
+
+def _expected(o: Outcome, oracles: Sequence[str]) -> tuple[Gradients | None, str]:
+    if o.expected is not None:
+        return o.expected, o.expected.source or oracles[0]
+    try:
+        from .base import get_oracle
+
+        g = get_oracle(oracles[0]).gradients(o.case)
+        return g, oracles[0]
+    except Exception:  # noqa: BLE001 - the reproducer is still useful without the oracle
+        from manualbp import gradients
+
+        return gradients(o.case), "manualbp"
+
+
+def reproducer(subject: Subject, o: Outcome, oracles: Sequence[str] = DEFAULT_ORACLES) -> str:
+    """Python that rebuilds the case in the subject's layout, calls it and checks it against the oracles."""
+    case = o.case
+    dt = "float32" if case.dtype == "float32" else "float64"
+    args = subject.inputs(case)
+    lines = [f"# Minimal case for {subject.name} ({KIND_TEXT.get(o.status, o.status)}), found and shrunk by "
+             "`manualbp check`.",
+             f"# Network: widths {list(case.arch.widths)}; {subject.describe()}.",
+             "import numpy as np", ""]
+    lines += subject.import_lines() + [""]
+    if subject.layout == "flat":
+        lines += [f"theta = {_lit(args[0], dt)}", f"sizes = {args[1]!r}"]
+    else:
+        lines += ["weights = [" + ", ".join(_lit(W, dt) for W in args[0]) + "]",
+                  "biases = [" + ", ".join(_lit(b, dt) for b in args[1]) + "]"]
+    lines += [f"x = {_lit(args[2], dt)}", f"y = {_lit(args[3], dt)}", ""]
+    names = ("theta", "sizes", "x", "y") if subject.layout == "flat" else ("weights", "biases", "x", "y")
+    if o.status == "mutates":
+        lines.append("import copy")
+        lines.append("before = copy.deepcopy((" + ", ".join(names) + "))")
+    call = subject.call_text()
+    if o.status in ("raises", "hang"):
+        lines.append(call + f"  # {o.message}")
+        return "\n".join(lines) + "\n"
+    lines.append(call)
+    if o.status == "mutates":
+        lines += [f"for name, old, new in zip({list(names)!r}, before, (" + ", ".join(names) + ")):",
+                  "    np.testing.assert_equal(new, old, err_msg=f'{name} was changed by the call')"]
+        return "\n".join(lines) + "\n"
+    if o.status == "reentrant":
+        lines += ["first = " + ("grad.copy()" if subject.layout == "flat" else "([np.copy(g) for g in dW], "
+                                "[np.copy(g) for g in db])"), call,
+                  "# a second identical call must give the same answer:",
+                  "np.testing.assert_equal(" + ("grad" if subject.layout == "flat" else "(dW, db)") + ", first)"]
+        return "\n".join(lines) + "\n"
+    expected, source = _expected(o, oracles)
+    if expected is None:
+        return "\n".join(lines) + "\n"
+    exp = subject.to_layout(expected, case)
+    rtol = "1e-3" if dt == "float32" else "1e-7"
+    scale = max((float(np.max(np.abs(np.asarray(g)), initial=0)) for g in _flat_list(exp)), default=1.0)
+    atol = f"{max(scale, 1e-300) * (1e-4 if dt == 'float32' else 1e-10):.1e}"
+    lines.append("")
+    lines.append(f"# expected (the oracles: {source}), in your layout and cost convention:")
+    if subject.layout == "flat":
+        lines.append(f"expected_grad = {_lit(exp, 'float64')}")
+        got = _returned(o, subject)
+        if got is not None:
+            lines.append(f"# your function returned:\n#   grad = {_lit(got, 'float64')}")
+        lines.append(f"np.testing.assert_allclose(grad, expected_grad, rtol={rtol}, atol={atol})")
+        return "\n".join(lines) + "\n"
+    first, second = ("db", "dW") if subject.returns == "db,dW" else ("dW", "db")
+    lines.append(f"expected_{first} = [" + ", ".join(_lit(g, "float64") for g in exp[0]) + "]")
+    lines.append(f"expected_{second} = [" + ", ".join(_lit(g, "float64") for g in exp[1]) + "]")
+    got = _returned(o, subject)
+    if got is not None:
+        lines.append("# your function returned:")
+        lines.append(f"#   {first} = [" + ", ".join(_lit(g, "float64") for g in got[0]) + "]")
+        lines.append(f"#   {second} = [" + ", ".join(_lit(g, "float64") for g in got[1]) + "]")
+    lines += ["for L in range(len(weights)):",
+              f"    np.testing.assert_allclose(dW[L], expected_dW[L], rtol={rtol}, atol={atol}, "
+              "err_msg=f'dW[{L}] (W^({L + 1}))')",
+              f"    np.testing.assert_allclose(db[L], expected_db[L], rtol={rtol}, atol={atol}, "
+              "err_msg=f'db[{L}] (b^({L + 1}))')"]
+    return "\n".join(lines) + "\n"
+
+
+def _flat_list(exp: tuple | np.ndarray) -> list[np.ndarray]:
+    if isinstance(exp, np.ndarray):
+        return [exp]
+    out = []
+    for part in exp:
+        out += list(part) if isinstance(part, list) else [part]
+    return out
+
+
+def _returned(o: Outcome, subject: Subject) -> tuple | np.ndarray | None:
+    if o.call.gradients is None:
+        return None
+    return subject.to_layout(o.call.gradients, o.case)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The search
+# --------------------------------------------------------------------------------------------------------------
+
+
+class _Evaluator:
+    """Runs and judges cases once each (Hypothesis replays examples while shrinking)."""
+
+    def __init__(self, subject: Subject, harness: Harness, oracles: Sequence[str],
+                 judge: Callable[..., Any] | None) -> None:
+        self.subject = subject
+        self.harness = harness
+        self.oracles = tuple(oracles)
+        self.judge = judge
+        self.seen: dict[tuple, Outcome] = {}
+
+    def __call__(self, case: Case) -> Outcome:
+        key = case_key(case)
+        if key in self.seen:
+            return self.seen[key]
+        call = self.harness.call(case)
+        out = Outcome(case, call.kind, call)
+        if call.gradients is not None and call.kind != "nonfinite":
+            rerun = self.harness.gradients if case.dtype == "float32" else None
+            try:
+                verdict = self.judge(case, call.gradients, oracles=self.oracles, rerun=rerun)
+            except RuntimeError:  # the float64 re-run misbehaved: judge the float32 answer alone
+                verdict = self.judge(case, call.gradients, oracles=self.oracles, rerun=None)
+            out.verdict = verdict
+            out.expected = _reference(verdict)
+            if call.problem("reentrant"):
+                out.status = "reentrant"  # its values depend on earlier calls: not reproducible on their own
+            elif verdict.status not in PASSING:
+                out.status = verdict.status  # fail, inconclusive, oracle-disagreement
+            elif call.problems:
+                out.status = call.kind
+            else:
+                out.status = "pass"
+        self.seen[key] = out
+        return out
+
+
+def _reference(verdict: Any) -> Gradients | None:
+    grads = getattr(verdict, "oracle_gradients", None) or {}
+    for name in ("torch", "jax", "fd"):
+        if name in grads:
+            return grads[name]
+    return next(iter(grads.values()), None)
+
+
+def _default_judge(case: Case, candidate: Gradients, *, oracles: Sequence[str], rerun: Any) -> Any:
+    from .compare import compare
+
+    return compare(case, candidate, oracles=oracles, fast=True, rerun=rerun)
+
+
+def _strategy(subject: Subject, max_layers: int, max_width: int, max_batch: int, arch: Any = None):
+    from hypothesis import strategies as hs
+
+    from . import strategies as st
+
+    batch = (None,) if subject.batch is None else tuple(range(1, max_batch + 1))
+    if arch is not None:
+        return st.cases(architectures=hs.just(arch), batch=batch)
+    archs = st.architectures(min_layers=2, max_layers=max_layers, min_width=1, max_width=max_width,
+                             activations=[subject.hidden], output_activations=[subject.output_activation],
+                             costs=[subject.cost], dtypes=(subject.dtype,))
+    return st.cases(architectures=archs, batch=batch)
+
+
+def extra_cases(subject: Subject, n: int, seed: int = 0, max_layers: int = 4, max_width: int = 4,
+                max_batch: int = 4) -> list[Case]:
+    """Varied cases of the declared architecture (square and non-square layers) to test hypotheses on."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        depth = int(rng.integers(2, max_layers + 1))
+        widths = [int(w) for w in rng.integers(1, max_width + 1, size=depth)]
+        if i % 3 == 0:
+            widths = [max(widths[0], 2)] * depth  # every layer square
+        arch = subject.architecture(widths)
+        B = None if subject.batch is None else int(rng.integers(1, max_batch + 1))
+        tail = () if B is None else (B,)
+        Ws = [rng.normal(size=(k, m)) for m, k in zip(widths[:-1], widths[1:])]
+        bs = [rng.normal(size=k) for k in widths[1:]]
+        x = rng.normal(size=(widths[0], *tail))
+        if subject.cost == "softmax_ce":
+            y = np.eye(widths[-1])[rng.integers(0, widths[-1], size=B or 1)].T
+            y = y[:, 0] if B is None else y
+        else:
+            y = rng.uniform(0.0, 1.0, size=(widths[-1], *tail))
+        out.append(Case.from_arch(arch, Ws, bs, x, y, label=f"diagnosis case {i}"))
+    return out
+
+
+def _run_search(strategy: Any, evaluate: _Evaluator, hyp_settings: Any, seed: int | None) -> dict[str, Outcome]:
+    """Run the Hypothesis search; the minimal outcome of each failure kind it shrank."""
+    from hypothesis import given
+    from hypothesis import seed as hseed
+
+    def body(case: Case) -> None:
+        out = evaluate(case)
+        if out.failed and out.status != "hang":
+            raise _FAILURES[out.status](out)
+
+    test = hyp_settings(given(strategy)(body))
+    if seed is not None:
+        test = hseed(seed)(test)
+    minimal: dict[str, Outcome] = {}
+    try:
+        test()
+    except BaseException as exc:  # noqa: BLE001 - one failure, or an ExceptionGroup of several
+        found = list(exc.exceptions) if isinstance(exc, BaseExceptionGroup) else [exc]
+        for e in found:
+            if isinstance(e, _Failure):
+                minimal.setdefault(e.outcome.status, e.outcome)
+            elif isinstance(e, KeyboardInterrupt):
+                raise
+            elif not _is_flaky(e):
+                raise
+    return minimal
+
+
+def _is_flaky(exc: BaseException) -> bool:
+    from hypothesis.errors import Flaky
+
+    return isinstance(exc, Flaky)
+
+
+def _settings(max_examples: int | None, base: Any | None):
+    from hypothesis import HealthCheck, Phase, Verbosity, settings
+
+    parent = base if base is not None else settings()
+    kw: dict[str, Any] = {"deadline": None, "verbosity": Verbosity.quiet, "report_multiple_bugs": True,
+                          "suppress_health_check": list(HealthCheck), "database": None, "print_blob": False,
+                          "phases": [Phase.explicit, Phase.generate, Phase.shrink]}
+    if max_examples is not None:
+        kw["max_examples"] = max_examples
+    return settings(parent, **kw)
+
+
+def _smaller_architecture(sub: Subject, evaluate: _Evaluator, minimal: dict[str, Outcome], max_layers: int,
+                          max_width: int, max_batch: int, max_examples: int | None, base: Any,
+                          seed: int | None) -> None:
+    """Hypothesis shrinks in its own order; if a smaller network also failed, shrink the values within it."""
+    m = minimal.get("fail")
+    if m is None:
+        return
+    size = (m.case.arch.depth, m.case.arch.n_params)
+    smaller = [o for o in evaluate.seen.values()
+               if o.status == "fail" and (o.case.arch.depth, o.case.arch.n_params) < size]
+    if not smaller:
+        return
+    best = min(smaller, key=lambda o: simplicity(o.case))
+    budget = max(10, (max_examples or 20) // 2)
+    found = _run_search(_strategy(sub, max_layers, max_width, max_batch, arch=best.case.arch), evaluate,
+                        _settings(budget, base), seed)
+    candidates = [o for o in (found.get("fail"), best) if o is not None]
+    minimal["fail"] = min(candidates, key=lambda o: simplicity(o.case))
+
+
+def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = None, output: str | None = None,
+          cost: str | None = None, scale: float | None = None, layout: str | None = None,
+          batch: str | None = None, reduction: str | None = None, returns: str | None = None,
+          dtype: str | None = None, max_examples: int | None = None,
+          oracles: Sequence[str] = DEFAULT_ORACLES, timeout: float = 5.0, seed: int | None = None,
+          max_layers: int = 4, max_width: int = 4, max_batch: int = 3, diagnosis_cases: int = 24,
+          settings: Any = None, judge: Callable[..., Any] | None = None,
+          cases: Sequence[Case] | None = None) -> CheckResult:
+    """Check a subject's backprop against the oracles on Hypothesis-generated networks.
+
+    ``subject``: a :class:`Subject`, a callable or ``"path.py:function"`` / ``"pkg.mod:function"``; the
+    keyword arguments declare what it computes (see :class:`oracles.subject.Subject`).  ``max_examples``
+    overrides the active Hypothesis profile's; ``settings`` is a base ``hypothesis.settings``.  ``cases``
+    adds explicit cases checked first.  ``judge(case, candidate, oracles=, rerun=)`` replaces
+    :func:`oracles.compare.compare` (for tests).
+    """
+    t0 = time.perf_counter()
+    sub = as_subject(subject, hidden=hidden, output=output, cost=cost, scale=scale, layout=layout,
+                     batch=batch, reduction=reduction, returns=returns, dtype=dtype)
+    harness = Harness(sub, timeout=timeout)
+    evaluate = _Evaluator(sub, harness, oracles, judge or _default_judge)
+    notes: list[str] = []
+    minimal: dict[str, Outcome] = {}
+    for case in cases or ():
+        sub.check_case(case)
+        out = evaluate(case)
+        if out.failed:
+            minimal.setdefault(out.status, out)
+    if not harness.exhausted:
+        found = _run_search(_strategy(sub, max_layers, max_width, max_batch), evaluate,
+                            _settings(max_examples, settings), seed)
+        for k, o in found.items():
+            if k not in minimal or simplicity(o.case) < simplicity(minimal[k].case):
+                minimal[k] = o
+    if any(o.failed for o in evaluate.seen.values()) and not harness.exhausted:
+        for case in extra_cases(sub, diagnosis_cases, seed or 0, max_layers, max_width, max_batch):
+            evaluate(case)
+        _smaller_architecture(sub, evaluate, minimal, max_layers, max_width, max_batch, max_examples, settings,
+                              seed)
+    outcomes = list(evaluate.seen.values())
+    for o in sorted(outcomes, key=lambda o: simplicity(o.case)):  # kinds Hypothesis did not shrink (hangs)
+        if o.failed and o.status not in minimal:
+            minimal[o.status] = o
+    if harness.exhausted:
+        notes.append(f"the subject hung {harness.hangs} times; the remaining cases were skipped "
+                     f"({sum(o.status == 'skipped' for o in evaluate.seen.values())})")
+    for status in ("inconclusive", "oracle-disagreement"):
+        n = sum(o.status == status for o in outcomes)
+        if n:
+            notes.append(f"{n} case(s) were {status} (not counted against the subject)")
+    diag = _diagnose(outcomes)
+    if diag is not None and any(o.call.problem("reentrant") for o in outcomes if o.failed):
+        diag.evidence.insert(0, "the subject answers differently when called twice on the same case: the wrong "
+                                "values may come from state kept between calls")
+    passed = not any(o.failed for o in outcomes)
+    result = CheckResult(sub, passed, outcomes, minimal, diag, tuple(oracles), notes)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+MAX_OBSERVATIONS = 200
+
+
+def _diagnose(outcomes: Sequence[Outcome]) -> Diagnosis | None:
+    obs: list[Observation] = []
+    for o in sorted(outcomes, key=lambda o: (not o.failed, simplicity(o.case))):
+        if o.status in ("pass", "fail", "mutates", "reentrant") and o.call.gradients is not None \
+                and o.expected is not None:
+            obs.append(Observation(o.case, o.call.gradients, o.expected, wrong=o.status == "fail"))
+        elif o.status in ("raises", "shape") and o.call.kind in INVALID:
+            obs.append(Observation(o.case, None, o.expected, wrong=True))
+        if len(obs) >= MAX_OBSERVATIONS:
+            break
+    if not any(ob.wrong for ob in obs):
+        return None
+    return diagnose(obs)
+
+
+def assert_backprop(subject: Subject | Callable[..., Any] | str, **kwargs: Any) -> CheckResult:
+    """:func:`check`, raising AssertionError with the verdict, minimal case, diagnosis and reproducer."""
+    result = check(subject, **kwargs)
+    if not result.passed:
+        raise AssertionError(result.text())
+    return result

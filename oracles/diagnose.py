@@ -1,0 +1,689 @@
+"""What did the subject get wrong?  The mistake catalogue, each entry tested against the numbers.
+
+Every mistake people make in backprop predicts *exactly* what a backprop with that mistake returns.  So
+each catalogue entry is a hypothesis with a prediction: :func:`mutant_gradients` (manualbp's backward pass,
+manualbp/network.py, with one deliberate mistake), or a factor pattern estimated from the data (a constant,
+a sign, a factor B or n_N, a factor per layer).  A hypothesis is accepted only when its prediction matches
+the subject to rounding on EVERY observed case — failing and passing alike — and, where the subject could
+not run (raised or returned wrong shapes), the mistake cannot run either.  The evidence says on how many
+cases and with what deviation.  When nothing fits, the diagnosis is "unrecognised", with the pattern of
+wrong layers and entries.
+
+Catalogue (keys): transposed-W, outer-order, sigma-prime-of-a, sigma-prime-formula-on-z,
+missing-sigma-prime, wrong-layer-activation, wrong-target, delta-entry, sign, constant-factor,
+batch-factor, width-factor, some-layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from manualbp import Case, Gradients, forward, get_activation, get_cost
+from manualbp import gradients as manualbp_gradients
+
+# --------------------------------------------------------------------------------------------------------------
+# Mutated backward pass
+# --------------------------------------------------------------------------------------------------------------
+
+SCOPES = ("all", "output", "hidden")
+"""Steps a mistake applies to: every step, the output step N−1 only, or the hidden steps 1..N−2."""
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """One mistake: ``key`` (catalogue entry), ``variant`` and ``scope``.
+
+    Step L computes ∂C/∂b^(L), ∂C/∂W^(L) and δ^(L) from δ^(L+1).  For ``delta-entry`` the scope names the δ
+    that is damaged: δ^(N) (``output``), the hidden δ^(L), L < N (``hidden``) or both.
+    """
+
+    key: str
+    variant: str = ""
+    scope: str = "all"
+
+    def applies(self, L: int, N: int) -> bool:
+        """Whether step L of a depth-N network has the mistake."""
+        if self.scope == "all":
+            return True
+        if self.scope == "output":
+            return L == N - 1
+        return L < N - 1
+
+
+def _cols(v: np.ndarray) -> np.ndarray:
+    return v[:, None] if v.ndim == 1 else v
+
+
+def _target(y: np.ndarray, variant: str) -> np.ndarray:
+    if variant == "first":  # y_1 used for every output
+        return np.repeat(y[:1], y.shape[0], axis=0)
+    if variant == "shifted":  # output k uses y_{k-1}
+        return np.concatenate([y[:1], y[:-1]], axis=0)
+    return y
+
+
+def _entry(d: np.ndarray, variant: str) -> np.ndarray:
+    d = d.copy()
+    if variant == "last-duplicates-previous":
+        d[-1] = d[-2]  # IndexError on a width-1 layer, as in the subject's code
+    elif variant == "last-stale-zero":
+        d[-1] = 0.0
+    elif variant == "first-stale-zero":
+        d[0] = 0.0
+    return d
+
+
+def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
+    """What a backprop with mistake ``mut`` returns on ``case`` (float64); None where it cannot run.
+
+    ``Mutation("none")`` computes what manualbp computes.  None means the mistake makes shapes not fit on
+    this network (a subject making it would raise or return wrong shapes here).
+    """
+    case64 = case if case.dtype == "float64" else case.astype("float64")
+    fwd = forward(case64)
+    N = case64.arch.depth
+    z = {L: _cols(v) for L, v in fwd.z.items()}
+    a = {L: _cols(v) for L, v in fwd.a.items()}
+    y = _cols(case64.y)
+    cost = get_cost(case64.arch.cost)
+    k = mut.key
+    y_used = _target(y, mut.variant) if k == "wrong-target" else y
+    delta = {N: cost.delta(a[N], y_used)}  # (eq. δ-out)
+    dW: dict[int, np.ndarray] = {}
+    db: dict[int, np.ndarray] = {}
+    try:
+        if k == "delta-entry" and mut.scope in ("all", "output"):
+            delta[N] = _entry(delta[N], mut.variant)
+        for L in range(N - 1, 0, -1):
+            here = mut.applies(L, N)
+            sigma = get_activation(case64.arch.activations[L - 1])
+            zz, aa = z[L + 1], a[L + 1]
+            sp_mistake = here and k in ("sigma-prime-of-a", "sigma-prime-formula-on-z", "missing-sigma-prime")
+            fused = cost.fused_grad_z(a[N], y_used) if L == N - 1 and not sp_mistake else None
+            if sp_mistake and sigma.prime is not None:
+                if k == "missing-sigma-prime":
+                    dz = delta[L + 1]
+                elif k == "sigma-prime-of-a":  # σ'(a) where σ'(z) belongs
+                    dz = delta[L + 1] * sigma.prime(aa, sigma.f(aa))
+                else:  # a formula written for a = σ(z), e.g. a(1 − a), fed z
+                    dz = delta[L + 1] * sigma.prime(zz, zz)
+            elif fused is not None:
+                dz = fused
+            else:
+                dz = sigma.backprop(zz, aa, delta[L + 1])  # (eq. b)
+            db[L] = dz.sum(axis=1)  # (eq. b)
+            a_in = a[L]
+            if here and k == "wrong-layer-activation":
+                if mut.variant == "next":  # a^(L+1) where a^(L) belongs
+                    a_in = a[L + 1]
+                elif mut.variant == "previous":  # activations[l - 1]: Python's index −1 wraps to the output
+                    a_in = a[L - 1] if L > 1 else a[N]
+                elif mut.variant == "pre-activation":  # z^(L) where a^(L) belongs (x for the input layer)
+                    a_in = z[L] if L > 1 else a[1]
+            if here and k == "outer-order":
+                outer = a_in @ dz.T  # a dzᵀ: a_j where the row index belongs
+                W_grad = outer.reshape(dz.shape[0], a_in.shape[0]) if mut.variant == "reshaped" else outer
+            else:
+                W_grad = dz @ a_in.T  # (eq. W)
+            if W_grad.shape != case64.weights[L - 1].shape:
+                return None
+            dW[L] = W_grad
+            if L > 1:
+                W = case64.weights[L - 1]
+                delta[L] = W @ dz if here and k == "transposed-W" else W.T @ dz  # (eq. δ)
+                if delta[L].shape != a[L].shape:
+                    return None
+                if k == "delta-entry" and mut.scope in ("all", "hidden"):
+                    delta[L] = _entry(delta[L], mut.variant)
+    except (ValueError, IndexError):  # shapes do not fit: the subject would raise here
+        return None
+    Ls = range(1, N)
+    return Gradients(tuple(dW[L] for L in Ls), tuple(db[L] for L in Ls), f"mutant:{k}")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Observations and closeness
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Observation:
+    """One case: the subject's gradients (None when it raised / returned wrong shapes) and the reference."""
+
+    case: Case
+    subject: Gradients | None
+    reference: Gradients | None = None  # the oracles'; manualbp's when not given
+    wrong: bool | None = None  # the verdict; computed from the tolerance below when None
+
+    def __post_init__(self) -> None:
+        if self.reference is None:
+            self.reference = manualbp_gradients(self.case.astype("float64") if self.case.dtype != "float64"
+                                                else self.case)
+        if self.wrong is None:
+            self.wrong = self.subject is None or not close(self.subject, self.reference, self.case.dtype)[0]
+
+    @property
+    def invalid(self) -> bool:
+        """No gradients to compare (the subject raised or returned wrong shapes)."""
+        return self.subject is None
+
+
+RTOL = {"float64": 1e-7, "float32": 2e-3}
+"""'Equal to rounding', relative to the largest entry of the array (the subject's own rounding is far smaller
+than the difference any catalogued mistake makes)."""
+
+
+def _arrays(g: Gradients) -> list[tuple[int, str, np.ndarray]]:
+    return [(L, p, np.asarray(v, dtype=np.float64)) for L, p, v in g.items()]
+
+
+def deviation(pred: Gradients, got: Gradients) -> tuple[float, float]:
+    """(max absolute, max relative-to-array-size) deviation between two gradients of the same shapes."""
+    worst_abs = worst_rel = 0.0
+    for (_, _, p), (_, _, g) in zip(_arrays(pred), _arrays(got)):
+        if p.shape != g.shape:
+            return np.inf, np.inf
+        d = np.abs(p - g)
+        if not np.all(np.isfinite(d)):
+            return np.inf, np.inf
+        size = max(float(np.max(np.abs(p), initial=0)), float(np.max(np.abs(g), initial=0)))
+        m = float(np.max(d, initial=0))
+        worst_abs = max(worst_abs, m)
+        worst_rel = max(worst_rel, m / size if size > 0 else 0.0)
+    return worst_abs, worst_rel
+
+
+def close(pred: Gradients, got: Gradients, dtype: str = "float64") -> tuple[bool, float, float]:
+    """Whether ``got`` equals ``pred`` to rounding; with the (absolute, relative) deviation."""
+    ab, rel = deviation(pred, got)
+    return rel <= RTOL[dtype], ab, rel
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Hypotheses
+# --------------------------------------------------------------------------------------------------------------
+
+Predict = Callable[[Observation], Gradients | None]
+
+
+@dataclass
+class Hypothesis:
+    """A mistake with the prediction it makes on each observation."""
+
+    key: str
+    title: str
+    fix: str
+    predict: Predict
+    scope: str = "all"
+    detail: str = ""  # e.g. the factor's value
+
+
+@dataclass
+class Fit:
+    """How a hypothesis fared on the observations."""
+
+    hypothesis: Hypothesis
+    consistent: int
+    total: int
+    wrong_explained: int
+    invalid_explained: int
+    right_kept: int
+    max_abs: float
+    max_rel: float
+
+    @property
+    def fits(self) -> bool:
+        """Consistent with every observation."""
+        return self.consistent == self.total
+
+
+def test_hypothesis(h: Hypothesis, observations: Sequence[Observation]) -> Fit:
+    """Test ``h`` on every observation: its prediction must equal the subject's answer to rounding."""
+    ok = wrong_ok = invalid_ok = right_ok = 0
+    max_abs = max_rel = 0.0
+    for ob in observations:
+        pred = h.predict(ob)
+        if ob.invalid:
+            good = pred is None
+            invalid_ok += good
+        elif pred is None:
+            good = False
+        else:
+            good, ab, rel = close(pred, ob.subject, ob.case.dtype)
+            if good:
+                max_abs, max_rel = max(max_abs, ab), max(max_rel, rel)
+                wrong_ok += bool(ob.wrong)
+                right_ok += not ob.wrong
+        ok += good
+    return Fit(h, ok, len(observations), wrong_ok, invalid_ok, right_ok, max_abs, max_rel)
+
+
+def _scope_text(scope: str) -> str:
+    return {"all": "", "output": " in the output layer only", "hidden": " in the hidden layers only"}[scope]
+
+
+def _mutation_hypotheses() -> list[Hypothesis]:
+    out: list[Hypothesis] = []
+
+    def add(key: str, variant: str, scope: str, title: str, fix: str) -> None:
+        mut = Mutation(key, variant, scope)
+        out.append(Hypothesis(key, title + _scope_text(scope), fix,
+                              lambda ob, m=mut: mutant_gradients(ob.case, m), scope, variant))
+
+    add("transposed-W", "", "all", "W^(L) used where W^(L)ᵀ belongs when propagating δ",
+        "propagate with the transpose: δ^(L) = W^(L)ᵀ (δ^(L+1) ⊙ σ'(z^(L+1))) (eq. δ); in loops, "
+        "δ_j = Σ_k W[k][j]·(δ_k σ'_k), summing over the ROW index k")
+    for variant, what in (("transposed", "(a δᵀ instead of δ aᵀ)"), ("reshaped", "(a δᵀ reshaped to W's shape)")):
+        add("outer-order", variant, "all", f"outer product in the wrong order {what}: a_j where a_k belongs",
+            "∂C/∂W^(L)[j, k] = ∂C/∂b^(L)[j] · a^(L)[k]: the row index goes with δ, the column index with a "
+            "(eq. W: np.outer(delta, a_prev))")
+    for scope in SCOPES:
+        add("sigma-prime-of-a", "", scope, "σ'(a) computed where σ'(z) belongs",
+            "σ' takes z: use σ'(z^(L+1)), or, for sigmoid, a(1 − a) with a = σ(z) — not σ(a)(1 − σ(a))")
+    for scope in SCOPES:
+        add("sigma-prime-formula-on-z", "", scope, "a formula for σ' in terms of a (like a(1 − a)) applied to z",
+            "a(1 − a) is σ'(z) only when fed a = σ(z); feed the activation, or use σ(z)(1 − σ(z))")
+    for scope in SCOPES:
+        add("missing-sigma-prime", "", scope, "σ' missing: δ not multiplied by σ'(z)",
+            "∂C/∂b^(L) = δ^(L+1) ⊙ σ'(z^(L+1)) (eq. b): multiply by σ'(z) in every layer, the output one included")
+    for variant, what in (("next", "a^(L+1) (the layer's own output)"),
+                          ("previous", "a^(L−1) (an index off by one; for L = 1 Python's [-1] is the output)"),
+                          ("pre-activation", "z^(L) (the pre-activation)")):
+        add("wrong-layer-activation", variant, "all", f"activations of the wrong layer in ∂C/∂W^(L): {what} "
+            "where a^(L) belongs", "∂C/∂W^(L) = ∂C/∂b^(L) a^(L)ᵀ (eq. W): the activation of the layer the "
+            "weights come FROM (a^(1) = x for the first layer)")
+    for variant, what in (("first", "y_1 used for every output"), ("shifted", "output k compared with y_{k−1}")):
+        add("wrong-target", variant, "all", f"wrong target entry: {what}",
+            "δ^(N)_k = ∂C/∂a_k compares a_k with its own target y_k")
+    for variant, what in (("last-duplicates-previous", "its last entry duplicates the one before"),
+                          ("last-stale-zero", "its last entry is never computed (stays 0)"),
+                          ("first-stale-zero", "its first entry is never computed (stays 0)")):
+        for scope, which in (("output", "δ^(N)"), ("hidden", "each hidden δ^(L)"), ("all", "every δ")):
+            mut = Mutation("delta-entry", variant, scope)
+            out.append(Hypothesis("delta-entry", f"one δ entry duplicated or stale: in {which}, {what}",
+                                  "compute every entry of δ (check the loop bounds: range(n), not range(n − 1); "
+                                  "a buffer reused across layers keeps stale values)",
+                                  lambda ob, m=mut: mutant_gradients(ob.case, m), scope, variant))
+    return out
+
+
+MUTATIONS: list[Hypothesis] = _mutation_hypotheses()
+"""The catalogue's mutation hypotheses, in order of preference when several fit."""
+
+
+# -- factor hypotheses -----------------------------------------------------------------------------------------
+
+def _ratio(s: np.ndarray, r: np.ndarray) -> float | None:
+    """Least-squares k with s ≈ k r (None when r is all zero)."""
+    rr = float(np.sum(r * r))
+    if rr == 0.0 or not np.isfinite(rr):
+        return None
+    return float(np.sum(s * r)) / rr
+
+
+def nice(k: float, rtol: float = 1e-6) -> float:
+    """``k`` snapped to a simple fraction (0, ±1, 2, ½, ⅓, …) when it is one to within rtol."""
+    if abs(k) < 1e-12:
+        return 0.0
+    f = Fraction(k).limit_denominator(12)
+    if abs(f.numerator) <= 64 and abs(float(f) - k) <= rtol * abs(k):
+        return float(f)
+    return k
+
+
+def _simple(k: float) -> bool:
+    """k is exactly a fraction p/q with q ≤ 12 and |p| ≤ 64 (what :func:`nice` snaps to)."""
+    f = Fraction(k).limit_denominator(12)
+    return float(f) == k and abs(f.numerator) <= 64
+
+
+def _fmt_k(k: float) -> str:
+    f = Fraction(k).limit_denominator(12)
+    if float(f) == k and f.denominator != 1:
+        return f"{f.numerator}/{f.denominator}"
+    return f"{k:g}"
+
+
+def _scaled(ob: Observation, k_of: Callable[[int, str, int], float | None]) -> Gradients | None:
+    N = ob.case.arch.depth
+    dW, db = [], []
+    for L, p, r in _arrays(ob.reference):
+        k = k_of(L, p, N)
+        if k is None:
+            return None
+        (dW if p == "W" else db).append(k * r)
+    return Gradients(tuple(dW), tuple(db), "factor")
+
+
+def _batch(ob: Observation) -> int:
+    return ob.case.x.shape[1] if ob.case.batched else 1
+
+
+def _global_ratios(obs: Sequence[Observation]) -> list[tuple[Observation, float]]:
+    out = []
+    for ob in obs:
+        if ob.invalid or not ob.wrong:
+            continue
+        k = _ratio(ob.subject.flat(), ob.reference.flat())
+        if k is not None and np.isfinite(k):
+            out.append((ob, k))
+    return out
+
+
+def _factor_hypotheses(obs: Sequence[Observation]) -> list[Hypothesis]:
+    """Factor patterns with constants estimated from the failing observations (verified on all of them)."""
+    ratios = _global_ratios(obs)
+    out: list[Hypothesis] = []
+    if not ratios:
+        return out
+    rtol = max(RTOL[ob.case.dtype] for ob in obs)
+    k = nice(float(np.median([k for _, k in ratios])), rtol)
+    if k == -1.0:
+        out.append(Hypothesis("sign", "sign: every gradient is the negative of the correct one",
+                              "δ^(N) = ∂C/∂a^(N) is (a − y) for squared error, not (y − a); or you return the "
+                              "update direction −∇C instead of the gradient", lambda ob: _scaled(ob, lambda *_: -1.0),
+                              detail="-1"))
+    elif k != 1.0:
+        out.append(Hypothesis(
+            "constant-factor", f"constant factor: every gradient is {_fmt_k(k)}× the correct one",
+            _factor_fix(k), lambda ob, k=k: _scaled(ob, lambda *_: k), detail=_fmt_k(k)))
+    for name, size in (("batch-factor", _batch), ("width-factor", lambda ob: ob.case.arch.widths[-1])):
+        sizes = {size(ob) for ob, _ in ratios}
+        if len(sizes) < 2:
+            continue  # indistinguishable from a constant factor
+        for power in (1, -1):
+            c = nice(float(np.median([kk / size(ob) ** power for ob, kk in ratios])), rtol)
+            what = "B (the batch size)" if name == "batch-factor" else "n_N (the output width)"
+            title = f"factor {_fmt_k(c) + '·' if c != 1 else ''}{what}{'' if power == 1 else ' in the denominator'}"
+            fix = ("the batch cost is the MEAN over samples: divide the summed gradients by B (or declare "
+                   "reduction='sum' / --reduction sum)" if name == "batch-factor" and power == 1 else
+                   "the cost is averaged over the n_N outputs (half_mse) or summed (half_sse): declare the cost "
+                   "your code computes (--cost), or fix the factor" if name == "width-factor" else
+                   "divide by B once, not twice")
+            out.append(Hypothesis(name, title, fix,
+                                  lambda ob, c=c, p=power, f=size: _scaled(ob, lambda *_: c * f(ob) ** p),
+                                  detail=f"{_fmt_k(c)}·{what.split()[0]}^{power}"))
+    for grouping in GROUPINGS:
+        factors = _layer_factors(obs, grouping, rtol)
+        if factors is None or all(v == 1.0 for v in factors.values()):
+            continue
+        if not all(_simple(v) for v in factors.values()):
+            continue  # only simple factors (0, ±1, 2, ½, …) make a plausible mistake
+        if len(set(factors.values())) == 1:
+            continue  # a global factor, tested above
+        out.append(Hypothesis("some-layers", _layers_title(factors, grouping), _layers_fix(factors, grouping),
+                              lambda ob, f=factors, g=grouping: _scaled(
+                                  ob, lambda L, p, N: f.get((_pos(L, N, g), p), 1.0)),
+                              detail=grouping))
+    return out
+
+
+def _factor_fix(k: float) -> str:
+    if k in (2.0, 0.5):
+        return ("a factor 2 or ½ comes from the cost convention: ½Σ(a−y)² has derivative (a − y), Σ(a−y)² has "
+                "2(a − y). Declare the cost you compute (--cost / --scale), or fix the derivative")
+    if k == 0.0:
+        return "the gradients are all zero: are they computed and returned (not the initial zeros)?"
+    return f"find where a factor {_fmt_k(k)} enters (δ^(N) = ∂C/∂a^(N) of the declared cost, with its scale)"
+
+
+GROUPINGS = ("from-output", "from-input", "role")
+"""How layers of networks of different depths are matched: counted from the output (W^(N−1), W^(N−2), …),
+from the input (W^(1), W^(2), …), or by role (output layer, first layer, the layers in between)."""
+
+
+def _pos(L: int, N: int, grouping: str) -> int:
+    if grouping == "from-output":
+        return N - 1 - L
+    if grouping == "from-input":
+        return L
+    return 0 if L == N - 1 else (1 if L == 1 else 2)
+
+
+def pos_name(pos: int, param: str, grouping: str) -> str:
+    """The name of a layer position in a grouping (see :data:`GROUPINGS`)."""
+    if grouping == "from-output":
+        return f"{param}^(N−{pos + 1})" if pos else f"{param}^(N−1) (output layer)"
+    if grouping == "from-input":
+        return f"{param}^({pos})"
+    return (f"{param}^(N−1) (output layer)", f"{param}^(1) (first layer, below the output)",
+            f"{param}^(L), 1 < L < N−1 (middle layers)")[pos]
+
+
+def _layer_factors(obs: Sequence[Observation], grouping: str, rtol: float) -> dict[tuple[int, str], float] | None:
+    per: dict[tuple[int, str], list[float]] = {}
+    for ob in obs:
+        if ob.invalid:
+            continue
+        N = ob.case.arch.depth
+        for (L, p, s), (_, _, r) in zip(_arrays(ob.subject), _arrays(ob.reference)):
+            k = _ratio(s, r)
+            if k is not None and np.isfinite(k):
+                per.setdefault((_pos(L, N, grouping), p), []).append(k)
+    if not per:
+        return None
+    return {key: nice(float(np.median(v)), rtol) for key, v in per.items()}
+
+
+def _pos_label(pos: int, grouping: str) -> str:
+    if grouping == "from-output":
+        return "the output layer (L = N−1)" if pos == 0 else f"layer L = N−{pos + 1}"
+    if grouping == "from-input":
+        return f"layer L = {pos}"
+    return ("the output layer (L = N−1)", "the first layer (L = 1, below the output)",
+            "the middle layers (1 < L < N−1)")[pos]
+
+
+def _layers_title(factors: dict[tuple[int, str], float], grouping: str) -> str:
+    positions = sorted({pos for pos, _ in factors})
+    wrong, right = [], []
+    for pos in positions:
+        kW, kb = factors.get((pos, "W"), 1.0), factors.get((pos, "b"), 1.0)
+        label = _pos_label(pos, grouping)
+        if kW == kb == 1.0:
+            right.append(label)
+        elif kW == kb:
+            wrong.append(f"∂C/∂W and ∂C/∂b of {label} are {_fmt_k(kW)}× the correct ones")
+        else:
+            wrong.append(f"∂C/∂W of {label} is {_fmt_k(kW)}× and ∂C/∂b {_fmt_k(kb)}× the correct one")
+    return ("only some layers wrong: " + "; ".join(wrong)
+            + (f"; {', '.join(right)} {'is' if len(right) == 1 else 'are'} right" if right else ""))
+
+
+def _layers_fix(factors: dict[tuple[int, str], float], grouping: str) -> str:
+    if any(v == 0.0 for v in factors.values()):
+        return ("some layers' gradients are never computed (zero): check the backward loop's range — "
+                "range(N − 2, −1, −1) reaches the first layer, range(N − 2, 0, −1) stops one layer early")
+    return "look at the step that computes the first wrong layer (going backwards) and what it passes down"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The diagnosis
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Diagnosis:
+    """The mistake that explains the failures (or "unrecognised"), with its evidence."""
+
+    mistake: str  # catalogue key, or "unrecognised"
+    title: str
+    fix: str
+    evidence: list[str] = field(default_factory=list)
+    scope: str = "all"
+    cases: int = 0  # observations tested
+    failing: int = 0
+    max_deviation: float | None = None
+    max_relative_deviation: float | None = None
+    also_consistent: list[str] = field(default_factory=list)
+    layers: list[dict[str, Any]] = field(default_factory=list)
+    pattern: str | None = None
+
+    @property
+    def recognised(self) -> bool:
+        """True when a catalogue entry fits every case."""
+        return self.mistake != "unrecognised"
+
+    def text(self) -> str:
+        """Human-readable: title, evidence lines, fix."""
+        lines = [("Diagnosis: " if self.recognised else "Diagnosis: unrecognised — ") + self.title]
+        lines += [f"  - {e}" for e in self.evidence]
+        if self.also_consistent:
+            lines.append("  - also consistent with: " + "; ".join(self.also_consistent))
+        if self.pattern:
+            lines.append("  Pattern of wrong entries:")
+            lines += ["    " + ln for ln in self.pattern.splitlines()]
+        if self.fix:
+            lines.append(f"  Fix: {self.fix}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        from .findings import jsonable
+
+        return jsonable({k: getattr(self, k) for k in (
+            "mistake", "title", "fix", "evidence", "scope", "cases", "failing", "max_deviation",
+            "max_relative_deviation", "also_consistent", "layers", "pattern")})
+
+
+def layer_summary(obs: Sequence[Observation]) -> tuple[str, list[dict[str, Any]]]:
+    """Per layer (grouped from the output or the input, whichever is cleaner): on how many cases it is wrong."""
+    best: tuple[int, str, list[dict[str, Any]]] | None = None
+    for grouping in GROUPINGS:
+        stats: dict[tuple[int, str], dict[str, Any]] = {}
+        for ob in obs:
+            if ob.invalid:
+                continue
+            N = ob.case.arch.depth
+            rtol = RTOL[ob.case.dtype]
+            for (L, p, s), (_, _, r) in zip(_arrays(ob.subject), _arrays(ob.reference)):
+                key = (_pos(L, N, grouping), p)
+                st = stats.setdefault(key, {"layer": pos_name(*key, grouping), "cases": 0, "wrong": 0,
+                                            "ratios": [], "max_abs_err": 0.0})
+                st["cases"] += 1
+                size = max(float(np.max(np.abs(r), initial=0)), float(np.max(np.abs(s), initial=0)))
+                err = float(np.max(np.abs(s - r), initial=0)) if np.all(np.isfinite(s)) else np.inf
+                if err > rtol * size:
+                    st["wrong"] += 1
+                    st["max_abs_err"] = max(st["max_abs_err"], err)
+                    k = _ratio(s, r)
+                    if k is not None and np.isfinite(k) and float(np.max(np.abs(s - k * r))) <= rtol * size:
+                        st["ratios"].append(k)
+                    else:
+                        st["ratios"].append(None)
+        rows = [stats[k] for k in sorted(stats, key=lambda t: (t[0], t[1] != "W"))]
+        mixed = sum(0 < st["wrong"] < st["cases"] for st in rows)
+        if best is None or mixed < best[0]:
+            best = (mixed, grouping, rows)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _layer_lines(rows: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for st in rows:
+        name = "∂C/∂" + st["layer"]
+        if st["wrong"] == 0:
+            lines.append(f"{name} equals the oracle's on all {st['cases']} cases")
+            continue
+        ks = st["ratios"]
+        how = f"wrong on {st['wrong']} of {st['cases']} cases"
+        if ks and all(k is not None for k in ks):
+            lo, hi = min(ks), max(ks)
+            if abs(hi - lo) <= 1e-6 * max(abs(hi), abs(lo), 1e-300):
+                on = (f"all {st['cases']}" if st["wrong"] == st["cases"] else f"{st['wrong']} of {st['cases']}")
+                how = f"equals {_fmt_k(nice(lo))}× the oracle's on {on} cases"
+            else:
+                how += f" (a multiple of the oracle's on each, by factors from {lo:.4g} to {hi:.4g})"
+        else:
+            how += f" (not a multiple of the oracle's; max |error| {st['max_abs_err']:.3g})"
+        lines.append(f"{name} {how}")
+    return lines
+
+
+def entry_pattern(ob: Observation) -> str:
+    """A ✗/· grid per layer of which entries of one observation are wrong."""
+    if ob.invalid:
+        return "(the subject returned no gradients on this case)"
+    lines = []
+    rtol = RTOL[ob.case.dtype]
+    for (L, p, s), (_, _, r) in zip(_arrays(ob.subject), _arrays(ob.reference)):
+        size = max(float(np.max(np.abs(r), initial=0)), float(np.max(np.abs(s), initial=0)))
+        bad = ~(np.abs(s - r) <= rtol * size)
+        grid = bad.reshape(bad.shape[0], -1) if bad.ndim == 2 else bad[None, :]
+        rows = [" ".join("✗" if v else "·" for v in row) for row in grid]
+        head = f"{p}^({L}) {'×'.join(map(str, s.shape))}: "
+        lines.append(head + rows[0])
+        lines += [" " * len(head) + row for row in rows[1:]]
+        if bad.any() and p == "W" and bad.ndim == 2:
+            full_rows = [int(i) for i in np.flatnonzero(bad.all(axis=1))]
+            full_cols = [int(j) for j in np.flatnonzero(bad.all(axis=0))]
+            if 0 < len(full_rows) < bad.shape[0] and bad[full_rows].sum() == bad.sum():
+                lines.append(" " * len(head) + f"(only rows {full_rows}: units {[i + 1 for i in full_rows]} of "
+                                                f"layer {L + 1}, i.e. their δ ⊙ σ' entries)")
+            elif 0 < len(full_cols) < bad.shape[1] and bad[:, full_cols].sum() == bad.sum():
+                lines.append(" " * len(head) + f"(only columns {full_cols}: units {[j + 1 for j in full_cols]} "
+                                                f"of layer {L}, i.e. their activations a^({L}))")
+    return "\n".join(lines)
+
+
+def diagnose(observations: Sequence[Observation], *, hypotheses: Sequence[Hypothesis] | None = None
+             ) -> Diagnosis | None:
+    """The catalogue entry that fits every observation, or "unrecognised"; None when nothing failed."""
+    obs = list(observations)
+    failing = [ob for ob in obs if ob.wrong]
+    if not failing:
+        return None
+    candidates = list(hypotheses) if hypotheses is not None else MUTATIONS + _factor_hypotheses(obs)
+    fits = [test_hypothesis(h, obs) for h in candidates]
+    good = [f for f in fits if f.fits and (f.wrong_explained or f.invalid_explained)]
+    grouping, rows = layer_summary(obs)
+    n_wrong = sum(not ob.invalid for ob in failing)
+    n_invalid = sum(ob.invalid for ob in failing)
+    n_right = len(obs) - len(failing)
+    layer_lines = _layer_lines(rows)
+    if good:
+        best = good[0]
+        h = best.hypothesis
+        parts = [f"on all {n_wrong} failing case{'s' if n_wrong != 1 else ''}"]
+        if n_right:
+            parts.append(f"and the {n_right} passing one{'s' if n_right != 1 else ''}")
+        ev = [f"the subject's gradients equal those of a backprop with this mistake {' '.join(parts)}, "
+              f"max deviation {best.max_abs:.2g} (relative {best.max_rel:.2g})" if n_wrong else
+              "the subject never returned gradients on a failing case"]
+        if n_invalid:
+            ev.append(f"on the {n_invalid} case{'s' if n_invalid != 1 else ''} where the subject raised or returned "
+                      "wrong shapes, this mistake makes the shapes not fit either")
+        ev += layer_lines
+        near = sorted((f for f in fits if not f.fits and f.hypothesis is not h),
+                      key=lambda f: -f.consistent)[:1]
+        for f in near:
+            ev.append(f"next best: '{f.hypothesis.title}' fits only {f.consistent} of {f.total} cases")
+        also = []
+        for f in good[1:]:
+            if f.hypothesis.title not in also and f.hypothesis.title != h.title:
+                also.append(f.hypothesis.title)
+        return Diagnosis(h.key, h.title, h.fix, ev, h.scope, len(obs), len(failing), best.max_abs, best.max_rel,
+                         also[:4], rows)
+    smallest = min((ob for ob in failing if not ob.invalid), key=lambda ob: (ob.case.arch.depth,
+                   ob.case.arch.n_params), default=None)
+    ev = layer_lines[:]
+    best_partial = sorted(fits, key=lambda f: -f.consistent)[:2]
+    for f in best_partial:
+        if f.consistent:
+            ev.append(f"closest catalogue entry: '{f.hypothesis.title}' fits {f.consistent} of {f.total} cases")
+    wrong_layers = [st["layer"] for st in rows if st["wrong"]]
+    title = ("no catalogued mistake fits every case; wrong: " + ", ".join(wrong_layers) if wrong_layers
+             else "no catalogued mistake fits; the subject raised or returned wrong shapes")
+    pattern = None
+    if smallest is not None:
+        widths = list(smallest.case.arch.widths)
+        pattern = f"smallest failing case, widths {widths} (✗ wrong, · right):\n" + entry_pattern(smallest)
+    return Diagnosis("unrecognised", title, "compare your code with manualbp/network.py step by step on the "
+                     "reproducer below; the first wrong layer going backwards is where the bug enters",
+                     ev, "all", len(obs), len(failing), None, None, [], rows, pattern)

@@ -1,0 +1,187 @@
+"""The diagnosis: each catalogued mistake is recognised from the numbers, across all cases, with evidence.
+
+Buggy subjects here are the hand-written student files of examples/students (run through the harness on
+varied cases, judged against manualbp), so the mutated backward pass that predicts each mistake is tested
+against code it shares nothing with.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import manualbp
+from manualbp import Case, Gradients
+from oracles.checker import extra_cases
+from oracles.diagnose import Mutation, Observation, diagnose, mutant_gradients, nice
+from oracles.harness import Harness
+from oracles.subject import Subject, as_subject
+
+STUDENTS = Path(__file__).resolve().parents[1] / "examples" / "students"
+
+
+def _dummy(*args):
+    return None
+
+
+def observations(spec: str, n: int = 30, **declared) -> list[Observation]:
+    sub = as_subject(str(STUDENTS / spec), **declared)
+    h = Harness(sub, timeout=5)
+    obs = []
+    for case in extra_cases(sub, n, seed=3, max_layers=4, max_width=3):
+        call = h.call(case)
+        if call.kind in ("raises", "shape"):
+            obs.append(Observation(case, None))
+        elif call.gradients is not None:
+            obs.append(Observation(case, call.gradients))
+    return obs
+
+
+@pytest.mark.parametrize("cost, output, batch", [
+    ("half_mse", "sigmoid", None), ("half_sse", "tanh", 3), ("mse", "identity", None), ("bce", "sigmoid", 2),
+    ("softmax_ce", "softmax", None), ("softmax_ce", "softmax", 3),
+])
+@pytest.mark.parametrize("hidden", ["sigmoid", "relu", "softplus"])
+def test_unmutated_backward_is_manualbp(cost, output, batch, hidden):
+    sub = Subject(_dummy, hidden=hidden, output=output, cost=cost, batch=None if batch is None else "columns")
+    for case in extra_cases(sub, 4, seed=1, max_batch=batch or 1):
+        got = mutant_gradients(case, Mutation("none"))
+        np.testing.assert_allclose(got.flat(), manualbp.gradients(case).flat(), rtol=1e-12, atol=1e-15)
+
+
+def test_a_mutation_by_hand():
+    """σ'(a) instead of σ'(z) on a 1-1 sigmoid network, computed by hand."""
+    case = Case.create([[[0.5]]], [[0.25]], [2.0], [1.0], cost="half_sse")
+    a = 1 / (1 + np.exp(-(0.5 * 2.0 + 0.25)))
+    sa = 1 / (1 + np.exp(-a))
+    g = mutant_gradients(case, Mutation("sigma-prime-of-a"))
+    np.testing.assert_allclose(g.db[0], [(a - 1.0) * sa * (1 - sa)], rtol=1e-14)
+    np.testing.assert_allclose(g.dW[0], [[(a - 1.0) * sa * (1 - sa) * 2.0]], rtol=1e-14)
+    assert mutant_gradients(Case.create([np.ones((3, 2)), np.ones((2, 3))], [np.ones(3), np.ones(2)],
+                                        [1.0, 2.0], [0.0, 1.0]), Mutation("transposed-W")) is None
+
+
+# student file, declared convention, expected key, expected scope (None: any), words in the title
+CATALOGUE = [
+    ("bug_transposed_w.py:backprop", {}, "transposed-W", "all", "W^(L)ᵀ belongs"),
+    ("bug_outer_order.py:backprop", {}, "outer-order", "all", "outer product"),
+    ("bug_constant_factor.py:backprop", {}, "constant-factor", None, "2×"),
+    ("bug_sign.py:backprop", {}, "sign", None, "negative"),
+    ("bug_sigma_prime_of_a.py:backprop", {}, "sigma-prime-of-a", "all", "σ'(a)"),
+    ("bug_sigma_prime_formula_on_z.py:backprop", {}, "sigma-prime-formula-on-z", "all", "applied to z"),
+    ("bug_missing_sigma_prime.py:backprop", {"layout": "columns", "returns": "db,dW"}, "missing-sigma-prime",
+     "output", "output layer only"),
+    ("bug_wrong_layer_activation.py:backprop", {}, "wrong-layer-activation", "all", "a^(L+1)"),
+    ("bug_wrong_target.py:backprop", {}, "wrong-target", "all", "y_1 used for every output"),
+    ("bug_stale_delta.py:backprop", {}, "delta-entry", "hidden", "last entry is never computed"),
+    ("bug_some_layers.py:backprop", {}, "some-layers", None, "of the first layer (L = 1, below the output) are 0×"),
+    ("bug_batch_sum.py:backprop", {"batch": "columns"}, "batch-factor", None, "B (the batch size)"),
+]
+
+
+@pytest.mark.parametrize("spec, declared, key, scope, words", CATALOGUE, ids=[c[2] for c in CATALOGUE])
+def test_each_catalogued_mistake_is_recognised_with_evidence(spec, declared, key, scope, words):
+    obs = observations(spec, **declared)
+    failing = [ob for ob in obs if ob.wrong]
+    assert failing, "the buggy student passed every case"
+    d = diagnose(obs)
+    assert d.mistake == key, d.text()
+    assert scope is None or d.scope == scope
+    assert words in d.title
+    n_wrong = sum(not ob.invalid for ob in failing)
+    assert f"on all {n_wrong} failing case" in d.evidence[0]
+    assert d.max_relative_deviation < 1e-12  # equal to rounding, not approximately
+    m = re.search(r"max deviation (\S+) \(relative (\S+)\)", d.evidence[0])
+    assert m and float(m.group(1)) == pytest.approx(d.max_deviation, rel=0.05)
+    assert d.fix
+
+
+def test_raising_cases_count_as_evidence_for_shape_mistakes():
+    obs = observations("bug_transposed_w.py:backprop")
+    n_invalid = sum(ob.invalid for ob in obs)
+    assert n_invalid > 0
+    d = diagnose(obs)
+    assert f"on the {n_invalid} cases where the subject raised" in " ".join(d.evidence)
+
+
+def test_constant_factor_evidence_per_layer():
+    obs = observations("bug_constant_factor.py:backprop")
+    d = diagnose(obs)
+    lines = [e for e in d.evidence if e.startswith("∂C/∂")]
+    assert lines and all("equals 2× the oracle's on all" in e for e in lines), lines
+
+
+def test_unrecognised_mistake_shows_the_pattern():
+    obs = observations("bug_weight_decay.py:backprop")
+    d = diagnose(obs)
+    assert d.mistake == "unrecognised" and not d.recognised
+    assert "b^(" not in d.title.split("wrong:")[1]  # only the weights are wrong
+    assert "equals the oracle's on all" in " ".join(d.evidence)  # ... and the biases are right
+    assert "✗" in d.pattern and "·" in d.pattern
+
+
+def _scaled(case: Case, k) -> Gradients:
+    g = manualbp.gradients(case)
+    return Gradients(tuple(k * a for a in g.dW), tuple(k * a for a in g.db))
+
+
+def test_a_hypothesis_must_fit_every_case_not_just_one():
+    sub = Subject(_dummy)
+    cases = extra_cases(sub, 20, seed=5)
+    obs = [Observation(c, _scaled(c, 2.0 if i % 2 else -1.0)) for i, c in enumerate(cases)]
+    d = diagnose(obs)
+    assert d.mistake == "unrecognised"
+    obs2 = [Observation(c, _scaled(c, 2.0)) for c in cases]
+    d2 = diagnose(obs2)
+    assert d2.mistake == "constant-factor" and "20 failing cases" in d2.evidence[0]
+
+
+def test_passing_cases_also_have_to_fit():
+    """A mistake that would change a passing case's answer is rejected."""
+    sub = Subject(_dummy)
+    cases = extra_cases(sub, 10, seed=6)
+    obs = [Observation(c, _scaled(c, 3.0)) for c in cases[:5]] + [Observation(c, _scaled(c, 1.0))
+                                                                  for c in cases[5:]]
+    assert diagnose(obs).mistake == "unrecognised"
+
+
+def test_nothing_failing_means_no_diagnosis():
+    sub = Subject(_dummy)
+    obs = [Observation(c, manualbp.gradients(c)) for c in extra_cases(sub, 5)]
+    assert diagnose(obs) is None
+
+
+def test_float32_mistake_is_recognised_at_float32_rounding():
+    def f32_sigma_prime_of_a(weights, biases, x, y):
+        f = np.float32
+        a = [x]
+        for W, b in zip(weights, biases):
+            a.append(f(1) / (f(1) + np.exp(-(W @ a[-1] + b))))
+        delta, dW, db = a[-1] - y, [], []
+        for l in range(len(weights) - 1, -1, -1):
+            s = f(1) / (f(1) + np.exp(-a[l + 1]))
+            dz = delta * s * (f(1) - s)
+            dW.insert(0, np.outer(dz, a[l]))
+            db.insert(0, dz)
+            delta = weights[l].T @ dz
+        return dW, db
+
+    sub = Subject(f32_sigma_prime_of_a, dtype="float32")
+    h = Harness(sub)
+    obs = []
+    for c in extra_cases(sub, 15, seed=2):
+        call = h.call(c)
+        assert call.gradients is not None and {g.dtype for g in call.gradients.dW} == {np.dtype("float64")}
+        obs.append(Observation(c, call.gradients))
+    d = diagnose(obs)
+    assert d.mistake == "sigma-prime-of-a", d.text()
+    assert 1e-12 < d.max_relative_deviation < 1e-4  # float32 rounding, accepted
+
+
+def test_nice_snaps_only_exact_simple_fractions():
+    assert nice(0.5000000000001) == 0.5 and nice(-1.0) == -1.0 and nice(1e-15) == 0.0
+    assert nice(0.333333333333) == pytest.approx(1 / 3, rel=1e-15)
+    assert nice(0.5003) == 0.5003

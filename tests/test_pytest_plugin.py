@@ -1,0 +1,72 @@
+"""The pytest plugin: a project's CI checks its backprop in a few lines (run here with pytester)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+pytest.importorskip("torch")
+
+STUDENTS = Path(__file__).resolve().parents[1] / "examples" / "students"
+
+
+def test_marker_and_fixture_pass_and_fail(pytester):
+    pytester.makepyfile(test_student=f"""
+        import sys
+        import pytest
+        sys.path.insert(0, {str(STUDENTS)!r})
+        from correct_loops import backprop as good
+        from bug_sign import backprop as bad
+
+        @pytest.mark.backprop(hidden="sigmoid", output="sigmoid", cost="half_sse")
+        def test_good(backprop_checker):
+            result = backprop_checker(good)
+            assert result.passed
+
+        @pytest.mark.backprop(hidden="sigmoid", cost="half_sse")
+        def test_bad(backprop_checker):
+            backprop_checker(bad)
+    """)
+    res = pytester.runpytest("-p", "no:cacheprovider", "--backprop-max-examples=8")
+    res.assert_outcomes(passed=1, failed=1)
+    out = res.stdout.str()
+    assert "Diagnosis: sign: every gradient is the negative of the correct one" in out
+    assert "reproducer" in out and "from bug_sign import backprop" in out
+
+
+def test_subject_in_the_marker_and_declarations_in_the_call(pytester):
+    spec = f"{STUDENTS / 'correct_nielsen.py'}:backprop"
+    pytester.makepyfile(f"""
+        import pytest
+
+        @pytest.mark.backprop({spec!r}, layout="columns")
+        def test_nielsen(backprop_checker):
+            backprop_checker(returns="db,dW", max_examples=5)
+    """)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_profile_option_and_missing_subject(pytester):
+    pytester.makepyfile("""
+        def test_nothing_to_check(backprop_checker):
+            backprop_checker()
+    """)
+    res = pytester.runpytest("-p", "no:cacheprovider", "--manualbp-profile=ci")
+    assert res.ret != 0
+    assert "needs a subject" in res.stdout.str() + res.stderr.str()
+
+
+def test_marker_is_registered(pytester):
+    res = pytester.runpytest("--markers")
+    assert "@pytest.mark.backprop" in res.stdout.str()
+
+
+def test_plugin_import_is_cheap():
+    code = ("import sys; import oracles.pytest_plugin; "
+            "heavy = [m for m in ('torch', 'jax', 'hypothesis', 'oracles.checker', 'numpy') if m in sys.modules]; "
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True)
