@@ -1,0 +1,258 @@
+"""JAX as an oracle: ``jax.value_and_grad`` of the derivation's network, compiled few times per sweep.
+
+The network is the derivation's z^(L+1) = W^(L) a^(L) + b^(L), a^(L+1) = σ(z^(L+1)),
+one column per sample, the costs of :mod:`manualbp.costs`, the batch cost the
+mean over columns.  Everything runs inside ``jax.enable_x64(True)`` — a
+thread-local context manager — so float64 cases are computed in float64 while
+the user's global JAX configuration is left as it was; float32 cases keep
+float32 arrays and are computed in float32.
+
+Few compilations, whatever the sweep:
+
+* **Small cases** (every width <= ``max_bucket_width``, batch <= ``max_bucket_batch``)
+  go into *shape buckets*: every layer is padded to one width P (a power of two,
+  at least ``min_width``), the number of weight layers to a power of two (at
+  least ``min_layers``) by prepending identity layers (W = I, b = 0, σ = identity:
+  exact copies), the batch to a power of two (at least ``min_batch``).  Padded
+  units are masked to 0 after every activation (σ(0) = ½ would otherwise leak
+  into the next layer), padded outputs are kept out of the cost, of softmax and
+  of n_N, padded batch columns out of the batch mean.  Activations and the cost
+  are *data* (integer codes), not part of the compiled program, so random
+  architectures of one bucket share one executable; many cases are ``vmap``-ed
+  into one call (the case count is padded to 1, 8 or ``chunk`` by repeating a
+  case).  Gradients of padded entries are dropped.
+* **Large cases** are compiled at their exact shapes, keyed by architecture and
+  batch shape.
+
+Executables are compiled ahead of time (``jit(...).lower(...).compile()``) and
+cached by key; :attr:`JaxOracle.compile_count` counts the cache misses, an upper
+bound on real XLA compilations (JAX's own in-process cache may serve a program
+another oracle instance already compiled).  Bucket programs are tiny and run
+microseconds, so by default they are compiled with cheap backend options
+(``FAST_COMPILE``: about half the compile time, slightly slower code).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from manualbp import Case, Gradients
+
+from . import _netspec as spec
+from .base import require
+
+__all__ = ["JaxOracle"]
+
+FAST_COMPILE = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
+"""XLA options for the bucket programs: compile time dominates their cost in a sweep."""
+
+_SOFTMAX = spec.act_code("softmax")
+
+
+def _choose(jnp, code, branches: dict[int, Callable[[], object]]):
+    """The branch named by ``code``: only that one when ``code`` is a Python int, else a select over all."""
+    if isinstance(code, int):
+        return branches[code]()
+    out = None
+    for c, thunk in branches.items():
+        value = thunk()
+        out = value if out is None else jnp.where(code == c, value, out)
+    return out
+
+
+def _softplus(jnp, z):
+    """log(1 + e^z) without overflow; its derivative is σ(z)."""
+    return jnp.logaddexp(0.0, z)
+
+
+def _elementwise(jax, jnp, z) -> dict[int, Callable[[], object]]:
+    """σ(z) for every elementwise activation, by code (see oracles._netspec.ELEMENTWISE)."""
+    fns = {
+        "sigmoid": lambda: jax.nn.sigmoid(z),
+        "tanh": lambda: jnp.tanh(z),
+        "relu": lambda: jnp.where(z > 0, z, 0.0),  # subgradient 0 at z = 0, as manualbp
+        "leaky_relu": lambda: jnp.where(z > 0, z, spec.LEAKY_SLOPE * z),
+        "softplus": lambda: _softplus(jnp, z),
+        "identity": lambda: z,
+    }
+    return {spec.act_code(name): fn for name, fn in fns.items()}
+
+
+def _softmax_parts(jax, jnp, z, mask):
+    """(softmax(z), log softmax(z)) over the unit axis 0, restricted to ``mask`` (None: all units)."""
+    zm = z if mask is None else jnp.where(mask, z, -jnp.inf)
+    m = jax.lax.stop_gradient(zm.max(axis=0, keepdims=True))  # a shift: no effect on the value's gradient
+    e = jnp.exp(zm - m)
+    if mask is not None:
+        e = jnp.where(mask, e, 0.0)
+    s = e.sum(axis=0, keepdims=True)
+    log_a = zm - m - jnp.log(s)
+    if mask is not None:
+        log_a = jnp.where(mask, log_a, 0.0)
+    return e / s, log_a
+
+
+def _layer(jax, jnp, W, b, a, code, mask, *, output: bool):
+    """(z^(L+1), a^(L+1)) from a^(L); ``mask`` (or None) zeroes padded units of a^(L+1)."""
+    z = W @ a + b[:, None]  # z^(L+1) = W^(L) a^(L) + b^(L)
+    branches = _elementwise(jax, jnp, z)
+    if output:
+        branches[_SOFTMAX] = lambda: _softmax_parts(jax, jnp, z, mask)[0]
+    a = _choose(jnp, code, branches)  # a^(L+1) = σ(z^(L+1))
+    if mask is not None:
+        a = jnp.where(mask, a, 0.0)  # padded units carry exactly 0 forward (σ(0) need not be 0)
+    return z, a
+
+
+def _network_cost(jax, jnp, Ws, bs, x, y, *, acts, cost, factor, div, batch, units=None, cols=None):
+    """C of one case.  ``acts``/``cost`` are static ints (exact shapes) or traced codes (buckets).
+
+    Ws[l], bs[l] map position l to l+1; x, y are (n, B) columns.  Exact shapes (``units`` None):
+    a Python loop over layers of any widths.  Buckets: ``units[l]`` masks the units of position
+    l, ``cols`` the real batch columns, and the hidden layers (all P × P) run in one ``lax.scan``,
+    so the compiled program does not grow with depth.
+    """
+    a = x
+    if units is None:
+        for l in range(len(Ws) - 1):
+            _, a = _layer(jax, jnp, Ws[l], bs[l], a, acts[l], None, output=False)
+        mask = None
+    else:
+        def hidden(a, layer):
+            W, b, code, keep = layer
+            return _layer(jax, jnp, W, b, a, code, keep[:, None], output=False)[1], None
+
+        a, _ = jax.lax.scan(hidden, a, (Ws[:-1], bs[:-1], acts[:-1], units[1:-1]))
+        mask = units[-1][:, None]
+    z, a = _layer(jax, jnp, Ws[-1], bs[-1], a, acts[-1], mask, output=True)
+
+    def keep(v):
+        return v if mask is None else jnp.where(mask, v, 0.0)
+
+    per_sample = _choose(jnp, cost, {
+        spec.COST_CODES["squared"]: lambda: factor * keep((a - y) ** 2).sum(axis=0) / div,
+        # −[y log σ(z) + (1−y) log(1−σ(z))] = y·softplus(−z) + (1−y)·softplus(z): finite for any z
+        spec.COST_CODES["bce"]: lambda: keep(y * _softplus(jnp, -z) + (1 - y) * _softplus(jnp, z)).sum(axis=0),
+        spec.COST_CODES["softmax_ce"]: lambda: -keep(y * _softmax_parts(jax, jnp, z, mask)[1]).sum(axis=0),
+    })
+    if cols is not None:
+        per_sample = jnp.where(cols, per_sample, 0.0)
+    return per_sample.sum() / batch  # the mean over the real batch columns
+
+
+class JaxOracle:
+    """∂C/∂W^(L), ∂C/∂b^(L) by ``jax.value_and_grad``; float64 in a scoped x64 context."""
+
+    name = "jax"
+    kind = "autodiff"
+
+    def __init__(
+        self,
+        *,
+        max_bucket_width: int = 64,
+        max_bucket_batch: int = 64,
+        min_width: int = 8,
+        min_layers: int = 4,
+        min_batch: int = 4,
+        chunk: int = 64,
+        fast_compile: bool = True,
+    ) -> None:
+        for name, value in [("max_bucket_width", max_bucket_width), ("max_bucket_batch", max_bucket_batch),
+                            ("min_width", min_width), ("min_layers", min_layers), ("min_batch", min_batch),
+                            ("chunk", chunk)]:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        self._jax = require("jax", "jax")
+        self._jnp = require("jax.numpy", "jax")
+        self.max_bucket_width = max_bucket_width
+        self.max_bucket_batch = max_bucket_batch
+        self.min_width = min_width
+        self.min_layers = min_layers
+        self.min_batch = min_batch
+        self.chunk = chunk
+        self.fast_compile = bool(fast_compile)
+        self._compiled: dict[tuple, object] = {}
+        self._lock = threading.Lock()
+        self.compile_count = 0
+        """Compilations this oracle asked XLA for (its cache misses); real compilations are at most this."""
+
+    # ----------------------------------------------------------------- public API
+    def gradients(self, case: Case) -> Gradients:
+        """Gradients of one case (source "jax")."""
+        return self.gradients_many([case])[0]
+
+    def cost(self, case: Case) -> float:
+        """C at the case's parameters."""
+        return self._evaluate([case])[0][0]
+
+    def gradients_many(self, cases: Sequence[Case]) -> list[Gradients]:
+        """Gradients of many cases: small ones padded into shape buckets and vmap-ed, one call per bucket chunk."""
+        return [g for _, g in self._evaluate(cases)]
+
+    def bucket(self, case: Case) -> tuple | None:
+        """The shape bucket (dtype, width P, weight layers, batch) of a small case; None for a large one."""
+        return spec.bucket_key(case, max_width=self.max_bucket_width, max_batch=self.max_bucket_batch,
+                               min_width=self.min_width, min_layers=self.min_layers, min_batch=self.min_batch)
+
+    # ------------------------------------------------------------------ internals
+    def _evaluate(self, cases: Sequence[Case]) -> list[tuple[float, Gradients]]:
+        cases = [spec.validate(c, self.name) for c in cases]
+        out: list[tuple[float, Gradients] | None] = [None] * len(cases)
+        with self._jax.enable_x64(True):  # thread-local; the global config is untouched
+            for key, idx in spec.group_indices(cases, self.bucket).items():
+                if key is None:
+                    for i in idx:
+                        out[i] = self._exact(cases[i])
+                    continue
+                for start in range(0, len(idx), self.chunk):
+                    part = idx[start:start + self.chunk]
+                    for i, result in zip(part, self._bucketed(key, [cases[i] for i in part])):
+                        out[i] = result
+        return out  # type: ignore[return-value]
+
+    def _compile(self, key: tuple, fn: Callable, args: tuple, options: dict | None = None):
+        """The executable for ``key``, compiling ``fn`` for the shapes of ``args`` on a cache miss."""
+        with self._lock:
+            exe = self._compiled.get(key)
+            if exe is None:
+                exe = self._jax.jit(fn).lower(*args).compile(compiler_options=options)
+                self._compiled[key] = exe
+                self.compile_count += 1
+        return exe
+
+    def _exact(self, case: Case) -> tuple[float, Gradients]:
+        """One large case at its exact shapes (compiled once per architecture and batch shape)."""
+        jax, jnp, arch = self._jax, self._jnp, case.arch
+        code, factor, div = spec.cost_params(case)
+        acts = tuple(spec.act_code(a) for a in arch.activations)
+        x, y = spec.as_columns(case.x), spec.as_columns(case.y)
+
+        def cost(Ws, bs, x, y):
+            return _network_cost(jax, jnp, Ws, bs, x, y, acts=acts, cost=code, factor=factor, div=div,
+                                 batch=x.shape[1])
+
+        args = (tuple(case.weights), tuple(case.biases), x, y)
+        exe = self._compile(("exact", arch, case.x.shape), jax.value_and_grad(cost, argnums=(0, 1)), args)
+        C, (dW, db) = exe(*args)
+        return float(C), Gradients(tuple(np.array(g) for g in dW), tuple(np.array(g) for g in db), "jax")
+
+    def _bucketed(self, key: tuple, cases: list[Case]) -> list[tuple[float, Gradients]]:
+        """Small cases of one bucket in one vmap-ed call; the case count is padded to 1, 8 or ``chunk``."""
+        jax, jnp = self._jax, self._jnp
+        n = len(cases)
+        p = spec.pack(cases, key, 1 if n == 1 else 8 if n <= 8 else max(self.chunk, n))
+
+        def cost(Ws, bs, x, y, units, cols, acts, code, factor, div, batch):
+            return _network_cost(jax, jnp, Ws, bs, x, y, acts=acts, cost=code, factor=factor, div=div,
+                                 batch=batch, units=units, cols=cols)
+
+        args = (p.W, p.b, p.x, p.y, p.units, p.cols, p.acts, p.cost, p.factor, p.divisor, p.batch)
+        exe = self._compile(("bucket", *key, p.W.shape[0]), jax.vmap(jax.value_and_grad(cost, argnums=(0, 1))),
+                            args, FAST_COMPILE if self.fast_compile else None)
+        C, (gW, gb) = exe(*args)
+        C = np.asarray(C)
+        grads = spec.unpack(cases, p, np.asarray(gW), np.asarray(gb))
+        return [(float(C[k]), Gradients(dW, db, "jax")) for k, (dW, db) in enumerate(grads)]
