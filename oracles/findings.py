@@ -9,8 +9,11 @@ derivation audit all speak this one model; the renderers in
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from dataclasses import asdict, dataclass, field
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -18,6 +21,7 @@ import numpy as np
 SCHEMA_VERSION = "1.0"
 SEVERITIES = ("error", "warning", "info")
 SOURCES = ("example", "sweep", "check", "audit")
+SCHEMA_FILE = "findings.schema.json"
 
 
 def jsonable(value: Any) -> Any:
@@ -32,6 +36,8 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
     return value
 
 
@@ -109,9 +115,19 @@ class Check:
     summary: str = ""
     details: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def skipped(self) -> bool:
+        """True when the check could not run (``details["skipped"]``, e.g. an oracle not installed)."""
+        return bool(self.details.get("skipped"))
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return jsonable(asdict(self))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Check:
+        """The inverse of :meth:`to_dict`."""
+        return cls(**d)
 
 
 @dataclass
@@ -148,6 +164,47 @@ class Report:
         """Findings of severity 'error'."""
         return [f for f in self.findings if f.severity == "error"]
 
+    @property
+    def failed_checks(self) -> list[Check]:
+        """Checks that ran and did not pass (skipped checks are not failures)."""
+        return [c for c in self.checks if not c.passed and not c.skipped]
+
+    def findings_of(self, check: str) -> list[Finding]:
+        """The findings a check (by name) produced."""
+        return [f for f in self.findings if f.check == check]
+
+    def counts(self) -> dict[str, int]:
+        """Checks run, passed, failed and skipped, and findings per severity."""
+        out = {"checks": len(self.checks), "passed": sum(c.passed for c in self.checks)}
+        out["skipped"] = sum(c.skipped and not c.passed for c in self.checks)
+        out["failed"] = out["checks"] - out["passed"] - out["skipped"]
+        out["findings"] = len(self.findings)
+        for sev in SEVERITIES:
+            out[sev] = sum(f.severity == sev for f in self.findings)
+        return out
+
+    def counts_by_source(self) -> dict[str, dict[str, int]]:
+        """:meth:`counts` for each source that has checks or findings, in SOURCES order."""
+        out = {}
+        for src in SOURCES:
+            part = Report(checks=[c for c in self.checks if c.source == src],
+                          findings=[f for f in self.findings if f.source == src])
+            if part.checks or part.findings:
+                out[src] = part.counts()
+        return out
+
+    def to_json(self, *, timings: bool = True) -> str:
+        """Deterministic JSON text of :meth:`to_dict` (without ``timings`` when ``timings=False``)."""
+        d = self.to_dict()
+        if not timings:
+            d.pop("timings")
+        return json.dumps(d, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Report:
+        """The inverse of :meth:`to_json`."""
+        return cls.from_dict(json.loads(text))
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (see findings.schema.json)."""
         return {
@@ -164,9 +221,28 @@ class Report:
         """The inverse of :meth:`to_dict`."""
         return cls(
             title=d.get("title", ""),
-            checks=[Check(**c) for c in d.get("checks", [])],
+            checks=[Check.from_dict(c) for c in d.get("checks", [])],
             findings=[Finding.from_dict(f) for f in d.get("findings", [])],
             sections=d.get("sections", {}),
             timings=d.get("timings", {}),
             schema_version=d.get("schema_version", SCHEMA_VERSION),
         )
+
+
+def schema() -> dict[str, Any]:
+    """The JSON schema of :meth:`Report.to_dict` (shipped as ``oracles/findings.schema.json``)."""
+    return json.loads(resources.files("oracles").joinpath(SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+def validate(report: Report | dict[str, Any]) -> None:
+    """Raise ValueError naming the first offending path when ``report`` does not match the schema."""
+    import jsonschema
+
+    data = report.to_dict() if isinstance(report, Report) else report
+    validator = jsonschema.Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        first = errors[0]
+        path = "/".join(str(p) for p in first.absolute_path) or "(root)"
+        raise ValueError(f"report does not match {SCHEMA_FILE} v{SCHEMA_VERSION} at {path}: {first.message}"
+                         + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""))
