@@ -1,0 +1,417 @@
+"""Audit a backprop derivation written in Markdown + LaTeX.
+
+``audit_file(path)`` / ``audit_text(text, name)`` read every math block,
+check every equation (symbolic ones for every index value, on the worked
+example and on random networks; numeric ones against manualbp at the
+document's own rounding) and report each problem as a
+:class:`~oracles.findings.Finding` (source ``"audit"``) with its line, the
+LaTeX fragment, a kind (malformed, layout, notation, index, symbol, shape,
+missing-term, relation, sign, arithmetic, rounding, mismatch), a severity and,
+where one exists, the smallest edit that fixes it as LaTeX to paste.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from oracles.findings import Check, Finding, Location, Report
+
+from .extract import Equation, extract
+from .fixes import splice_text
+from .markdown import Document, MathBlock, split_markdown
+from .model import (
+    Model,
+    build_worked,
+    detect_activation,
+    detect_cost,
+    find_bindings,
+    infer_widths,
+    is_numeric,
+    match_cost,
+)
+from .semantics import Convention, sym_kind
+from .tree import Deriv, Sym
+
+__all__ = ["audit_file", "audit_text", "SEVERITY"]
+
+SEVERITY = {"malformed": "error", "layout": "warning", "notation": "warning", "rounding": "info",
+            "internal": "error"}
+KNOWN_SYMBOLS = {"a", "z", "w", "W", "b", "y", "x", "C", "delta", "sigma", "n", "e", "partial", "A", "Z", "J",
+                 "E", "L", "N", "T"}
+
+
+def audit_file(path: str | Path) -> Report:
+    """Audit the Markdown derivation at ``path``."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"no such derivation file: {p}")
+    return audit_text(p.read_text(encoding="utf-8", errors="replace"), str(p))
+
+
+def audit_text(text: str, name: str = "<text>") -> Report:
+    """Audit a Markdown derivation given as text."""
+    t0 = time.perf_counter()
+    auditor = _Auditor(text, name)
+    try:
+        auditor.run()
+    except Exception as exc:  # noqa: BLE001 - last resort: the auditor reports, it never crashes
+        auditor.add("internal", f"the auditor stopped early: {type(exc).__name__}: {exc}", 1, None)
+    report = Report(title=f"Derivation audit: {name}")
+    errors = sum(1 for f in auditor.findings if f.severity == "error")
+    check = Check(name=f"audit {name}", source="audit", passed=errors == 0,
+                  summary=f"{auditor.n_checked} equations checked, {len(auditor.findings)} findings "
+                          f"({errors} errors)",
+                  details={"network": auditor.network_summary(), "notes": auditor.model.notes})
+    report.add(check, auditor.findings)
+    report.sections["audit"] = {"file": name, "equations": len(auditor.equations),
+                                "checked": auditor.n_checked, "network": auditor.network_summary(),
+                                "notes": list(auditor.model.notes)}
+    report.timings["audit_seconds"] = time.perf_counter() - t0
+    return report
+
+
+class _Auditor:
+    def __init__(self, text: str, name: str):
+        self.text = text
+        self.name = name
+        self.findings: list[Finding] = []
+        self._seen: set = set()
+        self.model = Model()
+        self.equations: list[Equation] = []
+        self.n_checked = 0
+        self.doc: Document | None = None
+        self._splices: list[tuple[int, int, str]] = []  # every fix's edits, in file offsets
+
+    # ------------------------------------------------------------------ helpers
+    def line(self, block: MathBlock, pos: int) -> int:
+        return self.doc.block_line(block, pos)
+
+    def add(self, kind: str, message: str, line: int, fragment: str | None, *, fix: str | None = None,
+            severity: str | None = None, values: dict | None = None, diagnosis: str | None = None,
+            splices: list | None = None) -> None:
+        key = (kind, line, (fragment or "")[:200], message[:80])
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        if splices:
+            self._splices.extend(tuple(x) for x in splices)
+        self.findings.append(Finding(
+            source="audit", kind=kind, severity=severity or SEVERITY.get(kind, "error"), message=message,
+            where=Location(file=self.name, line=line, fragment=fragment), check=f"audit {self.name}",
+            values=values or {}, fix=fix, diagnosis=diagnosis))
+
+    def network_summary(self) -> dict:
+        m = self.model
+        return {"widths": list(m.widths()), "activation": m.activation,
+                "cost": m.cost if m.cost_expr is None else "document's own C",
+                "convention": m.conv.describe(), "worked_example": m.worked is not None}
+
+    # ------------------------------------------------------------------ the run
+    def run(self) -> None:
+        self.doc = split_markdown(self.text, self.name)
+        for line, delim in self.doc.unclosed:
+            self.add("malformed", f"math opened with {delim} is never closed", line, delim,
+                     fix=f"close it with {delim}")
+        ex = extract(self.doc)
+        self.equations = ex.equations
+        for block, p in ex.problems:
+            line = self.line(block, p.start)
+            frag = block.text[p.start:p.end]
+            fix = None
+            if p.edit is not None:
+                s, e, r = p.edit
+                lo, hi = min(p.start, s), max(p.end, e)
+                fix = splice_text(block.text[lo:hi], [(s - lo, e - lo, r)])
+                frag = block.text[lo:hi]
+                offsets = [block.offset + lo, block.offset + hi]
+            else:
+                offsets = [block.offset + p.start, block.offset + p.end]
+            spl = None
+            if p.edit is not None:
+                spl = [(block.offset + p.edit[0], block.offset + p.edit[1], p.edit[2])]
+            if p.kind == "layout":
+                fix = self._layout_fix(block, p)
+                spl = [(offsets[0], offsets[1], fix)]
+            self.add(p.kind, p.message, line, _clip(frag), fix=fix, values={"offsets": offsets}, splices=spl)
+        self._configure()
+        for eq in self.equations:
+            if eq.index in self.model.binding_eqs:
+                continue
+            try:
+                self._check(eq)
+            except Exception as exc:  # noqa: BLE001 - one equation must not stop the audit
+                self.add("internal", f"the auditor could not check this equation: {type(exc).__name__}: {exc}",
+                         self.line(eq.block, eq.span[0]), _clip(eq.block.text[eq.span[0]:eq.span[1]]))
+        self._merge_fixes()
+
+    def _merge_fixes(self) -> None:
+        """Each fix becomes its fragment with every edit that falls inside it applied (paste-ready)."""
+        chosen: list[tuple[int, int, str]] = []
+        for s, e, r in sorted(set(self._splices), key=lambda t: (-(t[1] - t[0]), t[0])):
+            if any(_conflict((s, e), (a, b)) for a, b, _ in chosen):
+                continue
+            chosen.append((s, e, r))
+        for f in self.findings:
+            off = f.values.get("offsets")
+            if f.fix is None or not off:
+                continue
+            lo, hi = off
+            inner = [(a - lo, b - lo, r) for a, b, r in chosen if lo <= a and b <= hi and (a, b) != (lo, hi)]
+            whole = [r for a, b, r in chosen if (a, b) == (lo, hi)]
+            if whole:
+                f.fix = whole[0]
+            elif inner:
+                f.fix = splice_text(self.text[lo:hi], inner)
+
+    def _layout_fix(self, block: MathBlock, p) -> str:
+        seg = block.text[p.start:p.end]
+        lines = [ln.strip() for ln in seg.splitlines() if ln.strip()]
+        return "\\begin{aligned} " + " \\\\\n".join(lines) + " \\end{aligned}"
+
+    # ------------------------------------------------------------------ configuration
+    def _configure(self) -> None:
+        m = self.model
+        eqs = self.equations
+        prose = "\n".join(t for _, t in self.doc.prose) + "\n" + self.text
+        find_bindings(m, eqs)
+        detect_activation(m, eqs, prose)
+        has_cost = detect_cost(m, eqs, prose)
+        wmin = min((k for (kind, k) in m.bindings if kind == "w"), default=None)
+        base = self._input_layer()
+        delta = self._delta_meaning()
+        cands = []
+        for b in ([base] if base is not None else [1, 0]):
+            for w in ([wmin] if wmin is not None else [b, b + 1]):
+                for d in ([delta] if delta else ["a", "z"]):
+                    cands.append(Convention(b, w, d))
+        m.conv = cands[0]
+        self._alias()
+        worked, problems = build_worked(m, eqs)
+        for msg in problems:
+            eq = next(iter(m.bindings.values()))[1] if m.bindings else None
+            if eq is not None:
+                self.add("shape", f"the worked example's values do not fit together: {msg}",
+                         self.line(eq.block, eq.span[0]), None)
+        m.worked = worked
+        if worked is None:
+            infer_widths(m, eqs)
+        if has_cost:
+            match_cost(m)
+        if worked is not None:
+            worked.cost_expr = m.cost_expr
+            if m.cost in ("half_mse", "half_sse", "mse", "bce") and worked.case.arch.cost != m.cost:
+                from manualbp import Case
+
+                from .semantics import Instance
+                c = worked.case
+                try:
+                    m.worked = Instance(Case.create(c.weights, c.biases, c.x, c.y, hidden=m.activation,
+                                                    cost=m.cost, label="worked example"), "worked example")
+                    m.worked.cost_expr = m.cost_expr
+                except (ValueError, TypeError):
+                    pass
+        if len(cands) > 1 or not has_cost:
+            self._choose(cands, costs=None if has_cost else ["half_mse", "half_sse", "mse"])
+        m.notes.append("convention: " + m.conv.describe())
+
+    def _input_layer(self) -> int | None:
+        for eq in self.equations:
+            syms = [mm for mm in eq.members if isinstance(mm, Sym)]
+            xs = [s for s in syms if sym_kind(s) == "x" and not s.sub]
+            as_ = [s for s in syms if sym_kind(s) == "a" and not s.sub and s.layer is not None]
+            if xs and as_:
+                from .tree import Num
+                if isinstance(as_[0].layer, Num):
+                    return int(as_[0].layer.value)
+        for eq in self.equations:
+            for mm in eq.members:
+                for n in mm.walk():
+                    if isinstance(n, Sym) and sym_kind(n) in ("a", "z") and n.layer is not None:
+                        from .tree import Num
+                        if isinstance(n.layer, Num) and n.layer.value == 0:
+                            return 0
+        return None
+
+    def _delta_meaning(self) -> str | None:
+        for eq in self.equations:
+            lhs = eq.members[0]
+            if isinstance(lhs, Sym) and sym_kind(lhs) == "delta" and len(eq.members) >= 2:
+                d = eq.members[1]
+                if isinstance(d, Deriv) and isinstance(d.num, Sym) and sym_kind(d.num) == "C":
+                    v = d.var
+                    if isinstance(v, Sym) and sym_kind(v) in ("a", "z"):
+                        return sym_kind(v)
+        return None
+
+    def _alias(self) -> None:
+        """Unknown symbols that are a case-slip of a known one (∂c for ∂C): a notation finding each."""
+        for eq in self.equations:
+            for mem in eq.members:
+                for n in mem.walk():
+                    if isinstance(n, Deriv) and isinstance(n.num, Sym):
+                        s = n.num
+                        if s.name not in KNOWN_SYMBOLS and not s.sub and s.layer is None and (
+                                s.name.swapcase() in ("C",)):
+                            self.model.alias[s.name] = s.name.swapcase()
+                            frag = eq.block.text[n.span[0]:n.span[1]]
+                            ln = len(s.name)
+                            fix = eq.block.text[n.span[0]:s.span[0]] + s.name.swapcase() + \
+                                eq.block.text[s.span[0] + ln:n.span[1]]
+                            off = [eq.block.offset + n.span[0], eq.block.offset + n.span[1]]
+                            self.add("notation", f"'{s.name}' is not defined in the document; the cost is "
+                                     f"'{s.name.swapcase()}'", self.line(eq.block, s.span[0]), frag, fix=fix,
+                                     values={"offsets": off},
+                                     splices=[(eq.block.offset + s.span[0], eq.block.offset + s.span[0] + ln,
+                                               s.name.swapcase())])
+
+    def _choose(self, cands: list[Convention], costs: list[str] | None) -> None:
+        m = self.model
+        from .equations import contexts, judge
+        best = None
+        for conv in cands:
+            for cost in (costs or [m.cost]):
+                m.conv, m.cost, m._randoms = conv, cost, None
+                if m.worked is not None and cost != m.worked.case.arch.cost:
+                    from manualbp import Case
+
+                    from .semantics import Instance
+                    c = m.worked.case
+                    try:
+                        m.worked = Instance(Case.create(c.weights, c.biases, c.x, c.y, hidden=m.activation,
+                                                        cost=cost, label="worked example"), "worked example")
+                    except (ValueError, TypeError):
+                        continue
+                fails = 0
+                for eq in self.equations:
+                    if eq.index in m.binding_eqs:
+                        continue
+                    mem = [x for x in eq.members if not is_numeric(x)]
+                    if len(mem) < 2:
+                        continue
+                    envs = contexts(m, mem, "fixed")[:24]
+                    try:
+                        o = judge(mem, envs)
+                    except Exception:  # noqa: BLE001
+                        continue
+                    fails += bool(o.failures)
+                key = (fails, cands.index(conv))
+                if best is None or key < best[0]:
+                    best = (key, conv, cost, m.worked)
+        _, m.conv, m.cost, m.worked = best
+        m._randoms = None
+
+    # ------------------------------------------------------------------ checking
+    def _check(self, eq: Equation) -> None:
+        from .equations import contexts, describe_failure, find_fix, judge
+        from .numbers import check_numbers, is_literal
+
+        m = self.model
+        text = eq.block.text
+        members = eq.members
+        if any(r == "other" for r in eq.rels):
+            return
+        numeric = [i for i, x in enumerate(members) if is_numeric(x) or is_literal(x)]
+        if numeric and len(numeric) == len(members):
+            return  # numbers only (1/2 · [1 2 3] = [0.5 1 1.5]): nothing to bind
+        self.n_checked += 1
+        if numeric:
+            if m.worked is None:
+                sym_members = [x for x in members if not is_numeric(x)]
+            else:
+                issues, _ = check_numbers(members, m, self._docvals, text)
+                for iss in issues:
+                    line = self.line(eq.block, iss.node.span[0])
+                    frag = text[iss.node.span[0]:iss.node.span[1]]
+                    off = [eq.block.offset + iss.node.span[0], eq.block.offset + iss.node.span[1]]
+                    self.add(iss.kind, iss.message, line, _clip(frag), fix=iss.fix_text,
+                             values={**iss.values, "offsets": off},
+                             splices=[(off[0], off[1], iss.fix_text)] if iss.fix_text is not None else None)
+                sym_members = [x for x in members if not (is_numeric(x) or is_literal(x))]
+            scope = "worked"
+        else:
+            sym_members = members
+            scope = "fixed"
+        if len(sym_members) < 2:
+            return
+        envs = contexts(m, sym_members, scope)
+        outcome = judge(sym_members, envs)
+        if not outcome.failures:
+            return
+        fix, targets = find_fix(eq, sym_members, outcome, envs, m, text)
+        first_fail = next(iter(outcome.failures.values()))[0]
+        detail = describe_failure(first_fail)
+        if fix is None:
+            for i, fl in outcome.failures.items():
+                node = sym_members[i]
+                f0 = fl[0]
+                kind = "shape" if f0.error is not None and f0.error.kind == "shape" else (
+                    "index" if f0.error is not None and f0.error.kind in ("range",) else "mismatch")
+                if f0.error is not None and f0.error.kind in ("missing", "unsupported", "unbound"):
+                    if f0.error.kind == "missing":
+                        continue  # already reported as malformed
+                    if f0.error.kind == "unsupported":
+                        m.notes.append(f"line {self.line(eq.block, node.span[0])}: not checked ({f0.error})")
+                        continue
+                    kind = "notation"
+                self.add(kind, f"this side does not hold: {describe_failure(f0)}",
+                         self.line(eq.block, node.span[0]), _clip(text[node.span[0]:node.span[1]]),
+                         values=_values(f0))
+            return
+        repairs = self._repairs(eq)
+        for e in fix.edits:
+            tgt = e.target
+            lo, hi = tgt.span
+            lo, hi = min(lo, e.splice[0]), max(hi, e.splice[1])
+            inner = [x.splice for x in fix.edits if lo <= x.splice[0] and x.splice[1] <= hi]
+            inner += [r for r in repairs if lo <= r[0] <= hi and lo <= r[1] <= hi]
+            fixed = splice_text(text[lo:hi], [(s - lo, en - lo, r) for s, en, r in inner])
+            frag = text[lo:hi]
+            others = [x.what for x in fix.edits if x is not e]
+            also = f" (together with: {'; '.join(others)})" if others else ""
+            msg = f"{e.what}: with this change{also} the equation holds; as written, {detail}"
+            off = eq.block.offset
+            self.add(e.kind, msg, self.line(eq.block, e.splice[0]), _clip(frag), fix=fixed,
+                     values={**_values(first_fail), "edit": e.what, "offsets": [off + lo, off + hi]},
+                     splices=[(off + a, off + b, r) for a, b, r in [x.splice for x in fix.edits] + repairs])
+
+    def _repairs(self, eq: Equation) -> list[tuple[int, int, str]]:
+        from .latex import structure
+        _, probs = structure(eq.block.text)
+        return [p.edit for p in probs if p.edit is not None]
+
+    @property
+    def _docvals(self) -> dict:
+        if not hasattr(self, "_dv"):
+            self._dv: dict = {}
+        return self._dv
+
+
+def _conflict(x: tuple[int, int], y: tuple[int, int]) -> bool:
+    (s1, e1), (s2, e2) = x, y
+    if s1 == e1 and s2 == e2:
+        return s1 == s2
+    if s1 == e1:
+        return s2 <= s1 <= e2
+    if s2 == e2:
+        return s1 <= s2 <= e1
+    return s1 < e2 and s2 < e1
+
+
+def _values(f) -> dict:
+    import numpy as np
+    out = {"context": ", ".join(f"{k}={v}" for k, v in sorted(f.env.assign.items())),
+           "instance": f.env.inst.label}
+    if f.got is not None:
+        out["document"] = np.real(f.got)
+        out["expected"] = np.real(f.want)
+    if f.error is not None:
+        out["error"] = str(f.error)
+    return out
+
+
+def _clip(s: str | None, n: int = 600) -> str | None:
+    if s is None:
+        return None
+    s = s.strip()
+    return s if len(s) <= n else s[:n] + " …"

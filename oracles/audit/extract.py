@@ -1,0 +1,164 @@
+"""Turn math blocks into equations: chains of members joined by relations, with source spans.
+
+A display may hold several equations: rows of ``split``/``aligned`` (``&`` and
+``\\\\``), top-level ``\\\\``, ``a = …, b = …`` lists, or (a layout error) several
+equations written on separate source lines with no separator at all.  A row
+that starts with ``=`` continues the previous equation's chain, also across
+displays (``$$= …$$`` under ``$$σ'(x) = …$$``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .latex import (
+    ROW_ENVS,
+    Env,
+    Problem,
+    Tok,
+    items_span,
+    parse_expr,
+    relation_of,
+    split_rows,
+    structure,
+)
+from .markdown import Document, MathBlock
+from .tree import Empty, Node
+
+
+@dataclass
+class Equation:
+    """E0 = E1 = … : the members, the relations between them, and where they are."""
+
+    members: list[Node]
+    rels: list[str]
+    block: MathBlock
+    span: tuple[int, int]
+    index: int  # order in the document
+    continued: bool = False  # True when the first member comes from an earlier row/display
+    member_blocks: list[MathBlock] = field(default_factory=list)
+
+    @property
+    def section(self) -> str:
+        return self.block.section
+
+
+@dataclass
+class Extracted:
+    """All equations of a document, and the reading problems with their block."""
+
+    equations: list[Equation]
+    problems: list[tuple[MathBlock, Problem]]
+
+
+def _drop_amps(items: list) -> list:
+    return [it for it in items if not (isinstance(it, Tok) and it.kind == "amp")]
+
+
+def _starts_new_line(text: str, item) -> bool:
+    start = item.start
+    k = start - 1
+    while k >= 0 and text[k] in " \t":
+        k -= 1
+    return k < 0 or text[k] == "\n"
+
+
+def _line_segments(items: list, text: str) -> list[list]:
+    parts: list[list] = [[]]
+    for it in items:
+        if parts[-1] and _starts_new_line(text, it):
+            parts.append([])
+        parts[-1].append(it)
+    return parts
+
+
+def _has_relation(items: list) -> bool:
+    return any(relation_of(it) == "=" or relation_of(it) == "≈" for it in items)
+
+
+def _split_commas(items: list) -> list[list]:
+    parts: list[list] = [[]]
+    for it in items:
+        if isinstance(it, Tok) and it.kind == "char" and it.val == "," or (
+                isinstance(it, Tok) and it.kind == "macro" and it.val in ("quad", "qquad")
+                and False):
+            parts.append([])
+        else:
+            parts[-1].append(it)
+    if len(parts) > 1 and all(_has_relation(p) for p in parts if p) and all(parts):
+        return parts
+    return [items]
+
+
+def _rows_of(items: list, block: MathBlock, problems: list[Problem]) -> list[list]:
+    meaningful = [it for it in items if not (isinstance(it, Tok) and it.kind == "macro" and it.val in (
+        "quad", "qquad", ",", ";"))]
+    if len(meaningful) == 1 and isinstance(meaningful[0], Env) and meaningful[0].name in ROW_ENVS:
+        return _rows_of(meaningful[0].items, block, problems)
+    rows = []
+    for r in split_rows(items):
+        r = _drop_amps(r)
+        if not r:
+            continue
+        segs = _line_segments(r, block.text)
+        rel_segs = [s for s in segs if _has_relation(s)]
+        if len(segs) > 1 and len(rel_segs) > 1 and all(
+                _has_relation(s) and relation_of(s[0]) is None for s in segs[1:]):
+            start, end = items_span(r)
+            problems.append(Problem(
+                f"{len(segs)} equations are written on separate source lines of one display without a "
+                "separator (\\\\ inside aligned); they render as one run-together chain",
+                start, end, None, kind="layout"))
+            rows.extend(segs)
+            continue
+        for part in _split_commas(r):
+            rows.append(part)
+    return rows
+
+
+def extract(doc: Document) -> Extracted:
+    """Every equation of the document, in order."""
+    equations: list[Equation] = []
+    problems: list[tuple[MathBlock, Problem]] = []
+    prev: Equation | None = None
+    for block in doc.blocks:
+        items, probs = structure(block.text)
+        block_probs: list[Problem] = list(probs)
+        rows = _rows_of(items, block, block_probs)
+        for row in rows:
+            members_items: list[list] = [[]]
+            rels: list[str] = []
+            for it in row:
+                r = relation_of(it)
+                if r in ("=", "≈"):
+                    members_items.append([])
+                    rels.append(r)
+                elif r == "other":
+                    members_items.append([])
+                    rels.append("other")
+                else:
+                    members_items[-1].append(it)
+            span = items_span(row)
+            members = [parse_expr(m, block_probs, block.text) if m else Empty(span=(span[0], span[0]))
+                       for m in members_items]
+            if not rels:
+                prev = None if not _is_text_only(members) else prev
+                continue
+            continued = False
+            if not members_items[0] and prev is not None and rels[0] != "other":
+                members = prev.members + members[1:]
+                rels = prev.rels + rels
+                mb = prev.member_blocks + [block] * (len(members_items) - 1)
+                eq = Equation(members, rels, block, span, prev.index, True, mb)
+                equations[equations.index(prev)] = eq
+                prev = eq
+                continue
+            eq = Equation(members, rels, block, span, len(equations), continued, [block] * len(members))
+            equations.append(eq)
+            prev = eq
+        problems.extend((block, p) for p in block_probs)
+    return Extracted(equations, problems)
+
+
+def _is_text_only(members: list[Node]) -> bool:
+    return all(isinstance(m, Empty) for m in members)

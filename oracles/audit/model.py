@@ -1,0 +1,395 @@
+"""The document's network, notation and costs, found from the document itself.
+
+Sizes come from the worked example's PROBLEM matrices (or, failing that, from
+the index ranges the symbolic part uses); the cost from the document's own
+definition of C; the activation from its definition of σ or the words it uses;
+the layer numbering and the meaning of δ from whichever convention makes the
+document's equations hold best.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from manualbp import Case
+
+from .extract import Equation
+from .semantics import Convention, Env, EvalError, Instance, evaluate, make_instance, sym_kind
+from .tree import Apply, Deriv, Matrix, Neg, Node, Num, Paren, Sum, Sym
+
+SCALAR_VAR_CANDIDATES = ("x", "t", "u", "s", "v")
+
+
+def numbers_in(node: Node) -> list[Num]:
+    """Every Num node (in source order)."""
+    return [n for n in node.walk() if isinstance(n, Num)]
+
+
+def is_numeric(node: Node) -> bool:
+    """True when the expression has no symbols other than functions and constants."""
+    for n in node.walk():
+        if isinstance(n, Sym) and not (n.name == "e" and not n.sub):
+            return False
+        if isinstance(n, Deriv):
+            return False
+    return True
+
+
+def has_decimals(node: Node) -> bool:
+    return any(n.decimals > 0 for n in numbers_in(node))
+
+
+def index_letters(node: Node) -> tuple[set[str], set[str]]:
+    """(layer variables, index variables) used free in an expression."""
+    layers: set[str] = set()
+    idx: set[str] = set()
+    bound: set[str] = set()
+
+    def visit(n: Node, bound: frozenset):
+        if isinstance(n, Sum):
+            visit(n.lo, bound)
+            visit(n.hi, bound)
+            visit(n.body, bound | {n.var})
+            return
+        if isinstance(n, Sym):
+            kind = sym_kind(n)
+            for s in n.sub:
+                for m in s.walk():
+                    if isinstance(m, Sym) and len(m.name) == 1 and m.name.isalpha() and m.name not in bound:
+                        (layers if kind == "n" else idx).add(m.name)
+            if n.layer is not None:
+                for m in n.layer.walk():
+                    if isinstance(m, Sym) and len(m.name) == 1 and m.name.isalpha() and m.name not in bound:
+                        layers.add(m.name)
+            return
+        for c in n.children():
+            visit(c, bound)
+
+    visit(node, frozenset(bound))
+    return layers, idx - layers
+
+
+def scalar_vars(members: list[Node]) -> set[str]:
+    """Bare letters used as a function's variable (σ(x) = 1/(1+e^{-x})), in equations without layers."""
+    found: set[str] = set()
+    for m in members:
+        for n in m.walk():
+            if isinstance(n, Sym) and (n.sub or n.layer is not None):
+                return set()
+            if isinstance(n, Sym) and n.name in SCALAR_VAR_CANDIDATES and not n.font:
+                found.add(n.name)
+    return found
+
+
+def canonical(node: Node, conv: Convention) -> tuple | None:
+    """The network quantity an expression names, as (kind, internal layer[, 'T'])."""
+    while isinstance(node, Paren):
+        node = node.x
+    from .tree import Transpose
+    if isinstance(node, Transpose):
+        q = canonical(node.x, conv)
+        return None if q is None else (*q, "T")
+    try:
+        if isinstance(node, Sym) and not node.sub:
+            kind = sym_kind(node)
+            if node.layer is None:
+                return {"x": ("a", 1), "y": ("y", 0)}.get(kind) if not node.transpose else None
+            lay = node.layer
+            if not isinstance(lay, Num):
+                return None
+            lv = int(lay.value)
+            q = None
+            if kind in ("a", "z"):
+                q = (kind, conv.layer(lv))
+            elif kind == "delta":
+                q = ("delta" if conv.delta == "a" else "dz", conv.layer(lv))
+            elif kind in ("w", "b"):
+                q = ("W" if kind == "w" else "b", conv.weight(lv))
+            if q is not None and node.transpose:
+                q = (*q, "T")
+            return q
+        if isinstance(node, Deriv) and isinstance(node.num, Sym) and sym_kind(node.num) == "C":
+            v = node.var.x if isinstance(node.var, Paren) else node.var
+            if isinstance(v, Sym) and not v.sub and isinstance(v.layer, Num):
+                lv = int(v.layer.value)
+                kind = sym_kind(v)
+                if kind == "b":
+                    return ("dz", conv.weight(lv) + 1)
+                if kind == "w":
+                    return ("dW", conv.weight(lv))
+                if kind == "a":
+                    return ("delta", conv.layer(lv))
+                if kind == "z":
+                    return ("dz", conv.layer(lv))
+        if isinstance(node, Apply) and node.fn in ("sigma'", "sigma"):
+            arg = node.arg
+            while isinstance(arg, Paren):
+                arg = arg.x
+            if isinstance(arg, Sym) and sym_kind(arg) == "z" and not arg.sub and isinstance(arg.layer, Num):
+                return ("sp" if node.fn == "sigma'" else "a", conv.layer(int(arg.layer.value)))
+    except (ValueError, TypeError):
+        return None
+    return None
+
+
+@dataclass
+class Model:
+    """What the audit knows about the document's network."""
+
+    conv: Convention = field(default_factory=Convention)
+    activation: str = "sigmoid"
+    cost: str = "half_mse"
+    cost_expr: Node | None = None
+    out_width: int | None = None
+    depth: int = 4
+    worked: Instance | None = None
+    bindings: dict = field(default_factory=dict)  # (kind, doc index) -> (value, equation)
+    binding_eqs: set = field(default_factory=set)  # equation indices that only bind values
+    alias: dict = field(default_factory=dict)
+    inferred_widths: dict = field(default_factory=dict)  # doc layer -> width (from the symbolic part)
+    notes: list = field(default_factory=list)
+    _randoms: list | None = None
+
+    def env(self, inst: Instance, **kw) -> Env:
+        return Env(inst, self.conv, cost=self.cost, symbol_alias=self.alias, **kw)
+
+    def widths(self) -> tuple[int, ...]:
+        if self.worked is not None:
+            return self.worked.widths
+        ws = []
+        for L in range(self.depth):
+            doc = self.conv.base + L
+            ws.append(self.inferred_widths.get(doc, 3))
+        if self.out_width:
+            ws[-1] = self.out_width
+        return tuple(ws)
+
+    def instances(self, kind: str) -> list[Instance]:
+        """'worked': the worked example; 'fixed': its widths with random values; 'free': also other widths."""
+        out: list[Instance] = []
+        ws = self.widths()
+        if self._randoms is None:
+            self._randoms = []
+            for seed in (11, 12):
+                self._randoms.append(self._instance(ws, seed))
+            rng = np.random.default_rng(7)
+            for seed in (13, 14):
+                other = [int(rng.integers(2, 5)) for _ in ws]
+                if self.out_width:
+                    other[-1] = self.out_width
+                else:
+                    other[-1] = ws[-1]
+                self._randoms.append(self._instance(tuple(other), seed))
+        if kind == "worked":
+            return [self.worked] if self.worked is not None else self._randoms[:1]
+        if self.worked is not None:
+            out.append(self.worked)
+        if kind == "fixed":
+            return out + self._randoms[:1]
+        return out + self._randoms[:1] + self._randoms[2:]
+
+    def _instance(self, ws, seed) -> Instance:
+        inst = make_instance(ws, activation=self.activation, cost=self.cost, seed=seed)
+        inst.cost_expr = self.cost_expr
+        return inst
+
+
+def build_worked(model: Model, eqs: list[Equation]) -> tuple[Instance | None, list[str]]:
+    """The worked example from the bindings (W, b, x, y), validated by manualbp's Case."""
+    b = model.bindings
+    ws = sorted(k for (kind, k) in b if kind == "w")
+    if not ws or ("x", 0) not in b or ("y", 0) not in b:
+        return None, []
+    Ws, bs = [], []
+    problems: list[str] = []
+    for k in ws:
+        W = np.real(b[("w", k)][0])
+        W = W[:, None] if W.ndim == 1 else W
+        Ws.append(W)
+        if ("b", k) not in b:
+            return None, [f"b^({k}) is not given in the worked example"]
+        bv = np.real(b[("b", k)][0])
+        bs.append(bv.reshape(-1))
+    x = np.real(b[("x", 0)][0]).reshape(-1)
+    y = np.real(b[("y", 0)][0]).reshape(-1)
+    cost = model.cost if model.cost in ("half_mse", "half_sse", "mse", "bce") else "half_mse"
+    try:
+        case = Case.create(Ws, bs, x, y, hidden=model.activation, cost=cost, label="worked example")
+    except (ValueError, TypeError) as exc:
+        return None, [str(exc)]
+    inst = Instance(case, "worked example")
+    inst.cost_expr = model.cost_expr
+    return inst, problems
+
+
+def find_bindings(model: Model, eqs: list[Equation]) -> None:
+    """PROBLEM values: w^{(l)} = …, b^{(l)} = …, x = …, y = … with numeric right-hand sides."""
+    dummy_env = None
+    for eq in eqs:
+        lhs = eq.members[0]
+        while isinstance(lhs, Paren):
+            lhs = lhs.x
+        if not isinstance(lhs, Sym) or lhs.sub or len(eq.members) < 2:
+            continue
+        kind = sym_kind(lhs)
+        if kind not in ("w", "b", "x", "y"):
+            continue
+        if not all(is_numeric(m) for m in eq.members[1:]):
+            continue
+        if kind in ("w", "b"):
+            if not isinstance(lhs.layer, Num):
+                continue
+            key = (kind, int(lhs.layer.value))
+        else:
+            if lhs.layer is not None:
+                continue
+            key = (kind, 0)
+        if key in model.bindings:
+            continue
+        try:
+            if dummy_env is None:
+                dummy_env = Env(make_instance((1, 1)), Convention())
+            val = evaluate(eq.members[-1], dummy_env)
+        except EvalError:
+            continue
+        model.bindings[key] = (val, eq)
+        model.binding_eqs.add(eq.index)
+
+
+def detect_activation(model: Model, eqs: list[Equation], prose: str) -> None:
+    """σ from its definition σ(x) = …, else from the words of the document."""
+    for eq in eqs:
+        lhs = eq.members[0]
+        if isinstance(lhs, Apply) and lhs.fn == "sigma" and len(eq.members) >= 2:
+            sv = scalar_vars(eq.members)
+            if not sv:
+                continue
+            for act in ("sigmoid", "tanh", "softplus", "relu", "identity"):
+                inst = make_instance((1, 1), activation=act)
+                ok = True
+                for xv in (-1.3, 0.4, 2.1):
+                    env = Env(inst, model.conv, scalars={v: complex(xv) for v in sv})
+                    try:
+                        a = evaluate(eq.members[0], env)
+                        b = evaluate(eq.members[1], env)
+                    except EvalError:
+                        ok = False
+                        break
+                    if not np.allclose(a, b, rtol=1e-9, atol=1e-12):
+                        ok = False
+                        break
+                if ok:
+                    model.activation = act
+                    model.notes.append(f"activation {act} (from the definition of σ)")
+                    return
+    text = prose.lower()
+    uses_tanh = any(isinstance(n, Apply) and n.fn.startswith("tanh") for eq in eqs for m in eq.members
+                    for n in m.walk())
+    if uses_tanh or "tanh" in text:
+        model.activation = "tanh"
+    elif "relu" in text:
+        model.activation = "relu"
+    model.notes.append(f"activation {model.activation}")
+
+
+def detect_cost(model: Model, eqs: list[Equation], prose: str) -> bool:
+    """The cost from the document's definition of C; True when one was found."""
+    for eq in eqs:
+        lhs = eq.members[0]
+        while isinstance(lhs, Paren):
+            lhs = lhs.x
+        if not (isinstance(lhs, Sym) and sym_kind(lhs) == "C") or len(eq.members) < 2:
+            continue
+        rhs = eq.members[1]
+        outs = [n for n in rhs.walk() if isinstance(n, Sym) and sym_kind(n) == "a" and n.sub]
+        if not outs:
+            continue
+        idx = [int(s.sub[0].value) for s in outs if isinstance(s.sub[0], Num)]
+        has_sum = any(isinstance(n, Sum) for n in rhs.walk())
+        if idx and not has_sum:
+            model.out_width = max(idx)
+        model.binding_eqs.add(eq.index)
+        model.cost_definition = eq  # type: ignore[attr-defined]
+        model.cost_rhs = rhs  # type: ignore[attr-defined]
+        return True
+    if "cross-entropy" in prose.lower() or "cross entropy" in prose.lower():
+        model.cost = "bce"
+        return True
+    return False
+
+
+def match_cost(model: Model) -> None:
+    """Name the cost defined by the document (or keep its own expression)."""
+    rhs = getattr(model, "cost_rhs", None)
+    if rhs is None:
+        return
+    for name in ("half_mse", "half_sse", "mse", "bce"):
+        model.cost, model.cost_expr = name, None
+        model._randoms = None
+        ok = True
+        from .semantics import cost_value
+        for inst in model.instances("fixed"):
+            env = model.env(inst)
+            try:
+                v = evaluate(rhs, env)
+                want = cost_value(name, inst.base()["a"][inst.depth], np.asarray(inst.case.y, complex))
+            except EvalError:
+                ok = False
+                break
+            if v.ndim != 0 or not np.isclose(v, want, rtol=1e-9, atol=1e-12):
+                ok = False
+                break
+        if ok:
+            model.notes.append(f"cost {name} (from the definition of C)")
+            return
+    model.cost, model.cost_expr = "half_mse", rhs
+    model._randoms = None
+    if model.worked is not None:
+        model.worked.cost_expr = rhs
+    model.notes.append("cost: the document's own C (matches no named cost)")
+
+
+def infer_widths(model: Model, eqs: list[Equation]) -> None:
+    """Largest explicit index of each layer in the symbolic part (when there is no worked example)."""
+    widths: dict[int, int] = {}
+    layers_seen: set[int] = set()
+    for eq in eqs:
+        for m in eq.members:
+            for n in m.walk():
+                if not isinstance(n, Sym) or not isinstance(n.layer, Num):
+                    continue
+                lv = int(n.layer.value)
+                kind = sym_kind(n)
+                subs = [int(s.value) for s in n.sub if isinstance(s, Num)]
+                if kind in ("a", "z", "delta"):
+                    layers_seen.add(lv)
+                    if subs:
+                        widths[lv] = max(widths.get(lv, 1), subs[0])
+                elif kind in ("w", "b"):
+                    layers_seen.add(lv)
+                    off = model.conv.base - model.conv.wmin  # W^(l) maps doc layer l+off to l+off+1
+                    if subs:
+                        widths[lv + off + 1] = max(widths.get(lv + off + 1, 1), subs[0])
+                    if kind == "w" and len(subs) == 2:
+                        widths[lv + off] = max(widths.get(lv + off, 1), subs[1])
+    model.inferred_widths = widths
+    if layers_seen:
+        hi = max(widths) if widths else max(layers_seen)
+        model.depth = max(2, hi - model.conv.base + 1)
+
+
+def matrix_literal(node: Node) -> Matrix | None:
+    """The Matrix when ``node`` is a (parenthesised) vector/matrix literal."""
+    while isinstance(node, Paren):
+        node = node.x
+    return node if isinstance(node, Matrix) else None
+
+
+def is_literal_number(node: Node) -> bool:
+    while isinstance(node, Paren):
+        node = node.x
+    if isinstance(node, Neg):
+        return is_literal_number(node.x)
+    return isinstance(node, Num)

@@ -1,0 +1,407 @@
+"""Check the worked example's numbers against manualbp, at the document's own rounding.
+
+Every stated number is matched to the quantity it stands for: the chain's
+left side (``a^{(3)} = … = {0.72, …}``), or, inside an arithmetic member, the
+symbolic factor in the same position (``[−0.41; −0.29][0.72 … ]`` under
+``∂C/∂b^{(3)} a^{(3)T}``, ``−2.13 × 0.19`` under ``δ^{(4)} ⊙ σ'(z^{(4)})``).
+A number within half a unit of its last decimal of the exact value is right.
+One that is not, but that equals the step recomputed from the numbers the
+document itself stated earlier (its rounded inputs), is rounding drift (info);
+anything else is an arithmetic error with the corrected number as its fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import Model, canonical, is_literal_number, is_numeric, matrix_literal, numbers_in
+from .semantics import ACT, Env, EvalError, Instance, evaluate, shape_text, transpose
+from .tree import BinOp, Matrix, Neg, Node, Num, Paren, rebuild
+
+MULS = {"mul", "times", "cdot"}
+
+
+@dataclass
+class NumberIssue:
+    """One stated number (or vector) that is off."""
+
+    kind: str  # arithmetic, rounding, shape
+    node: Node  # the number (or the literal, for shape)
+    stated: object
+    exact: object
+    decimals: int
+    fix_text: str | None
+    message: str
+    values: dict
+
+
+def literal_values(node: Node) -> np.ndarray | None:
+    """The numbers of a literal vector/matrix/number as an array (None when not a literal)."""
+    m = matrix_literal(node)
+    if m is not None:
+        if not m.rows or len({len(r) for r in m.rows}) > 1:
+            return None
+        if not all(is_literal_number(c) for r in m.rows for c in r):
+            return None
+        arr = np.array([[_num(c) for c in r] for r in m.rows])
+        if arr.shape[1] == 1:
+            return arr[:, 0]
+        return arr
+    if is_literal_number(node):
+        return np.asarray(_num(node))
+    return None
+
+
+def is_literal(node: Node) -> bool:
+    m = matrix_literal(node)
+    if m is not None:
+        return bool(m.rows) and all(is_literal_number(c) for r in m.rows for c in r)
+    return is_literal_number(node)
+
+
+def _num(node: Node) -> float:
+    while isinstance(node, Paren):
+        node = node.x
+    if isinstance(node, Neg):
+        return -_num(node.x)
+    return float(np.real(node.value))
+
+
+def literal_cells(node: Node) -> list[list[Node]]:
+    m = matrix_literal(node)
+    if m is not None:
+        return [list(r) for r in m.rows]
+    return [[node]]
+
+
+def decimals_of(node: Node) -> int:
+    nums = numbers_in(node)
+    return max((n.decimals for n in nums), default=0)
+
+
+def half_unit(d: int) -> float:
+    return 0.5 * 10.0 ** (-d)
+
+
+def within(stated: float, exact: float, d: int) -> bool:
+    return abs(stated - exact) <= half_unit(d) * (1 + 1e-9) + 1e-12
+
+
+def fmt_number(value: float, d: int) -> str:
+    s = f"{value:.{d}f}"
+    if "." in s:
+        s = s.rstrip("0").rstrip(".")
+    if s in ("-0", ""):
+        s = "0"
+    return s
+
+
+# ------------------------------------------------------------------------- exact and document values
+
+def exact_value(q: tuple, inst: Instance, model: Model) -> np.ndarray | None:
+    base = inst.base()
+    kind, L = q[0], q[1]
+    try:
+        if kind == "a":
+            v = base["a"][L]
+        elif kind == "z":
+            v = base["z"][L]
+        elif kind == "delta":
+            v = base["da"][L]
+        elif kind == "dz":
+            v = base["dz"][L]
+        elif kind == "W":
+            v = np.asarray(inst.case.weights[L - 1], complex)
+        elif kind == "b":
+            v = np.asarray(inst.case.biases[L - 1], complex)
+        elif kind == "y":
+            v = np.asarray(inst.case.y, complex)
+        elif kind == "sp":
+            v = ACT[inst.act(L)][1](base["z"][L])
+        elif kind == "dW":
+            v = np.outer(base["dz"][L + 1], base["a"][L])
+        else:
+            return None
+    except (KeyError, IndexError):
+        return None
+    v = np.real(np.asarray(v))
+    return transpose(v) if len(q) > 2 and q[2] == "T" else v
+
+
+def recompute(q: tuple, docvals: dict, inst: Instance, model: Model) -> list[np.ndarray]:
+    """The quantity recomputed by one step of the network from the document's own stated inputs."""
+    def get(k):
+        v = docvals.get(k)
+        return v if v is not None else exact_value(k, inst, model)
+
+    kind, L = q[0], q[1]
+    out: list[np.ndarray] = []
+    act = inst.act(max(L, 2))
+    f, fp = ACT.get(act, (None, None))
+    try:
+        if kind == "z" and L >= 2:
+            out.append(get(("W", L - 1)) @ get(("a", L - 1)) + get(("b", L - 1)))
+        elif kind == "a" and L >= 2 and f is not None:
+            out.append(np.real(f(get(("z", L)))))
+        elif kind == "sp" and fp is not None:
+            out.append(np.real(fp(get(("z", L)))))
+            if act == "sigmoid":
+                a = get(("a", L))
+                out.append(a * (1 - a))
+            if act == "tanh":
+                a = get(("a", L))
+                out.append(1 - a * a)
+        elif kind == "dz":
+            out.append(get(("delta", L)) * get(("sp", L)))
+        elif kind == "dW":
+            out.append(np.outer(get(("dz", L + 1)), get(("a", L))))
+        elif kind == "delta" and L < inst.depth:
+            out.append(get(("W", L)).T @ get(("dz", L + 1)))
+        elif kind == "delta" and L == inst.depth:
+            a, y = get(("a", L)), get(("y", 0))
+            n = a.shape[0]
+            c = model.cost
+            out.append({"half_mse": (a - y) / n, "half_sse": a - y, "mse": 2 * (a - y) / n}.get(
+                c, (a - y) / (a * (1 - a))))
+    except (TypeError, ValueError, KeyError):
+        return []
+    if len(q) > 2 and q[2] == "T":
+        out = [transpose(np.asarray(v)) for v in out]
+    return [np.real(np.asarray(v, dtype=complex)) for v in out]
+
+
+# ------------------------------------------------------------------------- alignment
+
+def align(s: Node, n: Node, env: Env) -> list[tuple[Node, np.ndarray, tuple | None, object]]:
+    """Pairs (literal in the numeric member, exact value, quantity, entry) by structure."""
+    while isinstance(s, Paren):
+        s = s.x
+    while isinstance(n, Paren) and not isinstance(n.x, Matrix):
+        n = n.x
+    if is_literal(n):
+        try:
+            val = np.real(evaluate(s, env))
+        except EvalError:
+            return []
+        return [(n, val, canonical(s, env.conv), None)]
+    if isinstance(s, BinOp) and isinstance(n, BinOp) and (s.op == n.op or (s.op in MULS and n.op in MULS)):
+        return align(s.left, n.left, env) + align(s.right, n.right, env)
+    from .tree import Apply
+    if isinstance(s, Apply) and isinstance(n, Apply) and s.fn == n.fn:
+        return align(s.arg, n.arg, env)
+    m = matrix_literal(n)
+    if isinstance(s, BinOp) and s.op == "odot" and m is not None and all(len(r) == 1 for r in m.rows):
+        try:
+            u = np.real(evaluate(s.left, env))
+            v = np.real(evaluate(s.right, env))
+        except EvalError:
+            return []
+        out = []
+        qu, qv = canonical(s.left, env.conv), canonical(s.right, env.conv)
+        for k, (cell,) in enumerate(m.rows):
+            c = cell.x if isinstance(cell, Paren) else cell
+            if isinstance(c, BinOp) and c.op in MULS and is_literal_number(c.left) and is_literal_number(c.right):
+                if u.ndim == 1 and k < u.shape[0]:
+                    out.append((c.left, u[k], qu, k))
+                if v.ndim == 1 and k < v.shape[0]:
+                    out.append((c.right, v[k], qv, k))
+        return out
+    return []
+
+
+def propagated_tolerance(node: Node, env: Env) -> np.ndarray | float:
+    """Σ |∂f/∂n| · (half a unit of n's last decimal) over the rounded numbers in ``node``."""
+    approx = _approximate_numbers(node)
+    tol = 0.0
+    for num, d in approx:
+        bumped = Num(complex(num.value, 1e-20), num.text, num.decimals, span=num.span)
+        try:
+            v = evaluate(rebuild(node, num, bumped), env)
+        except EvalError:
+            continue
+        tol = tol + np.abs(np.imag(v) / 1e-20) * half_unit(d)
+    return tol
+
+
+def _approximate_numbers(node: Node) -> list[tuple[Num, int]]:
+    out: list[tuple[Num, int]] = []
+
+    def visit(n: Node, d_ctx: int | None):
+        if isinstance(n, Matrix):
+            d = decimals_of(n)
+            for r in n.rows:
+                for c in r:
+                    visit(c, d if d > 0 else None)
+            return
+        if isinstance(n, Num):
+            if n.decimals > 0 or d_ctx is not None:
+                out.append((n, max(n.decimals, d_ctx or 0)))
+            return
+        for c in n.children():
+            visit(c, d_ctx)
+
+    visit(node, None)
+    return out
+
+
+# ------------------------------------------------------------------------- the check
+
+def check_numbers(members: list[Node], model: Model, docvals: dict, text: str) -> tuple[list[NumberIssue], list[int]]:
+    """Issues with the stated numbers of one chain; also returns the symbolic member indices."""
+    inst = model.worked
+    env = model.env(inst)
+    issues: list[NumberIssue] = []
+    kinds = []
+    for m in members:
+        if is_literal(m):
+            kinds.append("lit")
+        elif is_numeric(m):
+            kinds.append("expr")
+        else:
+            kinds.append("sym")
+    sym_idx = [i for i, k in enumerate(kinds) if k == "sym"]
+    if not sym_idx:
+        return issues, sym_idx
+    ref = sym_idx[0]
+    try:
+        ref_val = np.real(evaluate(members[ref], env))
+    except EvalError:
+        return issues, sym_idx
+    q_ref = canonical(members[ref], model.conv)
+    expr_vals: list[np.ndarray] = []
+    for i, m in enumerate(members):
+        if kinds[i] != "expr":
+            continue
+        try:
+            expr_vals.append(np.real(evaluate(m, env)))
+        except EvalError:
+            pass
+    last_lit = None
+    for i, m in enumerate(members):
+        if kinds[i] == "sym":
+            continue
+        anchor = max((j for j in sym_idx if j < i), default=ref)
+        if kinds[i] == "lit":
+            issues += _check_literal(m, ref_val, q_ref, model, docvals, text, expr_vals)
+            last_lit = m
+            continue
+        # arithmetic member: aligned literals, then the whole
+        aligned = align(members[anchor], m, env)
+        before = len(issues)
+        for lit, val, q, entry in aligned:
+            if entry is None:
+                issues += _check_literal(lit, val, q, model, docvals, text, [])
+            else:
+                issues += _check_entry(lit, val, q, entry, model, docvals)
+        if len(issues) == before:
+            try:
+                v = np.real(evaluate(m, env))
+            except EvalError as exc:
+                issues.append(NumberIssue("shape", m, None, None, 0, None, f"cannot compute this member: {exc}",
+                                          {}))
+                continue
+            tol = propagated_tolerance(m, env)
+            if v.size == 1 and ref_val.size == 1:
+                v, ref_val = v.reshape(()), ref_val.reshape(())
+            if v.shape != ref_val.shape:
+                issues.append(NumberIssue("shape", m, None, None, 0, None,
+                                          f"this member is a {shape_text(v)}, the left side a {shape_text(ref_val)}",
+                                          {}))
+            elif np.any(np.abs(v - ref_val) > np.asarray(tol) * 1.5 + 1e-9):
+                issues.append(NumberIssue(
+                    "arithmetic", m, v, ref_val, 0, None,
+                    "this arithmetic does not give the left side even allowing for the rounding of its numbers",
+                    {"document": v, "exact": ref_val, "tolerance": tol}))
+    if last_lit is not None and q_ref is not None:
+        vals = literal_values(last_lit)
+        if vals is not None and vals.size == ref_val.size:
+            vals = vals.reshape(ref_val.shape)
+            docvals[q_ref] = vals
+    return issues, sym_idx
+
+
+def _check_entry(lit: Node, exact: float, q, entry: int, model: Model, docvals: dict) -> list[NumberIssue]:
+    d = max(decimals_of(lit), 2)
+    stated = _num(lit)
+    if within(stated, exact, d):
+        return []
+    drift = False
+    if q is not None:
+        for alt in recompute(q, docvals, model.worked, model):
+            if alt.ndim == 1 and entry < alt.shape[0] and within(stated, alt[entry], d):
+                drift = True
+    kind = "rounding" if drift else "arithmetic"
+    fix = fmt_number(exact, d)
+    msg = (f"{stated:g} should be {fix} (exact {exact:.6g})"
+           + ("; it follows from the document's own rounded inputs" if drift else ""))
+    return [NumberIssue(kind, lit, stated, exact, d, fix, msg, {"document": stated, "exact": exact,
+                                                                 "decimals": d})]
+
+
+def _check_literal(lit: Node, exact: np.ndarray, q, model: Model, docvals: dict, text: str,
+                   expr_vals: list[np.ndarray]) -> list[NumberIssue]:
+    stated = literal_values(lit)
+    if stated is None:
+        return []
+    d = decimals_of(lit)
+    exact = np.real(np.asarray(exact))
+    if stated.size == 1 and exact.size == 1:
+        stated, exact = stated.reshape(()), exact.reshape(())
+    if stated.shape != exact.shape:
+        fix = _shape_fix(lit, stated, exact, d, text)
+        what = (f"has {stated.shape[0] if stated.ndim else 1} entries, but {shape_text(exact)} is needed"
+                if stated.ndim <= 1 and exact.ndim <= 1 else
+                f"is a {shape_text(stated)}, but a {shape_text(exact)} is needed")
+        return [NumberIssue("shape", lit, stated, exact, d, fix, f"this vector {what}",
+                            {"document": stated, "exact": exact})]
+    if d == 0 and not any(n.decimals for n in numbers_in(lit)):
+        d = 0
+    issues = []
+    cells = literal_cells(lit)
+    recomputed = recompute(q, docvals, model.worked, model) if q is not None else []
+    flat_stated = np.atleast_1d(stated).reshape(-1)
+    flat_exact = np.atleast_1d(exact).reshape(-1)
+    flat_cells = [c for r in cells for c in r]
+    for k, (s, e, cell) in enumerate(zip(flat_stated, flat_exact, flat_cells)):
+        tol_d = d
+        if within(s, e, tol_d) or (d == 0 and np.isclose(s, e, rtol=1e-9, atol=1e-12)):
+            continue
+        drift = any(np.atleast_1d(alt).reshape(-1).shape[0] > k and within(s, np.atleast_1d(alt).reshape(-1)[k], d)
+                    for alt in recomputed + [v for v in expr_vals if np.shape(v) == np.shape(exact)])
+        fix = fmt_number(e, d)
+        kind = "rounding" if drift else "arithmetic"
+        msg = (f"{s:g} should be {fix} (exact {e:.6g})"
+               + ("; it follows from the document's own rounded inputs" if drift else ""))
+        issues.append(NumberIssue(kind, cell, s, e, d, fix, msg, {"document": s, "exact": e, "decimals": d}))
+    return issues
+
+
+def _shape_fix(lit: Node, stated: np.ndarray, exact: np.ndarray, d: int, text: str) -> str | None:
+    m = matrix_literal(lit)
+    if m is None or stated.ndim != 1 or exact.ndim != 1:
+        return None
+    rows = [text[s:e] for s, e in m.row_spans]
+    n, k = exact.shape[0], stated.shape[0]
+    if k == n - 1:
+        for pos in range(k + 1):
+            cand = np.insert(stated, pos, np.round(exact[pos], d))
+            if all(within(a, b, d) for a, b in zip(cand, exact)):
+                new_rows = rows[:pos] + [fmt_number(exact[pos], d)] + rows[pos:]
+                return _env_text(m, new_rows, text)
+    if k == n + 1:
+        for pos in range(k):
+            cand = np.delete(stated, pos)
+            if all(within(a, b, d) for a, b in zip(cand, exact)):
+                return _env_text(m, rows[:pos] + rows[pos + 1:], text)
+    rows = [fmt_number(v, d) for v in exact]
+    return _env_text(m, rows, text)
+
+
+def _env_text(m: Matrix, rows: list[str], text: str) -> str:
+    src = text[m.span[0]:m.span[1]]
+    if src.startswith("\\begin{"):
+        head = src[:src.index("}") + 1]
+        return f"{head} " + " \\\\ ".join(r.strip() for r in rows) + f" \\end{{{m.env}}}"
+    return " \\\\ ".join(r.strip() for r in rows)

@@ -1,0 +1,560 @@
+"""What the symbols mean: notation conventions, the network instance, and the evaluator.
+
+A document's notation is summarised by a :class:`Convention`: which layer
+number the input has (1 as in the seed, 0 as in W^{[l]} notation), which W
+index maps the input onward (W^{(L)}: L→L+1 in the seed, W^{[l]}: l−1→l), and
+whether δ means ∂C/∂a (the seed) or ∂C/∂z.  An :class:`Instance` is a concrete
+network (the worked example, or a random one) whose values manualbp computes;
+:func:`evaluate` gives any expression's value on it, with partial derivatives
+taken by complex step through the network's own graph (∂X/∂Y perturbs node Y
+and recomputes everything downstream of it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from manualbp import Case, backward, forward
+
+from .tree import (
+    Apply,
+    BinOp,
+    Deriv,
+    Empty,
+    Frac,
+    Matrix,
+    Missing,
+    Neg,
+    Node,
+    Num,
+    Paren,
+    Pow,
+    Sum,
+    Sym,
+    Transpose,
+)
+
+H = 1e-20  # complex-step size
+COST_NAMES = {"C", "J", "E", "L"}  # \mathcal{C}, C, J, E (and \mathcal{L})
+NETWORK = {"a": "a", "A": "a", "z": "z", "Z": "z", "w": "w", "W": "w", "b": "b", "y": "y", "x": "x",
+           "delta": "delta", "n": "n"}
+
+
+class EvalError(Exception):
+    """The expression cannot be evaluated: kind is shape, range, unbound, unsupported or missing."""
+
+    def __init__(self, kind: str, message: str, node: Node | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.node = node
+
+
+@dataclass(frozen=True)
+class Convention:
+    """How the document numbers layers and what δ means."""
+
+    base: int = 1  # doc layer number of the input
+    wmin: int = 1  # doc index of the first W (maps the input onward)
+    delta: str = "a"  # δ = ∂C/∂a ("a") or ∂C/∂z ("z")
+
+    def layer(self, doc: int) -> int:
+        """Internal layer (1 = input) of a doc layer number for a, z, δ, n."""
+        return doc - self.base + 1
+
+    def weight(self, doc: int) -> int:
+        """Internal index of W^(doc), b^(doc) (internal W^(k) maps layer k to k+1)."""
+        return doc - self.wmin + 1
+
+    def describe(self) -> str:
+        kind = "W^(L) maps layer L to L+1" if self.wmin == self.base else "W^(l) maps layer l-1 to l"
+        return f"input is layer {self.base}; {kind}; δ = ∂C/∂{self.delta}"
+
+
+# ----------------------------------------------------------------- complex-safe activations and costs
+
+def _sig(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+ACT = {
+    "sigmoid": (_sig, lambda z: _sig(z) * (1 - _sig(z))),
+    "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
+    "relu": (lambda z: np.where(np.real(z) > 0, z, 0 * z), lambda z: np.where(np.real(z) > 0, 1.0, 0.0) + 0 * z),
+    "leaky_relu": (lambda z: np.where(np.real(z) > 0, z, 0.01 * z),
+                   lambda z: np.where(np.real(z) > 0, 1.0, 0.01) + 0 * z),
+    "softplus": (lambda z: np.log(1 + np.exp(z)), _sig),
+    "identity": (lambda z: z, lambda z: np.ones_like(z)),
+}
+
+
+def cost_value(name: str, a, y):
+    """C(a, y) for one sample, complex-safe."""
+    n = a.shape[0]
+    if name == "half_mse":
+        return 0.5 * np.sum((a - y) ** 2) / n
+    if name == "half_sse":
+        return 0.5 * np.sum((a - y) ** 2)
+    if name == "mse":
+        return np.sum((a - y) ** 2) / n
+    if name == "bce":
+        return -np.sum(y * np.log(a) + (1 - y) * np.log(1 - a))
+    raise EvalError("unsupported", f"cost {name!r}")
+
+
+# ----------------------------------------------------------------- the network instance
+
+@dataclass
+class Instance:
+    """A network with parameters, input and target; values from manualbp."""
+
+    case: Case
+    label: str = ""
+    cost_expr: Node | None = None  # the document's own C when it matches no named cost
+    _base: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return self.case.arch.widths
+
+    @property
+    def depth(self) -> int:
+        return self.case.arch.depth
+
+    def act(self, L: int) -> str:
+        """Activation name of internal layer L (2..N)."""
+        acts = self.case.arch.activations
+        return acts[min(max(L, 2), self.depth) - 2]
+
+    def base(self) -> dict:
+        """a, z, δ (∂C/∂a), ∂C/∂z, C from manualbp (complex arrays)."""
+        if not self._base:
+            case = self.case
+            fwd = forward(case)
+            bwd = backward(case, fwd)
+            N = self.depth
+            dz = {L + 1: bwd.dC_db[L] for L in bwd.dC_db}
+            self._base = {
+                "a": {L: np.asarray(v, complex) for L, v in fwd.a.items()},
+                "z": {L: np.asarray(v, complex) for L, v in fwd.z.items()},
+                "da": {L: np.asarray(v, complex) for L, v in bwd.delta.items()},
+                "dz": {L: np.asarray(v, complex) for L, v in dz.items()},
+                "C": complex(fwd.cost),
+                "N": N,
+            }
+        return self._base
+
+    def run(self, overrides: dict) -> dict:
+        """Forward pass with nodes perturbed: overrides[(kind, L, entry)] = complex increment."""
+        N = self.depth
+        W = [np.asarray(w, complex).copy() for w in self.case.weights]
+        b = [np.asarray(v, complex).copy() for v in self.case.biases]
+        x = np.asarray(self.case.x, complex).copy()
+        for (kind, L, entry), dv in overrides.items():
+            if kind == "w":
+                W[L - 1][entry] += dv
+            elif kind == "b":
+                b[L - 1][entry] += dv
+            elif kind == "x":
+                x[entry] += dv
+        a = {1: x}
+        if ("a", 1) in {(k, L) for k, L, _ in overrides}:
+            a[1] = a[1].copy()
+            for (kind, L, entry), dv in overrides.items():
+                if kind == "a" and L == 1:
+                    a[1][entry] += dv
+        z: dict[int, np.ndarray] = {}
+        for L in range(1, N):
+            zz = W[L - 1] @ a[L] + b[L - 1]
+            for (kind, LL, entry), dv in overrides.items():
+                if kind == "z" and LL == L + 1:
+                    zz[entry] += dv
+            z[L + 1] = zz
+            f = ACT[self.act(L + 1)][0] if self.act(L + 1) in ACT else None
+            if f is None:
+                raise EvalError("unsupported", f"activation {self.act(L + 1)!r} in derivatives")
+            aa = f(zz)
+            for (kind, LL, entry), dv in overrides.items():
+                if kind == "a" and LL == L + 1:
+                    aa = aa.copy()
+                    aa[entry] += dv
+            a[L + 1] = aa
+        return {"a": a, "z": z, "W": W, "b": b, "x": x}
+
+
+def make_instance(widths, *, activation: str = "sigmoid", cost: str = "half_mse", seed: int = 0,
+                  label: str = "") -> Instance:
+    """A random instance with the given widths (weights N(0, 0.8²), targets in (0.1, 0.9))."""
+    rng = np.random.default_rng(seed)
+    Ws = [rng.normal(0, 0.8, (m, n)) for n, m in zip(widths[:-1], widths[1:])]
+    bs = [rng.normal(0, 0.5, m) for m in widths[1:]]
+    x = rng.normal(0, 1, widths[0])
+    y = rng.uniform(0.1, 0.9, widths[-1])
+    cost_name = cost if cost in ("half_mse", "half_sse", "mse", "bce") else "half_mse"
+    output = "sigmoid" if cost_name == "bce" else None
+    case = Case.create(Ws, bs, x, y, hidden=activation, output=output, cost=cost_name,
+                       label=label or f"random {widths}")
+    return Instance(case, label or f"random {list(widths)}")
+
+
+# ----------------------------------------------------------------- evaluation
+
+@dataclass
+class Env:
+    """Everything an expression's value depends on."""
+
+    inst: Instance
+    conv: Convention
+    assign: dict[str, int] = field(default_factory=dict)
+    scalars: dict[str, complex] = field(default_factory=dict)
+    overrides: dict = field(default_factory=dict)
+    cost: str = "half_mse"
+    symbol_alias: dict[str, str] = field(default_factory=dict)  # e.g. c -> C after a notation finding
+    _run: dict | None = field(default=None, repr=False)
+    memo: dict | None = field(default=None, repr=False)  # id(node) -> (node, value) when enabled
+
+    def with_assign(self, **kw) -> Env:
+        return Env(self.inst, self.conv, {**self.assign, **kw}, self.scalars, self.overrides, self.cost,
+                   self.symbol_alias)
+
+    def perturbed(self, key, dv) -> Env:
+        if key[0] == "scalar":
+            sc = dict(self.scalars)
+            sc[key[1]] = sc[key[1]] + dv
+            return Env(self.inst, self.conv, self.assign, sc, self.overrides, self.cost, self.symbol_alias)
+        ov = dict(self.overrides)
+        ov[key] = ov.get(key, 0) + dv
+        return Env(self.inst, self.conv, self.assign, self.scalars, ov, self.cost, self.symbol_alias)
+
+    def net(self) -> dict:
+        if self._run is None:
+            if not self.overrides:
+                base = self.inst.base()
+                self._run = {"a": base["a"], "z": base["z"],
+                             "W": [np.asarray(w, complex) for w in self.inst.case.weights],
+                             "b": [np.asarray(v, complex) for v in self.inst.case.biases],
+                             "x": np.asarray(self.inst.case.x, complex)}
+            else:
+                self._run = self.inst.run(self.overrides)
+        return self._run
+
+    def cost_value(self):
+        N = self.inst.depth
+        net = self.net()
+        if self.inst.cost_expr is not None:
+            return evaluate(self.inst.cost_expr, self)
+        if not self.overrides:
+            return np.asarray(self.inst.base()["C"])
+        return np.asarray(cost_value(self.cost, net["a"][N], np.asarray(self.inst.case.y, complex)))
+
+
+def _int(node: Node, env: Env) -> int:
+    v = evaluate(node, env)
+    if v.ndim != 0:
+        raise EvalError("shape", "an index must be a number", node)
+    r = float(np.real(v))
+    if abs(r - round(r)) > 1e-9:
+        raise EvalError("range", f"index {r} is not an integer", node)
+    return int(round(r))
+
+
+def sym_kind(s: Sym) -> str | None:
+    """The network quantity a symbol names: a, z, w, b, y, x, delta, n, C, or None."""
+    if s.name in COST_NAMES and not s.sub and s.layer is None and (s.name == "C" or s.font == "mathcal"
+                                                                   or s.name in ("J", "E")):
+        return "C"
+    return NETWORK.get(s.name)
+
+
+def _entry(arr: np.ndarray, idx: tuple[int, ...], s: Sym, what: str) -> tuple[int, ...]:
+    if len(idx) != arr.ndim:
+        raise EvalError("shape", f"{what} takes {arr.ndim} index(es), got {len(idx)}", s)
+    for i, n in zip(idx, arr.shape):
+        if not 1 <= i <= n:
+            raise EvalError("range", f"{what}: index {i} is out of range 1..{n}", s)
+    return tuple(i - 1 for i in idx)
+
+
+def address(s: Sym, env: Env):
+    """(kind, internal layer, entry or None, array) of a network symbol."""
+    kind = sym_kind(s)
+    if kind is None:
+        raise EvalError("unbound", f"symbol {s.name!r} has no meaning here", s)
+    N = env.inst.depth
+    idx = tuple(_int(i, env) for i in s.sub)
+    if kind in ("a", "z", "delta"):
+        if s.layer is None:
+            raise EvalError("unbound", f"{s.name} without a layer", s)
+        L = env.conv.layer(_int(s.layer, env))
+        lo = 2 if kind == "z" or (kind == "delta" and env.conv.delta == "z") else 1
+        if not lo <= L <= N:
+            raise EvalError("layer", f"{s.name}: layer {_int(s.layer, env)} does not exist", s)
+        if kind == "delta":
+            arr = env.inst.base()["da" if env.conv.delta == "a" else "dz"][L]
+            if env.overrides:
+                raise EvalError("unsupported", "δ inside a derivative", s)
+        else:
+            arr = env.net()[kind][L]
+        return kind, L, (_entry(arr, idx, s, s.name) if idx else None), arr
+    if kind in ("w", "b"):
+        if s.layer is None:
+            raise EvalError("unbound", f"{s.name} without a layer", s)
+        k = env.conv.weight(_int(s.layer, env))
+        if not 1 <= k <= N - 1:
+            raise EvalError("layer", f"{s.name}: layer {_int(s.layer, env)} does not exist", s)
+        arr = env.net()["W" if kind == "w" else "b"][k - 1]
+        return kind, k, (_entry(arr, idx, s, s.name) if idx else None), arr
+    if kind == "y":
+        arr = np.asarray(env.inst.case.y, complex)
+        return kind, 0, (_entry(arr, idx, s, "y") if idx else None), arr
+    if kind == "x":
+        arr = env.net()["x"]
+        return kind, 1, (_entry(arr, idx, s, "x") if idx else None), arr
+    raise EvalError("unsupported", f"no address for {s.name}", s)
+
+
+def evaluate(node: Node, env: Env) -> np.ndarray:
+    """The value of an expression (complex ndarray: 0-d scalar, (n,) column, (m, n) matrix)."""
+    memo = env.memo
+    if memo is None or env.overrides:
+        return _evaluate(node, env)
+    hit = memo.get(id(node))
+    if hit is not None and hit[0] is node:
+        if isinstance(hit[1], EvalError):
+            raise hit[1]
+        return hit[1]
+    try:
+        v = _evaluate(node, env)
+    except EvalError as exc:
+        memo[id(node)] = (node, exc)
+        raise
+    memo[id(node)] = (node, v)
+    return v
+
+
+def _evaluate(node: Node, env: Env) -> np.ndarray:
+    if isinstance(node, Num):
+        return np.asarray(node.value, complex)
+    if isinstance(node, Sym):
+        return _eval_sym(node, env)
+    if isinstance(node, Paren):
+        return evaluate(node.x, env)
+    if isinstance(node, Neg):
+        return -evaluate(node.x, env)
+    if isinstance(node, BinOp):
+        return _eval_binop(node, env)
+    if isinstance(node, Frac):
+        n, d = evaluate(node.num, env), evaluate(node.den, env)
+        if d.ndim != 0:
+            raise EvalError("shape", "division by a non-scalar", node)
+        return n / d
+    if isinstance(node, Pow):
+        b, e = evaluate(node.base, env), evaluate(node.exp, env)
+        if e.ndim != 0:
+            raise EvalError("shape", "a non-scalar exponent", node)
+        return b ** e
+    if isinstance(node, Transpose):
+        return transpose(evaluate(node.x, env))
+    if isinstance(node, Apply):
+        return _eval_apply(node, env)
+    if isinstance(node, Deriv):
+        if node.num is None:
+            raise EvalError("missing", "∂/∂x applied to nothing", node)
+        return derivative(node.num, node.var, env, node)
+    if isinstance(node, Sum):
+        lo, hi = _int(node.lo, env), _int(node.hi, env)
+        total = None
+        for v in range(lo, hi + 1):
+            term = evaluate(node.body, env.with_assign(**{node.var: v}))
+            total = term if total is None else add(total, term, node)
+        if total is None:
+            return np.asarray(0, complex)
+        return total
+    if isinstance(node, Matrix):
+        return _eval_matrix(node, env)
+    if isinstance(node, (Missing, Empty)):
+        raise EvalError("missing", getattr(node, "reason", "") or "an empty expression", node)
+    raise EvalError("unsupported", type(node).__name__, node)
+
+
+def transpose(v: np.ndarray) -> np.ndarray:
+    if v.ndim == 0:
+        return v
+    if v.ndim == 1:
+        return v[None, :]
+    if v.shape[0] == 1:
+        return v[0]
+    return v.T
+
+
+def squeeze1(v: np.ndarray) -> np.ndarray:
+    """A one-entry vector or 1×1 matrix as a scalar (a 1-wide layer's values are numbers)."""
+    return v.reshape(()) if v.size == 1 and v.ndim > 0 else v
+
+
+def add(a, b, node):
+    a, b = squeeze1(a), squeeze1(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return a + b  # 1 − σ(z): a scalar broadcast over a vector, as the notation means it
+    if a.shape != b.shape:
+        raise EvalError("shape", f"adding shapes {_shape(a)} and {_shape(b)}", node)
+    return a + b
+
+
+def _shape(v) -> str:
+    if v.ndim == 0:
+        return "scalar"
+    if v.ndim == 1:
+        return f"{v.shape[0]}-vector"
+    return f"{v.shape[0]}×{v.shape[1]} matrix"
+
+
+def shape_text(v) -> str:
+    """'scalar', 'n-vector' or 'm×n matrix'."""
+    return _shape(v)
+
+
+def multiply(a, b, op: str, node) -> np.ndarray:
+    if a.size == 1 and a.ndim == 1:
+        a = a.reshape(())
+    if b.size == 1 and b.ndim == 1:
+        b = b.reshape(())
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    if op == "odot":
+        if a.shape != b.shape:
+            raise EvalError("shape", f"⊙ of shapes {_shape(a)} and {_shape(b)}", node)
+        return a * b
+    if a.ndim == 1 and b.ndim == 2 and b.shape[0] == 1:
+        return np.outer(a, b[0])
+    if a.ndim == 2 and b.ndim == 1:
+        if a.shape[1] != b.shape[0]:
+            raise EvalError("shape", f"a {_shape(a)} times a {_shape(b)}", node)
+        r = a @ b
+        return r
+    if a.ndim == 2 and b.ndim == 2:
+        if a.shape[1] != b.shape[0]:
+            raise EvalError("shape", f"a {_shape(a)} times a {_shape(b)}", node)
+        r = a @ b
+        if r.shape == (1, 1):
+            return r[0, 0]
+        if r.shape[1] == 1:
+            return r[:, 0]
+        return r
+    raise EvalError("shape", f"a {_shape(a)} times a {_shape(b)}", node)
+
+
+def _eval_binop(node: BinOp, env: Env) -> np.ndarray:
+    if node.op == "mul" and isinstance(node.left, Deriv) and node.left.num is None:
+        return derivative(node.right, node.left.var, env, node)
+    a = evaluate(node.left, env)
+    b = evaluate(node.right, env)
+    if node.op == "+":
+        return add(a, b, node)
+    if node.op == "-":
+        return add(a, -b, node)
+    if node.op == "div":
+        return a / b
+    return multiply(a, b, node.op, node)
+
+
+def _act_for(arg: Node, env: Env) -> str:
+    inner = arg.x if isinstance(arg, Paren) else arg
+    if isinstance(inner, Sym) and sym_kind(inner) == "z" and inner.layer is not None:
+        try:
+            return env.inst.act(env.conv.layer(_int(inner.layer, env)))
+        except EvalError:
+            pass
+    return env.inst.act(2)
+
+
+def _eval_apply(node: Apply, env: Env) -> np.ndarray:
+    v = evaluate(node.arg, env)
+    fn = node.fn
+    if fn in ("sigma", "sigma'", "phi", "phi'"):
+        act = _act_for(node.arg, env)
+        if act not in ACT:
+            raise EvalError("unsupported", f"activation {act}", node)
+        return ACT[act][1 if fn.endswith("'") else 0](v)
+    if fn in ("tanh", "tanh'"):
+        return ACT["tanh"][1 if fn.endswith("'") else 0](v)
+    if fn in ("relu", "relu'"):
+        return ACT["relu"][1 if fn.endswith("'") else 0](v)
+    if fn == "exp":
+        return np.exp(v)
+    if fn == "log":
+        return np.log(v)
+    raise EvalError("unsupported", f"function {fn}", node)
+
+
+def _eval_matrix(node: Matrix, env: Env) -> np.ndarray:
+    rows = node.rows
+    if not rows:
+        raise EvalError("missing", "an empty matrix", node)
+    lens = {len(r) for r in rows}
+    if len(lens) > 1:
+        raise EvalError("shape", f"rows of different lengths {[len(r) for r in rows]}", node)
+    vals = [[evaluate(c, env) for c in r] for r in rows]
+    if len(rows) == 1 and len(rows[0]) == 1:
+        return vals[0][0]
+    if any(v.ndim != 0 for r in vals for v in r):
+        raise EvalError("shape", "a matrix entry is itself a vector or matrix", node)
+    arr = np.array([[complex(v) for v in r] for r in vals], dtype=complex)
+    if arr.shape[1] == 1:
+        return arr[:, 0]
+    return arr
+
+
+def _eval_sym(s: Sym, env: Env) -> np.ndarray:
+    name = env.symbol_alias.get(s.name, s.name)
+    if name != s.name:
+        s = Sym(name, s.sub, s.layer, s.layer_style, s.transpose, s.prime, s.font, span=s.span)
+    if not s.sub and s.layer is None and not s.font:
+        if s.name in env.scalars:
+            return np.asarray(env.scalars[s.name], complex)
+        if s.name in env.assign:
+            return np.asarray(env.assign[s.name], complex)
+        if s.name == "e":
+            return np.asarray(np.e, complex)
+    kind = sym_kind(s)
+    if kind == "C":
+        return np.asarray(env.cost_value())
+    if kind == "n":
+        if len(s.sub) != 1:
+            raise EvalError("unbound", "n needs a layer subscript", s)
+        L = env.conv.layer(_int(s.sub[0], env))
+        if not 1 <= L <= env.inst.depth:
+            raise EvalError("layer", f"n_{L}: no such layer", s)
+        return np.asarray(env.inst.widths[L - 1], complex)
+    if kind is None:
+        raise EvalError("unbound", f"symbol {s.name!r} is not defined", s)
+    _, _, entry, arr = address(s, env)
+    v = arr[entry] if entry is not None else arr
+    v = np.asarray(v)
+    return transpose(v) if s.transpose else v
+
+
+def derivative(num: Node, var: Node, env: Env, node: Node) -> np.ndarray:
+    """∂num/∂var by complex step through the network (var: a, z, w, b, x or a free scalar)."""
+    if env.overrides:
+        raise EvalError("unsupported", "a derivative inside a derivative", node)
+    var = var.x if isinstance(var, Paren) else var
+    if not isinstance(var, Sym):
+        raise EvalError("unsupported", "derivative with respect to an expression", node)
+    name = env.symbol_alias.get(var.name, var.name)
+    if name in env.scalars and not var.sub and var.layer is None:
+        return np.imag(evaluate(num, env.perturbed(("scalar", name), 1j * H))) / H + 0j
+    kind, L, entry, arr = address(var, env)
+    if kind not in ("a", "z", "w", "b", "x"):
+        raise EvalError("unsupported", f"derivative with respect to {var.name}", node)
+    if entry is not None:
+        key = ("x" if kind == "x" else kind, L, entry)
+        return np.imag(evaluate(num, env.perturbed(key, 1j * H))) / H + 0j
+    out = np.zeros(arr.shape, complex)
+    for e in np.ndindex(*arr.shape):
+        v = evaluate(num, env.perturbed((kind, L, e), 1j * H))
+        if v.ndim != 0:
+            raise EvalError("unsupported", "derivative of a vector with respect to a vector", node)
+        out[e] = np.imag(v) / H
+    return transpose(out) if var.transpose else out
