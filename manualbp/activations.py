@@ -18,14 +18,31 @@ LEAKY_SLOPE = 0.01
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z) = 1 / (1 + e^{-z}), written so that e^{-z} never overflows."""
-    e = np.exp(-np.abs(z))  # in (0, 1], never overflows
-    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+    """σ(z) = 1 / (1 + e^{-z}), written so that no exponential overflows.
+
+    With e = e^{-|z|} (never above 1): σ(z) = 1 / (1 + e) for z ≥ 0 and e / (1 + e)
+    for z < 0 (there e = e^{z}).  The numerator, 1 or e, is taken as max(e, [z ≥ 0]):
+    the same select as ``np.where(z >= 0, 1, e)`` (e ≤ 1), several times faster.
+    One buffer plus the numerator, updated in place (this runs on every hidden layer).
+    """
+    z = np.asarray(z)
+    z = z.astype(np.result_type(z, 0.0), copy=False)  # floats keep their dtype, integers become float64
+    if z.ndim == 0:  # a scalar: the in-place steps below need an array
+        return sigmoid(z[None])[0]
+    e = np.abs(z)
+    np.negative(e, out=e)
+    np.exp(e, out=e)  # e = e^{-|z|}, in (0, 1]
+    num = np.maximum(e, z >= 0)  # 1 where z ≥ 0, e = e^{z} where z < 0
+    e += 1.0
+    num /= e
+    return num
 
 
 def sigmoid_prime(z: np.ndarray, a: np.ndarray) -> np.ndarray:
     """σ'(z) = σ(z)(1 − σ(z))  (the derivation's last line for σ')."""
-    return a * (1.0 - a)
+    p = 1.0 - a
+    p *= a
+    return p
 
 
 def tanh(z: np.ndarray) -> np.ndarray:

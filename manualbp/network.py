@@ -34,7 +34,7 @@ class Forward:
 
 @dataclass(frozen=True)
 class Backward:
-    """δ^(L) for L = 1..N, σ'(z^(L)) for L = 2..N, ∂C/∂b^(L) and ∂C/∂W^(L) for L = 1..N−1."""
+    """δ^(L) for L = 1..N (2..N with ``input_delta=False``), σ'(z^(L)) for L = 2..N, ∂C/∂b^(L) and ∂C/∂W^(L)."""
 
     delta: dict[int, np.ndarray]
     sigma_prime: dict[int, np.ndarray]
@@ -65,15 +65,21 @@ def forward(case: Case) -> Forward:
     for L in range(1, N):
         W, b = case.weights[L - 1], case.biases[L - 1]
         sigma = get_activation(case.arch.activations[L - 1])
-        z[L + 1] = W @ a[L] + b[:, None]  # (eq. z)  z^(L+1) = W^(L) a^(L) + b^(L)
+        z[L + 1] = W @ a[L]  # (eq. z)  z^(L+1) = W^(L) a^(L) + b^(L) ...
+        z[L + 1] += b[:, None]  # ... with b^(L) added in place to every column
         a[L + 1] = sigma.f(z[L + 1])  # (eq. a)  a^(L+1) = σ(z^(L+1))
     C = get_cost(case.arch.cost).value(a[N], _columns(case.y), z[N])
     return Forward({L: _like(v, case) for L, v in z.items()},
                    {L: _like(v, case) for L, v in a.items()}, C)
 
 
-def backward(case: Case, fwd: Forward | None = None) -> Backward:
-    """Backpropagate from δ^(N) = ∂C/∂a^(N) down to δ^(1)."""
+def backward(case: Case, fwd: Forward | None = None, *, input_delta: bool = True) -> Backward:
+    """Backpropagate from δ^(N) = ∂C/∂a^(N) down to δ^(1).
+
+    δ^(1) = ∂C/∂x is not needed for any parameter gradient; ``input_delta=False``
+    skips it (its matrix product costs as much as ∂C/∂W^(1)) and leaves it out of
+    :attr:`Backward.delta`.
+    """
     fwd = fwd or forward(case)
     N = case.arch.depth
     z = {L: _columns(v) for L, v in fwd.z.items()}
@@ -94,11 +100,14 @@ def backward(case: Case, fwd: Forward | None = None) -> Backward:
             # Output layer with (sigmoid, bce) or (softmax, softmax_ce):
             # δ^(N) ⊙ σ'(z^(N)) simplifies to (a − y)/B and stays finite when σ saturates.
             dz = fused
+        elif sigma.prime is not None:
+            dz = delta[L + 1] * sigma_prime[L + 1]  # (eq. b) δ^(L+1) ⊙ σ'(z^(L+1))
         else:
-            dz = sigma.backprop(z[L + 1], a[L + 1], delta[L + 1])  # (eq. b) δ^(L+1) ⊙ σ'(z^(L+1))
+            dz = sigma.backprop(z[L + 1], a[L + 1], delta[L + 1])  # (eq. b) softmax: Jᵀ δ^(L+1)
         dC_db[L] = dz.sum(axis=1)  # (eq. b) summed over the batch columns
         dC_dW[L] = dz @ a[L].T  # (eq. W)  ∂C/∂W^(L) = ∂C/∂b^(L) a^(L)ᵀ
-        delta[L] = case.weights[L - 1].T @ dz  # (eq. δ)  δ^(L) = W^(L)ᵀ ∂C/∂b^(L)
+        if L > 1 or input_delta:
+            delta[L] = case.weights[L - 1].T @ dz  # (eq. δ)  δ^(L) = W^(L)ᵀ ∂C/∂b^(L)
     return Backward(
         {L: _like(v, case) for L, v in delta.items()},
         {L: _like(v, case) for L, v in sigma_prime.items()},
@@ -109,7 +118,7 @@ def backward(case: Case, fwd: Forward | None = None) -> Backward:
 
 def gradients(case: Case) -> Gradients:
     """∂C/∂W^(L) and ∂C/∂b^(L) for every layer of the case."""
-    return backward(case).gradients()
+    return backward(case, input_delta=False).gradients()
 
 
 def cost(case: Case) -> float:

@@ -1,0 +1,173 @@
+"""Item 6: manualbp's own forward+backward on a 784-1024-1024-10 sigmoid network, batch 256.
+
+Side by side in one process, in alternating blocks of calls: manualbp.gradients, torch (plain ops, autograd.grad),
+JAX (jit of grad) and the matrix products alone — the same eight products manualbp performs
+(three forward, three ∂C/∂W, two δ; δ^(1) = ∂C/∂x is not needed and manualbp.gradients skips it),
+each allocating its result as manualbp's do.  That is the roofline of this code: everything
+manualbp adds on top of it is elementwise work.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from manualbp import Case
+from manualbp import gradients as manualbp_gradients
+
+from .common import Row, fmt_time, median_times
+
+WIDTHS = (784, 1024, 1024, 10)
+BATCH = 256
+OVERHEAD_TARGET = 0.10
+TORCH_TARGET = 1.15
+
+
+def network_case(dtype: str, seed: int = 0) -> Case:
+    """The benchmark network with Glorot-scaled weights, a random batch and targets in [0, 1]."""
+    rng = np.random.default_rng(seed)
+    Ws = [rng.normal(0.0, 1.0 / np.sqrt(m), size=(n, m)) for m, n in zip(WIDTHS[:-1], WIDTHS[1:])]
+    bs = [rng.normal(0.0, 0.1, size=n) for n in WIDTHS[1:]]
+    x = rng.normal(size=(WIDTHS[0], BATCH))
+    y = rng.uniform(size=(WIDTHS[-1], BATCH))
+    return Case.create(Ws, bs, x, y, hidden="sigmoid", cost="half_mse", dtype=dtype)
+
+
+def _matmuls(case: Case):
+    W, a1 = case.weights, case.x
+    d4 = np.ones((WIDTHS[-1], BATCH), case.dtype)
+
+    def run():
+        a2 = W[0] @ a1
+        a3 = W[1] @ a2
+        a4 = W[2] @ a3
+        d3 = W[2].T @ d4
+        d2 = W[1].T @ d3
+        return a4, d4 @ a3.T, d3 @ a2.T, d2 @ a1.T
+
+    return run
+
+
+def _torch_step(case: Case):
+    import torch
+
+    Ws = [torch.tensor(W, requires_grad=True) for W in case.weights]
+    bs = [torch.tensor(b, requires_grad=True) for b in case.biases]
+    x, y = torch.tensor(case.x), torch.tensor(case.y)
+
+    def run():
+        a = x
+        for W, b in zip(Ws, bs):
+            a = torch.sigmoid(W @ a + b[:, None])
+        C = (0.5 * ((a - y) ** 2).sum(0) / a.shape[0]).mean()
+        return torch.autograd.grad(C, [*Ws, *bs])
+
+    return run
+
+
+def _jax_step(case: Case):
+    import jax
+    import jax.numpy as jnp
+
+    def cost(Ws, bs, x, y):
+        a = x
+        for W, b in zip(Ws, bs):
+            a = jax.nn.sigmoid(W @ a + b[:, None])
+        return (0.5 * ((a - y) ** 2).sum(0) / a.shape[0]).mean()
+
+    with jax.enable_x64(True):
+        args = ([jnp.asarray(W) for W in case.weights], [jnp.asarray(b) for b in case.biases],
+                jnp.asarray(case.x), jnp.asarray(case.y))
+        exe = jax.jit(jax.grad(cost, argnums=(0, 1))).lower(*args).compile()
+
+    def run():
+        return jax.block_until_ready(exe(*args))
+
+    return run
+
+
+def _faults_per_call(fn, calls: int = 10) -> float:
+    """Minor page faults per call (fresh pages the allocator had to map, i.e. memory it gave back)."""
+    import resource
+
+    fn()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(calls):
+        fn()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / calls
+
+
+KEEP_MEMORY = {"MALLOC_TRIM_THRESHOLD_": "1000000000", "MALLOC_MMAP_THRESHOLD_": "1000000000"}
+"""glibc settings for the explanatory child run: keep freed memory instead of returning it to the OS."""
+
+
+def overhead_only(repeats: int = 15) -> dict[str, float]:
+    """Elementwise overhead per dtype, for the child process run with :data:`KEEP_MEMORY`."""
+    out = {}
+    for dtype in ("float32", "float64"):
+        case = network_case(dtype)
+        t = median_times({"manualbp": lambda case=case: manualbp_gradients(case), "matmuls": _matmuls(case)},
+                         repeats)
+        out[dtype] = t["manualbp"] / t["matmuls"] - 1.0
+    return out
+
+
+def _overhead_keeping_memory(repeats: int) -> dict[str, float] | None:
+    """The same overhead measured in a child process whose allocator keeps freed memory (no page faults)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import json; from benchmarks.bench_network import overhead_only; "
+            f"print(json.dumps(overhead_only({repeats})))")
+    env = {**os.environ, **KEEP_MEMORY}
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=env,
+                             cwd=Path(__file__).resolve().parent.parent, check=True)
+    except (subprocess.SubprocessError, OSError):
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(repeats: int = 15) -> list[Row]:
+    """Time every variant in float32 and float64; rows with the elementwise-overhead and torch targets."""
+    rows: list[Row] = []
+    for dtype in ("float32", "float64"):
+        case = network_case(dtype)
+        g = manualbp_gradients(case)
+        assert all(d.dtype == np.dtype(dtype) for d in g.dW), "manualbp changed the dtype"
+        fns = {"manualbp": lambda case=case: manualbp_gradients(case), "matmuls": _matmuls(case)}
+        notes = {}
+        for name, make in (("torch", _torch_step), ("jax jit", _jax_step)):
+            try:
+                fns[name] = make(case)
+            except ImportError as exc:
+                notes[name] = f"not installed ({exc.name})"
+        t = median_times(fns, repeats, rounds=7)
+        tag = f"{dtype} 784-1024-1024-10 B=256"
+        for name in fns:
+            rows.append(Row("6 manualbp", f"{tag}: {name} forward+backward", fmt_time(t[name])))
+        overhead = t["manualbp"] / t["matmuls"] - 1.0
+        rows.append(Row("6 manualbp", f"{dtype}: elementwise overhead over the matrix products",
+                        f"{overhead:+.1%}", f"≤ {OVERHEAD_TARGET:.0%}", overhead <= OVERHEAD_TARGET))
+        rows.append(Row("6 manualbp", f"{dtype}: minor page faults per call, manualbp / matmuls",
+                        f"{_faults_per_call(fns['manualbp']):.0f} / {_faults_per_call(fns['matmuls']):.0f}",
+                        note="memory glibc returned to the OS after the previous call and maps again"))
+        if "torch" in t:
+            ratio = t["manualbp"] / t["torch"]
+            rows.append(Row("6 manualbp", f"{dtype}: manualbp step / torch step", f"{ratio:.2f}×",
+                            f"≤ {TORCH_TARGET}×" if dtype == "float32" else "",
+                            (ratio <= TORCH_TARGET) if dtype == "float32" else None))
+        if "jax jit" in t:
+            rows.append(Row("6 manualbp", f"{dtype}: manualbp step / JAX jit step",
+                            f"{t['manualbp'] / t['jax jit']:.2f}×"))
+        for name, note in notes.items():
+            rows.append(Row("6 manualbp", f"{dtype}: {name}", "skipped", note=note))
+    kept = _overhead_keeping_memory(repeats)
+    if kept:
+        for dtype, overhead in kept.items():
+            rows.append(Row("6 manualbp", f"{dtype}: elementwise overhead, allocator keeping freed memory",
+                            f"{overhead:+.1%}", note="explanatory: child process with "
+                            + " ".join(f"{k}={v}" for k, v in KEEP_MEMORY.items()) + " (no page faults)"))
+    return rows

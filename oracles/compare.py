@@ -1,0 +1,643 @@
+"""Judging a candidate gradient against the oracles: the tolerance model, the vote and the verdict.
+
+**Tolerance model.**  Two correct backprops of the same network differ only by rounding.  A
+first-order running-error bound (Wilkinson style) of *one* implementation is computed per entry by
+re-running the derivation's recurrences on magnitudes (:func:`error_bound`):
+
+    forward   |z|-scale  M_z = |W| |a| + |b|,           E_z = |W| E_a + γ(n_L + 1) M_z         (eq. z)
+              E_a' = |σ'(z)| E_z + k·u·|a'|                                                      (eq. a)
+    backward  E_dz = E_δ |σ'| + |δ| E_σ' + u |δ σ'|,    E_σ' = |σ''| E_z + k·u·m_σ'(a)          (eq. b)
+              E_δ = |W|ᵀ E_dz + γ(n_{L+1}) |W|ᵀ |dz|                                            (eq. δ)
+              E_∂W = E_dz |a|ᵀ + |dz| E_aᵀ + γ(B) |dz| |a|ᵀ                                     (eq. W)
+
+u is the unit roundoff of the case's dtype, γ(n) = n·u, k a few ulps for library functions, and
+m_σ' the magnitude of the terms that build σ' (for sigmoid a(1 − a) it is ~a: near saturation 1 − a
+cancels, so σ' has an *absolute* error ~u; for tanh 1 − a² it is 1 + a²).  So the bound already
+contains the depth, the widths, the batch and the cancellations of the computation.  Tolerances:
+
+    subject vs autodiff oracle:   C_AUTODIFF · (E_subject + E_oracle) = C_AUTODIFF · 2E
+    subject vs finite differences: C_AUTODIFF · E + FD_TRUST · err_fd    (err_fd: the FD oracle's own estimate)
+
+**Vote (per entry).**  Among the oracles that are *conclusive* at an entry (FD is not at a kink it
+flagged, nor too uncertain to resolve 0.1 % of the case's gradient scale): if two of them disagree
+beyond their pairwise tolerance the entry is an *oracle disagreement*, never blamed on the subject;
+otherwise the subject fails the entry when it is outside the tolerance of any of them.  Entries whose gradient passes
+through a relu/leaky_relu pre-activation that sits within rounding of its kink (or that FD flagged)
+are *non-differentiable*, not failures.  A float32 failure is recomputed by ``rerun`` on a float64
+copy: if it vanishes there the verdict is *precision*, not a bug.
+
+**Fast mode.**  The autodiff oracles are cheap and compared entrywise; FD only checks random
+projections ⟨g, v⟩ (:func:`oracles.projection.projection_check`).  When anything fails, the full
+per-entry FD runs to localise and vote.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from manualbp import Case, Gradients
+from manualbp.activations import KINKED, LEAKY_SLOPE, get_activation
+
+from .base import MissingDependency, Oracle, get_oracle
+from .findings import Finding, Location
+
+__all__ = [
+    "C_AUTODIFF",
+    "FD_TRUST",
+    "STATUSES",
+    "Discrepancy",
+    "ErrorBound",
+    "Verdict",
+    "compare",
+    "error_bound",
+    "tolerances",
+]
+
+STATUSES = ("pass", "fail", "inconclusive", "precision", "non-differentiable", "oracle-disagreement")
+"""Verdict statuses; ``passed`` is True for pass, precision and non-differentiable."""
+
+C_AUTODIFF = 4.0
+"""Safety factor on the first-order rounding bound (the bound itself is already worst-case)."""
+
+K_FN = 4.0
+"""Ulps allowed for one library evaluation of exp/tanh/log1p (numpy, torch and XLA differ by a few)."""
+
+FD_TRUST = 2.0
+"""Factor on the finite-difference oracle's own per-entry error estimate."""
+
+FD_RESOLUTION = 1e-3
+"""FD is inconclusive at an entry when its error estimate exceeds this fraction of the entry's value and of
+the case's gradient scale (the largest sum of |terms| of any entry)."""
+
+KINK_FACTOR = 2.0 * C_AUTODIFF
+"""A kinked pre-activation within KINK_FACTOR·E_z of 0 may take either branch in two implementations."""
+
+_PASSING = frozenset({"pass", "precision", "non-differentiable"})
+
+
+# --------------------------------------------------------------------------- the rounding-error model
+
+
+@dataclass(frozen=True)
+class ErrorBound:
+    """Per-entry first-order rounding-error bound of one backprop implementation, and the entries' scale.
+
+    ``W[L-1]``/``b[L-1]`` bound the absolute error of ∂C/∂W^(L), ∂C/∂b^(L); ``scale_W``/``scale_b``
+    are the sums of |terms| that build each entry (|dz| |a|ᵀ); ``kinks`` lists (layer L, unit) whose
+    relu/leaky_relu pre-activation z^(L) is within rounding of 0 (in some sample).
+    """
+
+    W: tuple[np.ndarray, ...]
+    b: tuple[np.ndarray, ...]
+    scale_W: tuple[np.ndarray, ...]
+    scale_b: tuple[np.ndarray, ...]
+    kinks: tuple[tuple[int, int], ...]
+    unit_roundoff: float
+
+    def affected(self) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+        """Masks of the entries whose gradient goes through a kinked unit (in the layout of W, b)."""
+        mW = [np.zeros(s.shape, dtype=bool) for s in self.W]
+        mb = [np.zeros(s.shape, dtype=bool) for s in self.b]
+        for L, unit in self.kinks:  # unit of layer L: row `unit` of W^(L-1), everything below
+            mW[L - 2][unit, :] = True
+            mb[L - 2][unit] = True
+            for k in range(L - 2):
+                mW[k][:] = True
+                mb[k][:] = True
+        return tuple(mW), tuple(mb)
+
+
+def _gamma(n: int, u: float) -> float:
+    return n * u / (1.0 - n * u)
+
+
+def _sigma_terms(name: str, z: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(σ'(z), |σ''(z)|, m_σ': magnitude of the terms that build σ') for an elementwise activation."""
+    if name == "sigmoid":
+        s1 = a * (1.0 - a)
+        return s1, np.abs(s1 * (1.0 - 2.0 * a)), 2.0 * np.abs(a)
+    if name == "tanh":
+        s1 = 1.0 - a * a
+        return s1, np.abs(2.0 * a * s1), 1.0 + 3.0 * a * a
+    if name == "softplus":
+        sg = get_activation("sigmoid").f(z.copy())
+        # σ(z) computed as exp(z − softplus(z)) (torch and jax differentiate logaddexp so): relative error ~u·|z|
+        return sg, sg * (1.0 - sg), sg * (2.0 + np.abs(z))
+    if name == "relu":
+        return (z > 0).astype(float), np.zeros_like(z), np.zeros_like(z)
+    if name == "leaky_relu":
+        return np.where(z > 0, 1.0, LEAKY_SLOPE), np.zeros_like(z), np.zeros_like(z)
+    if name == "identity":
+        return np.ones_like(z), np.zeros_like(z), np.zeros_like(z)
+    raise ValueError(f"the tolerance model has no rule for activation {name!r}")
+
+
+def error_bound(case: Case) -> ErrorBound:
+    """First-order bound of the rounding error of a backprop of ``case`` in the case's dtype.
+
+    Computed in float64 on the case's values (see the module docstring for the recurrences).
+    """
+    if not isinstance(case, Case):
+        raise TypeError(f"expected a manualbp.Case, got {type(case).__name__}")
+    u = float(np.finfo(np.dtype(case.dtype)).eps) / 2
+    tiny = float(np.finfo(np.dtype(case.dtype)).smallest_normal)  # underflow (flush-to-zero) per operation
+    ku = K_FN * u
+    arch = case.arch
+    N = arch.depth
+    col = (lambda v: v[:, None]) if not case.batched else (lambda v: v)
+    Ws = [np.asarray(W, np.float64) for W in case.weights]
+    bs = [np.asarray(b, np.float64) for b in case.biases]
+    x = col(np.asarray(case.x, np.float64))
+    y = col(np.asarray(case.y, np.float64))
+    B = x.shape[1]
+
+    a = {1: x}
+    Ea = {1: np.zeros_like(x)}
+    z: dict[int, np.ndarray] = {}
+    Ez: dict[int, np.ndarray] = {}
+    kinks: list[tuple[int, int]] = []
+    for L in range(1, N):
+        W, b = Ws[L - 1], bs[L - 1]
+        aW = np.abs(W)
+        zz = W @ a[L] + b[:, None]
+        Mz = aW @ np.abs(a[L]) + np.abs(b)[:, None]
+        Ez[L + 1] = aW @ Ea[L] + _gamma(W.shape[1] + 1, u) * Mz + (W.shape[1] + 1) * tiny
+        z[L + 1] = zz
+        name = arch.activations[L - 1]
+        act = get_activation(name)
+        with np.errstate(over="ignore", under="ignore"):
+            an = act.f(zz.copy())
+        if name == "softmax":
+            spread = (an * Ez[L + 1]).sum(axis=0, keepdims=True)
+            Ea[L + 1] = an * (Ez[L + 1] + spread) + ku * an * (1 + zz.shape[0] * u) + tiny
+        else:
+            s1, _, _ = _sigma_terms(name, zz, an)
+            Ea[L + 1] = np.abs(s1) * Ez[L + 1] + ku * np.abs(an) + tiny
+        if name in KINKED:
+            near = np.abs(zz) <= KINK_FACTOR * Ez[L + 1]
+            kinks += [(L + 1, int(i)) for i in np.flatnonzero(near.any(axis=1))]
+        a[L + 1] = an
+
+    # ∂C/∂z^(N) and its error
+    aN, EaN, zN, EzN = a[N], Ea[N], z[N], Ez[N]
+    n_out = arch.widths[-1]
+    out = arch.activations[-1]
+    cost = arch.cost
+    if cost == "bce":
+        dz = (aN - y) / B
+        Mdz = (np.abs(aN) + np.abs(y)) / B
+        Edz = (EaN + ku * (np.abs(aN) + np.abs(y))) / B + tiny
+    elif cost == "softmax_ce":
+        sy = y.sum(axis=0, keepdims=True)
+        say = np.abs(y).sum(axis=0, keepdims=True)
+        dz = (aN * sy - y) / B
+        Mdz = (np.abs(aN) * say + np.abs(y)) / B
+        Edz = (EaN * say + ku * (np.abs(aN) * say + np.abs(y)) * (1 + n_out * u)) / B + 2 * tiny
+    else:
+        f = {"half_mse": 1.0 / (n_out * B), "half_sse": 1.0 / B, "mse": 2.0 / (n_out * B)}[cost]
+        D = f * (aN - y)
+        MD = f * (np.abs(aN) + np.abs(y))
+        ED = f * (EaN + 2 * u * (np.abs(aN) + np.abs(y))) + tiny
+        if out == "softmax":
+            dot = (aN * D).sum(axis=0, keepdims=True)
+            mdot = (np.abs(aN) * np.abs(D)).sum(axis=0, keepdims=True)
+            dz = aN * (D - dot)
+            Mdz = aN * (MD + (aN * MD).sum(axis=0, keepdims=True))
+            Edz = (EaN * (np.abs(D) + mdot) + aN * (ED + (EaN * np.abs(D)).sum(axis=0, keepdims=True)
+                                                    + (aN * ED).sum(axis=0, keepdims=True))
+                   + ku * aN * (np.abs(D) + mdot) * (1 + n_out * u) + 2 * n_out * tiny)
+        else:
+            s1, s2, m1 = _sigma_terms(out, zN, aN)
+            Es1 = s2 * EzN + ku * m1 + tiny
+            dz = D * s1
+            Mdz = MD * np.abs(s1)
+            Edz = ED * (np.abs(s1) + Es1) + np.abs(D) * Es1 + 2 * u * np.abs(dz) + tiny
+
+    EW: list[np.ndarray] = [None] * (N - 1)  # type: ignore[list-item]
+    Eb: list[np.ndarray] = [None] * (N - 1)  # type: ignore[list-item]
+    SW: list[np.ndarray] = [None] * (N - 1)  # type: ignore[list-item]
+    Sb: list[np.ndarray] = [None] * (N - 1)  # type: ignore[list-item]
+    gB = _gamma(B + 1, u)
+    for L in range(N - 1, 0, -1):
+        adz, aa = np.abs(dz), np.abs(a[L])
+        SW[L - 1] = Mdz @ aa.T
+        Sb[L - 1] = Mdz.sum(axis=1)
+        terms = adz @ aa.T
+        EW[L - 1] = Edz @ (aa + Ea[L]).T + adz @ Ea[L].T + (gB + u) * terms + (B + 1) * tiny
+        Eb[L - 1] = Edz.sum(axis=1) + gB * adz.sum(axis=1) + (B + 1) * tiny
+        if L > 1:
+            W = Ws[L - 1]
+            aW = np.abs(W)
+            delta = W.T @ dz
+            Edelta = aW.T @ Edz + _gamma(W.shape[0], u) * (aW.T @ adz) + W.shape[0] * tiny
+            s1, s2, m1 = _sigma_terms(arch.activations[L - 2], z[L], a[L])
+            Es1 = s2 * Ez[L] + ku * m1 + tiny
+            dz = delta * s1
+            Mdz = (aW.T @ Mdz) * np.abs(s1)
+            Edz = Edelta * (np.abs(s1) + Es1) + np.abs(delta) * Es1 + u * np.abs(dz) + tiny
+    return ErrorBound(tuple(EW), tuple(Eb), tuple(SW), tuple(Sb), tuple(sorted(set(kinks))), u)
+
+
+def _floor(dtype: str) -> float:
+    return 16.0 * float(np.finfo(np.dtype(dtype)).smallest_normal)
+
+
+def tolerances(case: Case, kind: str, *, fd: Gradients | None = None, bound: ErrorBound | None = None) -> Gradients:
+    """Per-entry absolute tolerance of |subject − oracle| for an oracle of ``kind`` ('autodiff' or 'fd').
+
+    'autodiff': C_AUTODIFF·(E_subject + E_oracle).  'fd': C_AUTODIFF·E_subject + FD_TRUST·err_fd, where
+    err_fd is ``fd.err_W``/``fd.err_b`` when ``fd`` (an FDGradients) is given, else 0 (rounding part only).
+    """
+    if kind not in ("autodiff", "fd"):
+        raise ValueError(f"unknown oracle kind {kind!r}; expected 'autodiff' or 'fd'")
+    eb = bound or error_bound(case)
+    floor = _floor(case.dtype)
+    sides = 2.0 if kind == "autodiff" else 1.0
+    tW = [C_AUTODIFF * sides * e + floor for e in eb.W]
+    tb = [C_AUTODIFF * sides * e + floor for e in eb.b]
+    if kind == "fd" and fd is not None:
+        errW, errb = getattr(fd, "err_W", ()), getattr(fd, "err_b", ())
+        if errW:
+            tW = [t + FD_TRUST * np.asarray(e, np.float64) for t, e in zip(tW, errW)]
+            tb = [t + FD_TRUST * np.asarray(e, np.float64) for t, e in zip(tb, errb)]
+    return Gradients(tuple(tW), tuple(tb), f"tolerance ({kind})")
+
+
+# --------------------------------------------------------------------------- verdict model
+
+
+@dataclass
+class Discrepancy:
+    """One gradient entry where the vote found a problem.
+
+    ``status``: 'fail' (the subject disagrees with agreeing oracles), 'oracle-disagreement' (the oracles
+    disagree among themselves; abs_err is their largest pairwise difference), 'non-differentiable'
+    (the entry goes through a kink) or 'precision' (float32 failure that vanishes in float64).
+    """
+
+    layer: int
+    param: str
+    entry: tuple[int, ...]
+    subject: float
+    oracles: dict[str, float]
+    abs_err: float
+    rel_err: float
+    tolerance: float
+    status: str = "fail"
+    reference: str = ""
+
+    def describe(self) -> str:
+        """One line: where, the values and the error."""
+        idx = ", ".join(str(i) for i in self.entry)
+        vals = ", ".join(f"{k} {v:.17g}" for k, v in self.oracles.items())
+        return (f"{self.param}^({self.layer})[{idx}]: subject {self.subject:.17g}; {vals}; "
+                f"abs err {self.abs_err:.3g}, rel err {self.rel_err:.3g}, tolerance {self.tolerance:.3g}")
+
+
+@dataclass
+class Verdict:
+    """The outcome of :func:`compare` for one case."""
+
+    status: str
+    case: Case
+    discrepancies: list[Discrepancy] = field(default_factory=list)
+    oracle_gradients: dict[str, Gradients] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    candidate: Gradients | None = None
+    error_ratio: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+    tolerance: dict[str, Gradients] = field(default_factory=dict)
+    float64: Verdict | None = None  # the float64 re-run behind a 'precision' or float32 'fail' verdict
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status {self.status!r} is not one of {STATUSES}")
+
+    @property
+    def passed(self) -> bool:
+        """True for pass, and for precision / non-differentiable (not the subject's bug)."""
+        return self.status in _PASSING
+
+    @property
+    def max_error_ratio(self) -> float:
+        """max |candidate − oracle| / tolerance over all entries and conclusive oracles (0 if none)."""
+        vals = [float(np.nanmax(r, initial=0.0)) for pair in self.error_ratio for r in pair]
+        return max(vals, default=0.0)
+
+    def __str__(self) -> str:
+        head = f"{self.status}: {self.case.label or 'case'} {self.case.arch.widths} {self.case.dtype}"
+        lines = [head] + [f"  {d.describe()}" for d in self.discrepancies[:10]]
+        if len(self.discrepancies) > 10:
+            lines.append(f"  ... and {len(self.discrepancies) - 10} more")
+        return "\n".join(lines + [f"  note: {n}" for n in self.notes])
+
+    def to_findings(self, *, source: str, check: str) -> list[Finding]:
+        """Findings: one per (layer, param) with discrepancies, plus one for a non-pass, non-fail status."""
+        out: list[Finding] = []
+        groups: dict[tuple[int, str, str], list[Discrepancy]] = {}
+        for d in self.discrepancies:
+            groups.setdefault((d.layer, d.param, d.status), []).append(d)
+        severity = {"fail": "error", "oracle-disagreement": "warning",
+                    "non-differentiable": "info", "precision": "info"}
+        kinds = {"fail": "gradient-mismatch", "oracle-disagreement": "oracle-disagreement",
+                 "non-differentiable": "non-differentiable", "precision": "precision"}
+        for (L, param, status), ds in sorted(groups.items()):
+            worst = max(ds, key=lambda d: d.abs_err / d.tolerance if d.tolerance > 0 else math.inf)
+            ratio = self.error_ratio[L - 1][0 if param == "W" else 1] if self.error_ratio else None
+            values: dict[str, Any] = {"subject": worst.subject, **worst.oracles, "abs_err": worst.abs_err,
+                                      "rel_err": worst.rel_err, "n_wrong": len(ds)}
+            if ratio is not None:
+                values["error_ratio"] = np.asarray(ratio)
+            names = ", ".join(worst.oracles)
+            what = {"fail": f"disagrees with {names}",
+                    "oracle-disagreement": f"cannot be judged: the oracles ({names}) disagree",
+                    "non-differentiable": "sits at a relu/leaky_relu kink (non-differentiable point)",
+                    "precision": "differs in float32 only (it agrees in float64): precision, not a bug"}[status]
+            message = (f"∂C/∂{param}^({L}) {what} at {len(ds)} entr{'y' if len(ds) == 1 else 'ies'}; "
+                       f"worst {worst.describe()}")
+            out.append(Finding(source=source, kind=kinds[status], severity=severity[status], message=message,
+                               where=Location(layer=L, param=param, entry=tuple(int(i) for i in worst.entry)),
+                               check=check, values=values, tolerance=float(worst.tolerance),
+                               diagnosis=_diagnosis(status, self.case)))
+        if self.status not in ("pass", "fail"):
+            sev = {"oracle-disagreement": "warning", "inconclusive": "warning"}.get(self.status, "info")
+            note = "; ".join(self.notes) or self.status
+            out.append(Finding(source=source, kind=self.status, severity=sev,
+                               message=f"case {self.case.label or ''} {self.case.arch.widths} "
+                                       f"{self.case.dtype}: {self.status}: {note}".replace("  ", " "),
+                               check=check, values={"status": self.status, "notes": list(self.notes)},
+                               diagnosis=_diagnosis(self.status, self.case)))
+        return out
+
+
+def _diagnosis(status: str, case: Case) -> str | None:
+    if status == "oracle-disagreement":
+        return "the independent oracles do not agree with each other here; the subject is not blamed"
+    if status == "precision":
+        return "the float32 result differs beyond the rounding model but the float64 re-run agrees"
+    if status == "non-differentiable":
+        return "a relu/leaky_relu pre-activation is at 0: any subgradient is acceptable there"
+    if status == "inconclusive":
+        return "no oracle could judge every entry (missing dependency or finite differences too uncertain)"
+    return None
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def _resolve(oracles: Sequence[str | Oracle], notes: list[str]) -> list[Oracle]:
+    resolved: list[Oracle] = []
+    for o in oracles:
+        if isinstance(o, str):
+            try:
+                resolved.append(get_oracle(o))
+            except MissingDependency as exc:
+                notes.append(f"oracle {o!r} skipped: {exc}")
+        else:
+            if not (hasattr(o, "gradients") and getattr(o, "kind", None) in ("autodiff", "fd")):
+                raise TypeError(f"{o!r} is not an oracle (needs name, kind 'autodiff'|'fd', gradients(case))")
+            resolved.append(o)
+    names = [o.name for o in resolved]
+    if len(set(names)) != len(names):
+        raise ValueError(f"oracle names must be distinct, got {names}")
+    return resolved
+
+
+def _check_candidate(case: Case, g: Gradients, what: str) -> None:
+    if not isinstance(g, Gradients):
+        raise TypeError(f"{what} must be a manualbp.Gradients, got {type(g).__name__}")
+    n = len(case.weights)
+    if len(g.dW) != n or len(g.db) != n:
+        raise ValueError(f"{what} has {len(g.dW)} weight and {len(g.db)} bias gradients; the case has {n} layers")
+    for L, (dW, db, W, b) in enumerate(zip(g.dW, g.db, case.weights, case.biases), start=1):
+        if np.shape(dW) != W.shape:
+            raise ValueError(f"{what}: ∂C/∂W^({L}) has shape {np.shape(dW)}, W^({L}) has shape {W.shape}")
+        if np.shape(db) != b.shape:
+            raise ValueError(f"{what}: ∂C/∂b^({L}) has shape {np.shape(db)}, b^({L}) has shape {b.shape}")
+
+
+def _oracle_gradients(oracle: Oracle, case: Case) -> Gradients:
+    try:
+        g = oracle.gradients(case)
+    except MissingDependency:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"oracle {oracle.name!r} cannot handle case {case.label or case.arch.widths}: {exc}") from exc
+    _check_candidate(case, g, f"oracle {oracle.name!r}")
+    return g
+
+
+@dataclass
+class _Param:
+    """Everything the vote needs for one parameter array (W^(L) or b^(L))."""
+
+    layer: int
+    param: str
+    subject: np.ndarray
+    values: dict[str, np.ndarray]
+    tol: dict[str, np.ndarray]  # subject vs oracle
+    err: dict[str, np.ndarray]  # oracle's own error share, for pairwise tolerances
+    conclusive: dict[str, np.ndarray]
+    kink: np.ndarray
+    scale: np.ndarray
+    floor: float = 0.0
+
+
+def _params(case: Case, candidate: Gradients, grads: dict[str, Gradients], kinds: dict[str, str],
+            eb: ErrorBound) -> list[_Param]:
+    """Per (layer, param): values, tolerances, conclusiveness and kink masks of every oracle."""
+    floor = _floor(case.dtype)
+    kW, kb = eb.affected()
+    scale = max(float(np.max(S, initial=0.0)) for S in (*eb.scale_W, *eb.scale_b))  # the case's gradient scale
+    out = []
+    for idx in range(len(case.weights)):
+        for param, sub, E, S, kink in (("W", candidate.dW[idx], eb.W[idx], eb.scale_W[idx], kW[idx]),
+                                       ("b", candidate.db[idx], eb.b[idx], eb.scale_b[idx], kb[idx])):
+            s = np.asarray(sub, np.float64)
+            p = _Param(idx + 1, param, s, {}, {}, {}, {}, kink.copy(), S, floor)
+            for name, g in grads.items():
+                v = np.asarray((g.dW if param == "W" else g.db)[idx], np.float64)
+                finite = np.isfinite(v)
+                if kinds[name] == "fd":
+                    e = np.asarray(getattr(g, f"err_{param}", ())[idx], np.float64) if getattr(g, "err_W", ()) \
+                        else np.zeros_like(v)
+                    fk = getattr(g, f"kink_{param}", ())
+                    fdkink = np.asarray(fk[idx], bool) if fk else np.zeros(v.shape, bool)
+                    p.err[name] = FD_TRUST * e
+                    p.tol[name] = C_AUTODIFF * E + FD_TRUST * e + floor
+                    big = np.maximum.reduce([np.abs(v), np.abs(np.nan_to_num(s)), np.full(v.shape, scale)])
+                    # scale 0: every gradient term vanishes identically (a dead network); nothing to resolve
+                    resolves = (FD_TRUST * e <= FD_RESOLUTION * big + floor) | (scale == 0)
+                    p.conclusive[name] = finite & ~fdkink & resolves
+                    p.kink |= fdkink
+                else:
+                    p.err[name] = C_AUTODIFF * E
+                    p.tol[name] = 2 * C_AUTODIFF * E + floor
+                    p.conclusive[name] = finite
+                p.values[name] = v
+            out.append(p)
+    return out
+
+
+def _vote(p: _Param) -> tuple[list[Discrepancy], np.ndarray, np.ndarray]:
+    """Discrepancies of one parameter array, its error ratio, and a mask of entries no oracle could judge."""
+    names = list(p.values)
+    shape = p.subject.shape
+    ratio = np.zeros(shape)
+    if not names:
+        return [], ratio, np.ones(shape, bool)
+    s = p.subject
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = {n: np.abs(s - p.values[n]) for n in names}
+        ratios = {n: np.where(p.conclusive[n], diff[n] / p.tol[n], 0.0) for n in names}
+    for n in names:
+        r = np.where(np.isnan(ratios[n]) & p.conclusive[n], np.inf, ratios[n])
+        ratio = np.maximum(ratio, r)
+    none_conclusive = ~np.logical_or.reduce([p.conclusive[n] for n in names])
+    # pairwise oracle disagreement
+    odis = np.zeros(shape, bool)
+    pair_gap = np.zeros(shape)
+    pair_tol = np.full(shape, np.inf)
+    floor = p.floor
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            both = p.conclusive[a] & p.conclusive[b]
+            gap = np.abs(p.values[a] - p.values[b])
+            t = p.err[a] + p.err[b] + floor
+            bad = both & (gap > t)
+            odis |= bad
+            worse = bad & (gap / t > pair_gap / pair_tol)
+            pair_gap = np.where(worse, gap, pair_gap)
+            pair_tol = np.where(worse, t, pair_tol)
+    subj_bad = np.zeros(shape, bool)
+    for n in names:
+        subj_bad |= p.conclusive[n] & ~(diff[n] <= p.tol[n])
+    out = []
+    for idx in zip(*np.nonzero(odis | subj_bad)):
+        idx = tuple(int(i) for i in idx)
+        vals = {n: float(p.values[n][idx]) for n in names}
+        if p.kink[idx]:
+            status = "non-differentiable"
+        elif odis[idx]:
+            status = "oracle-disagreement"
+        else:
+            status = "fail"
+        if status == "oracle-disagreement":
+            abs_err, tol, ref = float(pair_gap[idx]), float(pair_tol[idx]), ""
+        else:
+            cands = [n for n in names if p.conclusive[n][idx]] or names
+            ref = max(cands, key=lambda n: ratios[n][idx] if np.isfinite(ratios[n][idx]) else np.inf)
+            abs_err, tol = float(diff[ref][idx]), float(p.tol[ref][idx])
+        refval = vals.get(ref, max(vals.values(), key=abs)) if vals else 0.0
+        rel = abs_err / abs(refval) if refval != 0 else (math.inf if abs_err > 0 else 0.0)
+        out.append(Discrepancy(p.layer, p.param, idx, float(s[idx]), vals, abs_err, rel, tol, status, ref))
+    return out, ratio, none_conclusive
+
+
+def _projection(case: Case, candidate: Gradients, notes: list[str]):
+    try:
+        from .projection import projection_check
+    except ImportError as exc:  # the fast path is optional: fall back to the full per-entry FD
+        notes.append(f"projection check unavailable ({exc}); full finite differences used")
+        return None
+    try:
+        return projection_check(case, candidate)
+    except ValueError as exc:
+        notes.append(f"projection check could not run ({exc}); full finite differences used")
+        return None
+
+
+def compare(
+    case: Case,
+    candidate: Gradients,
+    *,
+    oracles: Sequence[str | Oracle] = ("torch", "jax", "fd"),
+    fast: bool = True,
+    rerun: Callable[[Case], Gradients] | None = None,
+    precomputed: Mapping[str, Gradients] | None = None,
+) -> Verdict:
+    """Judge ``candidate`` (∂C/∂W, ∂C/∂b of ``case``) against the oracles; see the module docstring.
+
+    ``oracles`` are names ('torch', 'jax', 'fd') or oracle objects; one whose optional dependency is not
+    installed is skipped with a note.  ``fast``: FD only by random projections unless something fails.
+    ``rerun(case64)`` recomputes the candidate on a float64 copy of a float32 case, to tell precision
+    from a bug.  ``precomputed`` maps oracle names to gradients already computed for this case (a sweep
+    batches its oracle calls with ``gradients_many``).
+    """
+    if not isinstance(case, Case):
+        raise TypeError(f"expected a manualbp.Case, got {type(case).__name__}")
+    _check_candidate(case, candidate, "the candidate")
+    notes: list[str] = []
+    resolved = _resolve(oracles, notes)
+    precomputed = dict(precomputed or {})
+    kinds = {o.name: o.kind for o in resolved}
+    eb = error_bound(case)
+    grads: dict[str, Gradients] = {}
+    for o in resolved:
+        if o.kind == "autodiff":
+            grads[o.name] = precomputed.get(o.name) or _oracle_gradients(o, case)
+    fd_oracles = [o for o in resolved if o.kind == "fd"]
+
+    params = _params(case, candidate, grads, kinds, eb)
+    results = [_vote(p) for p in params]
+    trouble = any(ds for ds, _, _ in results) or any(m.any() for _, _, m in results)
+
+    projection = None
+    if fd_oracles:
+        if fast and grads and not trouble:
+            projection = _projection(case, candidate, notes)
+            if projection is not None and projection.passed is not True:
+                notes.append(f"FD projection check {'failed' if projection.passed is False else 'inconclusive'};"
+                             " full per-entry finite differences run to localise")
+        if not fast or not grads or trouble or projection is None or projection.passed is not True:
+            for o in fd_oracles:
+                grads[o.name] = precomputed.get(o.name) or _oracle_gradients(o, case)
+            params = _params(case, candidate, grads, kinds, eb)
+            results = [_vote(p) for p in params]
+        else:
+            notes.append(f"FD checked by {projection.directions} random projections (fast mode)")
+
+    discrepancies = [d for ds, _, _ in results for d in ds]
+    ratios = tuple((results[2 * i][1], results[2 * i + 1][1]) for i in range(len(case.weights)))
+    unjudged = sum(int(m.sum()) for _, _, m in results)
+    tol = {n: Gradients(tuple(p.tol[n] for p in params if p.param == "W"),
+                        tuple(p.tol[n] for p in params if p.param == "b"), f"tolerance vs {n}") for n in grads}
+    if eb.kinks:
+        notes.append("relu/leaky_relu pre-activations within rounding of the kink at (layer, unit): "
+                     + ", ".join(f"({L}, {i})" for L, i in eb.kinks))
+    fd_kink = any(getattr(g, "any_kink", False) for g in grads.values())
+
+    statuses = {d.status for d in discrepancies}
+    float64 = None
+    if not grads:
+        status = "inconclusive"
+        notes.append("no oracle could run")
+    elif "oracle-disagreement" in statuses:
+        status = "oracle-disagreement"
+        bad = sorted({n for d in discrepancies if d.status == "oracle-disagreement" for n in d.oracles})
+        notes.append(f"oracles {', '.join(bad)} disagree among themselves beyond their tolerances")
+    elif "fail" in statuses:
+        status = "fail"
+        if case.dtype == "float32" and rerun is not None:
+            case64 = case.astype("float64")
+            float64 = compare(case64, rerun(case64), oracles=[o for o in resolved], fast=fast)
+            if float64.passed:
+                status = "precision"
+                for d in discrepancies:
+                    if d.status == "fail":
+                        d.status = "precision"
+                notes.append("the float32 discrepancies vanish in float64: precision, not a bug")
+            else:
+                notes.append(f"the float64 re-run also fails ({float64.status})")
+    elif "non-differentiable" in statuses or eb.kinks or fd_kink:
+        status = "non-differentiable"
+    elif unjudged:
+        status = "inconclusive"
+        notes.append(f"{unjudged} entries could not be judged by any oracle")
+    else:
+        status = "pass"
+    return Verdict(status, case, discrepancies, grads, notes, candidate, ratios, tol, float64)

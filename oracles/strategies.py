@@ -1,0 +1,326 @@
+"""Hypothesis strategies for manualbp cases: random architectures, parameters, inputs and targets.
+
+Composable and keyword-only, in the spirit of :mod:`hypothesis.extra.numpy`::
+
+    from hypothesis import given
+    from oracles import strategies as mst
+
+    @given(mst.cases(architectures=mst.architectures(max_layers=4, dtypes=("float32", "float64"))))
+    def test_backprop(case): ...
+
+Every number is drawn through Hypothesis (integers on a dyadic grid, so values are exact in float32
+and float64), never from a NumPy generator seeded inside: a failing case shrinks to fewer layers,
+narrower widths, a single sample and small grid values (0, ±1/8, ...).
+
+**Well-conditioned by default** (``extreme=False``):
+
+- x on the grid k/8 in [−1, 1]; W^(L) on the grid k/16 with |W| ≤ 2/√n_L (fan-in scaling), b on k/16
+  in [−1/2, 1/2];
+- every layer's pre-activations are kept in a useful region: a row of W^(L) and its bias are halved
+  until |z| ≤ ``max_preactivation`` (4: sigmoid, tanh and softmax are not saturated, FD is
+  meaningful) for saturating activations, 16 for the others;
+- relu/leaky_relu pre-activations are kept at least ``kink_margin`` (1/8) away from the kink: the bias
+  moves along its grid to the nearest value where every sample's |z| ≥ margin;
+- targets valid for the cost: bce targets in [0, 1], softmax_ce targets a probability vector.
+
+These repairs are deterministic functions of the drawn values, so shrinking still works.
+
+``extreme=True`` instead draws from wide ranges (weights up to ±64, inputs up to ±1e3, general
+floats), with no repairs: saturated sigmoids, huge pre-activations and exact relu kinks (z = 0)
+appear.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+from hypothesis.extra import numpy as hnp
+
+from manualbp import Architecture, Case
+from manualbp.activations import ACTIVATIONS, KINKED
+from manualbp.case import FLOAT_DTYPES
+from manualbp.costs import COSTS, get_cost
+
+__all__ = [
+    "ELEMENTWISE",
+    "SATURATING",
+    "architectures",
+    "cases",
+    "inputs",
+    "parameters",
+    "targets",
+]
+
+ELEMENTWISE = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "identity")
+"""Activations allowed on any layer, in shrinking order (sigmoid, the seed's, first)."""
+
+OUTPUT_ONLY = tuple(n for n, a in ACTIVATIONS.items() if a.output_only)
+
+SATURATING = frozenset({"sigmoid", "tanh", "softmax"})
+"""Activations whose derivative vanishes for large |z|."""
+
+GRID = 16
+"""Parameters live on the grid k/GRID (inputs on k/8)."""
+
+_LINEAR_BOUND = 16.0
+
+
+def _check_int(name: str, value: object, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InvalidArgument(f"{name} must be an integer, got {value!r}")
+    if value < low:
+        raise InvalidArgument(f"{name} must be >= {low}, got {value}")
+    return int(value)
+
+
+def _check_names(name: str, values: Sequence[str] | None, valid: Sequence[str]) -> tuple[str, ...] | None:
+    if values is None:
+        return None
+    if isinstance(values, str):
+        raise InvalidArgument(f"{name} must be a sequence of names, not the string {values!r} (use ({values!r},))")
+    values = tuple(values)
+    if not values:
+        raise InvalidArgument(f"{name} must not be empty")
+    bad = [v for v in values if v not in valid]
+    if bad:
+        raise InvalidArgument(f"{name} has unknown or disallowed entries {bad}; valid: {', '.join(valid)}")
+    return values
+
+
+def architectures(
+    *,
+    min_layers: int = 2,
+    max_layers: int = 5,
+    min_width: int = 1,
+    max_width: int = 8,
+    activations: Sequence[str] | None = None,
+    output_activations: Sequence[str] | None = None,
+    costs: Sequence[str] | None = None,
+    dtypes: Sequence[str] = ("float64",),
+) -> st.SearchStrategy[Architecture]:
+    """Architectures: N layers (input and output included), widths, activations, a cost and a dtype.
+
+    ``activations`` are drawn for hidden layers (default: all elementwise ones); the output activation
+    comes from ``output_activations`` (default: elementwise ones and softmax) restricted to those the
+    cost accepts (bce needs sigmoid, softmax_ce needs softmax); ``costs`` default to all. Shrinks towards
+    ``min_layers`` layers of ``min_width`` units, sigmoid, half_mse and the first dtype.
+    """
+    min_layers = _check_int("min_layers", min_layers, 2)
+    max_layers = _check_int("max_layers", max_layers, 2)
+    if min_layers > max_layers:
+        raise InvalidArgument(f"min_layers={min_layers} must be <= max_layers={max_layers}")
+    min_width = _check_int("min_width", min_width, 1)
+    max_width = _check_int("max_width", max_width, 1)
+    if min_width > max_width:
+        raise InvalidArgument(f"min_width={min_width} must be <= max_width={max_width}")
+    hidden = _check_names("activations", activations, ELEMENTWISE) or ELEMENTWISE
+    outs = _check_names("output_activations", output_activations, ELEMENTWISE + OUTPUT_ONLY)
+    outs = outs or ELEMENTWISE + OUTPUT_ONLY
+    cost_names = _check_names("costs", costs, tuple(COSTS)) or tuple(COSTS)
+    dtypes = _check_names("dtypes", dtypes, FLOAT_DTYPES)
+    allowed = {c: tuple(o for o in outs if get_cost(c).requires_output in (None, o)) for c in cost_names}
+    allowed = {c: o for c, o in allowed.items() if o}
+    if not allowed:
+        raise InvalidArgument(f"no output activation in {list(outs)} is allowed with any cost in {list(cost_names)}"
+                              " (bce needs 'sigmoid', softmax_ce needs 'softmax')")
+    pairs = st.sampled_from(tuple(allowed)).flatmap(lambda c: st.sampled_from(allowed[c]).map(lambda o: (c, o)))
+
+    @st.composite
+    def draw_arch(draw) -> Architecture:
+        n = draw(st.integers(min_layers, max_layers))
+        widths = tuple(draw(st.integers(min_width, max_width)) for _ in range(n))
+        hid = tuple(draw(st.sampled_from(hidden)) for _ in range(n - 2))
+        cost, out = draw(pairs)
+        dtype = draw(st.sampled_from(dtypes))
+        return Architecture(widths, (*hid, out), cost, dtype)
+
+    return draw_arch()
+
+
+_architectures = architectures
+
+
+def _grid_array(shape: tuple[int, ...], bound: float, grid: int) -> st.SearchStrategy[np.ndarray]:
+    """Arrays of k/grid with |k/grid| <= bound (shrinks to zeros)."""
+    k = max(int(math.floor(bound * grid)), 0)
+    return hnp.arrays(np.int64, shape, elements=st.integers(-k, k), fill=st.nothing()).map(lambda a: a / grid)
+
+
+def _wide_array(shape: tuple[int, ...], bound: float) -> st.SearchStrategy[np.ndarray]:
+    """Arrays mixing grid values and general floats up to ±bound (extreme mode)."""
+    elems = st.one_of(st.integers(-8, 8).map(lambda k: k / 8),
+                      st.floats(-bound, bound, allow_nan=False, allow_infinity=False, width=32))
+    return hnp.arrays(np.float64, shape, elements=elems, fill=st.nothing())
+
+
+def _check_batch(batch: int | None) -> int | None:
+    if batch is None:
+        return None
+    return _check_int("batch", batch, 1)
+
+
+def _width0(arch_or_width: Architecture | int) -> int:
+    if isinstance(arch_or_width, Architecture):
+        return arch_or_width.widths[0]
+    return _check_int("width", arch_or_width, 1)
+
+
+def inputs(arch_or_width: Architecture | int, *, batch: int | None = None,
+           extreme: bool = False) -> st.SearchStrategy[np.ndarray]:
+    """Inputs x: a vector (n_1,) when ``batch`` is None, else a batch (n_1, batch), one column per sample.
+
+    Default values k/8 in [−1, 1]; ``extreme=True``: up to ±1e3.
+    """
+    n = _width0(arch_or_width)
+    batch = _check_batch(batch)
+    shape = (n,) if batch is None else (n, batch)
+    return _wide_array(shape, 1e3) if extreme else _grid_array(shape, 1.0, 8)
+
+
+def targets(arch: Architecture, *, batch: int | None = None, extreme: bool = False) -> st.SearchStrategy[np.ndarray]:
+    """Targets y valid for the architecture's cost (shape (n_N,) or (n_N, batch)).
+
+    half_mse / half_sse / mse: k/8 in [−1, 1] (±1e3 when extreme); bce: k/8 in [0, 1];
+    softmax_ce: a probability vector per sample (nonnegative k/Σk; all-zero draws become one-hot e_0).
+    """
+    if not isinstance(arch, Architecture):
+        raise InvalidArgument(f"arch must be a manualbp.Architecture, got {type(arch).__name__}")
+    batch = _check_batch(batch)
+    n = arch.widths[-1]
+    shape = (n,) if batch is None else (n, batch)
+    if arch.cost == "bce":
+        return hnp.arrays(np.int64, shape, elements=st.integers(0, 8), fill=st.nothing()).map(lambda a: a / 8)
+    if arch.cost == "softmax_ce":
+        def normalise(k: np.ndarray) -> np.ndarray:
+            k = k.astype(np.float64)
+            s = k.sum(axis=0)
+            k[0, ...] = np.where(s == 0, 1.0, k[0, ...])
+            return k / k.sum(axis=0)
+        return hnp.arrays(np.int64, shape, elements=st.integers(0, 8), fill=st.nothing()).map(normalise)
+    return _wide_array(shape, 1e3) if extreme else _grid_array(shape, 1.0, 8)
+
+
+def _repair_layer(act: str, W: np.ndarray, b: np.ndarray, a: np.ndarray, *, dtype: str,
+                  max_preactivation: float, kink_margin: float) -> tuple[np.ndarray, np.ndarray]:
+    """Halve rows of (W, b) until |z| is bounded, then move kinked units' biases off the kink (grid steps)."""
+    W, b = W.copy(), b.copy()
+    bound = max_preactivation if act in SATURATING else max(max_preactivation, _LINEAR_BOUND)
+    for i in range(W.shape[0]):
+        for _ in range(64):
+            z = (W[i].astype(dtype) @ a + b[i].astype(dtype)).astype(np.float64)
+            if np.abs(z).max() <= bound:
+                break
+            W[i] /= 2
+            b[i] /= 2
+    if act in KINKED and kink_margin > 0:
+        step = 1.0 / GRID
+        for i in range(W.shape[0]):
+            zw = (W[i].astype(dtype) @ a).astype(np.float64)
+            for j in range(4 * GRID * 64):
+                shift = (j + 1) // 2 * step * (1 if j % 2 else -1)
+                cand = b[i] + shift
+                if np.abs(zw + cand).min() >= kink_margin:
+                    b[i] = cand
+                    break
+    return W, b
+
+
+def parameters(
+    arch: Architecture,
+    x: np.ndarray,
+    *,
+    extreme: bool = False,
+    max_preactivation: float = 4.0,
+    kink_margin: float = 0.125,
+) -> st.SearchStrategy[tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]]:
+    """(weights, biases) for ``arch`` and input ``x``, well-conditioned at x unless ``extreme``.
+
+    W^(L) on k/16 with |W| ≤ 2/√n_L, b^(L) on k/16 in [−1/2, 1/2]; then, layer by layer at x (in the
+    architecture's dtype): |z| ≤ ``max_preactivation`` for sigmoid/tanh/softmax (16 otherwise) by halving
+    rows, and |z| ≥ ``kink_margin`` for relu/leaky_relu by moving the bias along the grid.
+    """
+    if not isinstance(arch, Architecture):
+        raise InvalidArgument(f"arch must be a manualbp.Architecture, got {type(arch).__name__}")
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim not in (1, 2) or x.shape[0] != arch.widths[0]:
+        raise InvalidArgument(f"x has shape {x.shape}; the architecture's input layer has width {arch.widths[0]}")
+    if not (isinstance(max_preactivation, (int, float)) and max_preactivation > 0):
+        raise InvalidArgument(f"max_preactivation must be a positive number, got {max_preactivation!r}")
+    if not (isinstance(kink_margin, (int, float)) and 0 <= kink_margin < max_preactivation):
+        raise InvalidArgument(f"kink_margin must be in [0, max_preactivation), got {kink_margin!r}")
+
+    @st.composite
+    def draw_params(draw):
+        Ws, bs = [], []
+        a = x if x.ndim == 2 else x[:, None]
+        a = a.astype(arch.dtype)
+        for L in range(1, arch.depth):
+            n_in, n_out = arch.widths[L - 1], arch.widths[L]
+            if extreme:
+                W = draw(_wide_array((n_out, n_in), 64.0))
+                b = draw(_wide_array((n_out,), 64.0))
+            else:
+                W = draw(_grid_array((n_out, n_in), 2.0 / math.sqrt(n_in), GRID))
+                b = draw(_grid_array((n_out,), 0.5, GRID))
+                W, b = _repair_layer(arch.activations[L - 1], W, b, a, dtype=arch.dtype,
+                                     max_preactivation=max_preactivation, kink_margin=kink_margin)
+            W, b = W.astype(arch.dtype), b.astype(arch.dtype)
+            Ws.append(W)
+            bs.append(b)
+            with np.errstate(all="ignore"):
+                z = W @ a + b[:, None]
+                a = ACTIVATIONS[arch.activations[L - 1]].f(z)
+        return tuple(Ws), tuple(bs)
+
+    return draw_params()
+
+
+def cases(
+    *,
+    architectures: st.SearchStrategy[Architecture] | None = None,
+    batch: Sequence[int | None] | st.SearchStrategy[int | None] = (None, 1, 2, 4),
+    extreme: bool = False,
+    max_preactivation: float = 4.0,
+    kink_margin: float = 0.125,
+    label: str = "hypothesis",
+) -> st.SearchStrategy[Case]:
+    """Whole cases: an architecture, x (single sample when the batch is None, else (n_1, B)), y, W, b.
+
+    ``architectures`` defaults to :func:`architectures`; ``batch`` is a sequence of batch sizes (None =
+    one sample as a vector) or a strategy; shrinks towards the first entry. See :func:`parameters` for
+    ``extreme``, ``max_preactivation`` and ``kink_margin``.
+    """
+    arch_st = architectures if architectures is not None else _architectures()
+    if not isinstance(arch_st, st.SearchStrategy):
+        raise InvalidArgument(f"architectures must be a SearchStrategy of Architecture, got {arch_st!r}")
+    if isinstance(batch, st.SearchStrategy):
+        batch_st = batch
+    else:
+        if isinstance(batch, (int, str)) or batch is None:
+            raise InvalidArgument(f"batch must be a sequence of sizes (None for one sample), got {batch!r}")
+        sizes = tuple(batch)
+        if not sizes:
+            raise InvalidArgument("batch must not be empty")
+        for s in sizes:
+            _check_batch(s)
+        batch_st = st.sampled_from(sizes)
+    if not isinstance(extreme, bool):
+        raise InvalidArgument(f"extreme must be a bool, got {extreme!r}")
+
+    @st.composite
+    def draw_case(draw) -> Case:
+        arch = draw(arch_st)
+        if not isinstance(arch, Architecture):
+            raise InvalidArgument(f"the architectures strategy drew {arch!r}, not an Architecture")
+        B = _check_batch(draw(batch_st))
+        x = draw(inputs(arch, batch=B, extreme=extreme))
+        y = draw(targets(arch, batch=B, extreme=extreme))
+        Ws, bs = draw(parameters(arch, x, extreme=extreme, max_preactivation=max_preactivation,
+                                 kink_margin=kink_margin))
+        return Case.from_arch(arch, Ws, bs, x, y, label)
+
+    return draw_case()

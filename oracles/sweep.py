@@ -1,0 +1,604 @@
+"""Sweeps: N random architectures checked against every oracle, grouped, vectorised, in parallel.
+
+``run_sweep(n_cases, seed=...)`` draws case i of the sweep from :mod:`oracles.sweep_cases` (a pure
+function of the seed and i), splits the indices into fixed-size chunks and checks each chunk:
+
+1. the subject's gradients, case by case (manualbp's by default);
+2. every autodiff oracle once per chunk through ``gradients_many`` (torch stacks cases of one
+   architecture; JAX pads cases into a few shape buckets and vmaps them: a handful of compilations
+   per sweep, whatever the number of architectures);
+3. the finite differences in fast mode: the projection check (a constant number of batched numpy
+   forward passes per case, whatever its parameter count);
+4. the verdict, with :func:`oracles.compare.compare`'s semantics (tolerances, statuses, findings).
+
+Chunks are independent and always the same (their size does not depend on the number of workers), so
+a sweep gives identical results in one process, in ``workers`` processes, or on a Dask cluster
+(``scheduler``).  Failures are collected as plain data in every case, then each failing architecture
+is handed to Hypothesis, which searches around it and shrinks the failure to a minimal case before
+it is reported.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from manualbp import Case, Gradients
+from manualbp import gradients as manualbp_gradients
+
+from .base import ORACLE_NAMES, get_oracle
+from .findings import Check, Finding, Report
+from .sweep_cases import DEFAULT, Distribution, describe, random_case, random_cases
+
+CHUNK = 250
+"""Cases per chunk: the unit of work sent to a process or a cluster worker (fixed, for identical results)."""
+
+MAX_SHRINK = 3
+"""At most this many failing architectures are shrunk by Hypothesis (the others are reported as found)."""
+
+MAX_FAILURE_CHECKS = 20
+"""At most this many failing cases get a Check of their own (the rest are counted in their group)."""
+
+Subject = Callable[[Case], Gradients]
+
+
+# --------------------------------------------------------------------------- per-case results
+
+
+@dataclass
+class CaseResult:
+    """What one case of the sweep came to (plain data: it crosses process and network boundaries)."""
+
+    index: int
+    status: str
+    dtype: str
+    arch: str
+    error_ratio: float  # max over entries and oracles of |subject − oracle| / tolerance
+    rel_err: dict[str, float] = field(default_factory=dict)  # max relative error of the subject per oracle
+    agreement: dict[str, float] = field(default_factory=dict)  # max relative difference between oracles
+    findings: list[dict[str, Any]] = field(default_factory=list)  # Finding.to_dict() of a failing case
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChunkResult:
+    """The results of one chunk, with what it cost."""
+
+    chunk: int
+    results: list[CaseResult]
+    seconds: float
+    cpu_seconds: float = 0.0  # CPU time of the whole process (all its threads) while on this chunk
+    compile_count: int = 0
+    worker: str = ""
+    error: str | None = None  # the chunk itself failed (traceback): every case of it is unchecked
+
+
+def _resolve_subject(subject: Any) -> Subject:
+    """A callable Case -> Gradients: manualbp's backprop by default, or anything with ``.gradients``."""
+    if subject is None:
+        return manualbp_gradients
+    if hasattr(subject, "gradients") and callable(subject.gradients):
+        return subject.gradients
+    if callable(subject):
+        return subject
+    raise TypeError(f"subject must be a callable Case -> Gradients (or have .gradients), got {type(subject).__name__}")
+
+
+def _max_rel(g: Gradients, ref: Gradients) -> float:
+    """max |g − ref| / max(|ref|, 1e-3·max|ref|): relative error over all entries, ignoring entries that
+    are tiny next to the case's largest gradient (their relative error says nothing)."""
+    a, b = g.flat().astype(np.float64), ref.flat().astype(np.float64)
+    if a.size == 0:
+        return 0.0
+    ab = np.abs(b)
+    scale = np.maximum(ab, max(1e-3 * float(ab.max()), np.finfo(np.float64).tiny))
+    return float((np.abs(a - b) / scale).max())
+
+
+# --------------------------------------------------------------------------- one chunk
+
+
+def _subject_gradients(subject: Subject, case: Case) -> Gradients | str:
+    """The subject's gradients, or the reason there are none (its exception, a wrong shape)."""
+    from .projection import check_gradient_shapes
+
+    try:
+        g = subject(case)
+        check_gradient_shapes(case, g, "subject's gradients")
+    except Exception as exc:  # noqa: BLE001 - a misbehaving subject is a finding, not a crash
+        return f"{type(exc).__name__}: {exc}"
+    return g
+
+
+def _gradients_many(oracle: Any, cases: list[Case]) -> list[Gradients]:
+    """``oracle.gradients_many(cases)``, with every shape bucket filled to the oracle's full call size.
+
+    The JAX oracle vmaps a bucket's cases ``chunk`` at a time and compiles a smaller executable for a
+    last call of 1–8 cases.  Topping such a remainder up with copies of one of its cases (results
+    dropped) keeps a whole sweep on one executable per bucket: a few extra rows in a call that is
+    padded to ``chunk`` rows anyway, instead of a compilation that costs seconds.
+    """
+    bucket, size = getattr(oracle, "bucket", None), getattr(oracle, "chunk", None)
+    if not callable(bucket) or not isinstance(size, int) or size <= 8:
+        return oracle.gradients_many(cases)
+    groups: dict[Any, list[Case]] = {}
+    for c in cases:
+        groups.setdefault(bucket(c), []).append(c)
+    extra = [g[0] for key, g in groups.items() if key is not None and 1 <= len(g) % size <= 8
+             for _ in range(9 - len(g) % size)]
+    return oracle.gradients_many(cases + extra)[:len(cases)]
+
+
+def check_chunk(seed: int, chunk: int, start: int, stop: int, oracles: Sequence[str], subject: Any = None,
+                dist: Distribution = DEFAULT) -> ChunkResult:
+    """Check cases ``start..stop-1`` of the sweep: subject, batched oracles, verdicts (runs in any process)."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    worker = f"{os.uname().nodename}:{os.getpid()}"
+    try:
+        subject_fn = _resolve_subject(subject)
+        cases = random_cases(seed, start, stop, dist)
+        candidates = [_subject_gradients(subject_fn, c) for c in cases]
+        refs: dict[str, list[Gradients]] = {}
+        compiles = 0
+        for name in oracles:
+            if name == "fd":
+                continue
+            oracle = get_oracle(name)
+            before = getattr(oracle, "compile_count", 0)
+            refs[name] = _gradients_many(oracle, cases)
+            compiles += getattr(oracle, "compile_count", 0) - before
+        results = [
+            judge(start + k, case, candidates[k], {n: refs[n][k] for n in refs}, oracles=oracles,
+                  subject=subject_fn, seed=seed)
+            for k, case in enumerate(cases)
+        ]
+    except Exception:  # noqa: BLE001 - reported as a failed chunk, identically on every executor
+        return ChunkResult(chunk, [], time.perf_counter() - t0, worker=worker, error=traceback.format_exc())
+    return ChunkResult(chunk, results, time.perf_counter() - t0, time.process_time() - c0, compiles, worker)
+
+
+def _chunks(n_cases: int, size: int = CHUNK) -> list[tuple[int, int, int]]:
+    """(chunk number, start, stop) covering 0..n_cases-1."""
+    return [(k, s, min(n_cases, s + size)) for k, s in enumerate(range(0, n_cases, size))]
+
+
+# --------------------------------------------------------------------------- executors
+
+
+def _crashed(chunk: tuple[int, int, int], exc: BaseException) -> ChunkResult:
+    """A chunk whose process or worker died: recorded like a chunk that raised."""
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return ChunkResult(chunk[0], [], 0.0, worker="?", error=text)
+
+
+def _serial(chunks, args) -> Iterator[ChunkResult]:
+    for k, start, stop in chunks:
+        yield check_chunk(args[0], k, start, stop, *args[1:])
+
+
+def _worker_init(workers: int) -> int | None:
+    """Share the cores between the worker processes (torch's intra-op threads, if torch is there).
+
+    Returns the previous thread count (None without torch).  Measured on 2 cores: a process whose torch
+    had run a 2-thread operation slowed a 2-process sweep to half speed until it was given 1 thread.
+    """
+    try:
+        import torch
+    except ImportError:
+        return None
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+    return before
+
+
+def _processes(chunks, args, workers: int, *, speculate: bool = True) -> Iterator[ChunkResult]:
+    """Chunks spread over this process and ``workers`` − 1 fresh ones (spawned: torch and JAX are not fork-safe).
+
+    This process, already warm (imports done, JAX executables compiled), works from the back of the
+    list while the new processes start up and take chunks from the front, two queued per process.
+    When the list is empty, this process re-runs the chunks still out (a chunk's result does not
+    depend on where it runs) rather than wait for a slow process, and whichever copy ends first counts.
+    """
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    ctx = multiprocessing.get_context("spawn")
+    todo = deque(chunks)
+    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx, initializer=_worker_init,
+                               initargs=(workers,))
+    running: dict[Any, tuple[int, int, int]] = {}
+    yielded: set[int] = set()
+
+    def here(chunk: tuple[int, int, int]) -> ChunkResult:
+        yielded.add(chunk[0])
+        return check_chunk(args[0], chunk[0], chunk[1], chunk[2], *args[1:])
+
+    broken = False
+    threads = _worker_init(workers)  # this process is one of the workers too
+    try:
+        while len(yielded) < len(chunks):
+            while todo and not broken and len(running) < 2 * (workers - 1):
+                try:
+                    fut = pool.submit(check_chunk, args[0], *todo[0], *args[1:])
+                except BrokenProcessPool:  # a process died: the chunks it held are reported, the rest run here
+                    broken = True
+                    break
+                running[fut] = todo.popleft()
+            spare = [c for c in running.values() if c[0] not in yielded]
+            if todo:
+                yield here(todo.pop())
+            elif spare and speculate:
+                yield here(spare[-1])
+            idle = not todo and not (spare and speculate)
+            finished, _ = wait(list(running), timeout=None if idle else 0,
+                               return_when=FIRST_COMPLETED) if running else ((), ())
+            for fut in finished:
+                chunk = running.pop(fut)
+                if chunk[0] in yielded:
+                    continue
+                yielded.add(chunk[0])
+                try:
+                    yield fut.result()
+                except Exception as exc:  # noqa: BLE001 - a dead process: its chunk is reported failed
+                    yield _crashed(chunk, exc)
+    finally:
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(threads)
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:  # the processes this sweep started; whatever they still run is already done here
+            proc.terminate()
+
+
+def _dask(chunks, args, scheduler: Any) -> Iterator[ChunkResult]:
+    """The same chunks on an existing Dask cluster (``scheduler``: its address, or a distributed.Client)."""
+    from .base import require
+
+    distributed = require("distributed", "dask")
+    client = scheduler if isinstance(scheduler, distributed.Client) else distributed.Client(scheduler)
+    try:
+        futures = {
+            client.submit(check_chunk, args[0], k, s, e, *args[1:], pure=False,
+                          key=f"manualbp-sweep-{args[0]}-{k}-{os.getpid()}-{time.time_ns()}"): (k, s, e)
+            for k, s, e in chunks
+        }
+        for fut in distributed.as_completed(futures):
+            try:
+                yield fut.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker: its chunk is reported failed
+                yield _crashed(futures[fut], exc)
+    finally:
+        if client is not scheduler:
+            client.close()
+
+
+# --------------------------------------------------------------------------- the verdict of one case
+
+AGREEMENT_EVERY = 25
+"""Every this many cases (and on every failure) the full per-entry FD also runs, for the oracles' agreement."""
+
+
+def reproduce_text(seed: int, index: int) -> str:
+    """Python that rebuilds case ``index`` of the sweep and judges manualbp on it."""
+    return (f"python -c \"from oracles.sweep_cases import random_case; from oracles.compare import compare; "
+            f"import manualbp; c = random_case({seed}, {index}); print(compare(c, manualbp.gradients(c)))\"")
+
+
+def _subject_error(index: int, case: Case, why: str) -> CaseResult:
+    finding = Finding(source="sweep", kind="subject-error", severity="error",
+                      message=f"the subject gave no usable gradients on {describe(case.arch)}: {why}",
+                      check=f"sweep case {index}", values={"error": why})
+    return CaseResult(index, "fail", case.dtype, describe(case.arch), math.inf, findings=[finding.to_dict()],
+                      notes=[why])
+
+
+def _agreement(grads: dict[str, Gradients]) -> dict[str, float]:
+    """Max relative difference between every pair of oracles that produced per-entry gradients."""
+    names = [n for n in ORACLE_NAMES if n in grads]
+    return {f"{a}~{b}": _max_rel(grads[a], grads[b]) for i, a in enumerate(names) for b in names[i + 1:]}
+
+
+def judge(index: int, case: Case, candidate: Gradients | str, refs: dict[str, Gradients], *,
+          oracles: Sequence[str], subject: Subject, seed: int) -> CaseResult:
+    """The verdict of :func:`oracles.compare.compare` (fast mode) on one case, as plain data.
+
+    ``refs`` are the autodiff oracles' gradients, computed in batch for the whole chunk.
+    """
+    from .compare import compare
+
+    if isinstance(candidate, str):
+        return _subject_error(index, case, candidate)
+    verdict = compare(case, candidate, oracles=oracles, fast=True, precomputed=refs,
+                      rerun=subject if case.dtype == "float32" else None)
+    grads = dict(verdict.oracle_gradients)
+    if "fd" in oracles and "fd" not in grads and index % AGREEMENT_EVERY == 0:
+        grads["fd"] = get_oracle("fd").gradients(case)
+    rel = {n: _max_rel(candidate, g) for n, g in grads.items()}
+    result = CaseResult(index, verdict.status, case.dtype, describe(case.arch), verdict.max_error_ratio, rel,
+                        _agreement(grads), notes=list(verdict.notes))
+    if not verdict.passed:
+        check = f"sweep case {index}"
+        for f in verdict.to_findings(source="sweep", check=check):
+            f.reproduce = f.reproduce or reproduce_text(seed, index)
+            result.findings.append(f.to_dict())
+    return result
+
+
+# --------------------------------------------------------------------------- shrinking a failure
+
+SHRINK_EXAMPLES = 300
+"""Hypothesis examples searched around one failing architecture."""
+
+
+@dataclass
+class Shrunk:
+    """A failure after Hypothesis's search and shrinking (or the original case when it found none)."""
+
+    original: int  # sweep index
+    case: Case
+    findings: list[Finding]
+    shrunk: bool
+    note: str
+
+
+def case_source(case: Case) -> str:
+    """Python that rebuilds ``case`` exactly (repr of float64 values round-trips)."""
+    def lst(a: np.ndarray) -> str:
+        return repr(np.asarray(a, np.float64).tolist())
+
+    return (f"Case.create({[np.asarray(W, np.float64).tolist() for W in case.weights]!r}, "
+            f"{[np.asarray(b, np.float64).tolist() for b in case.biases]!r}, {lst(case.x)}, {lst(case.y)}, "
+            f"activations={list(case.arch.activations)!r}, cost={case.arch.cost!r}, dtype={case.dtype!r})")
+
+
+def shrink(case: Case, subject: Subject, oracles: Sequence[str], *, max_examples: int = SHRINK_EXAMPLES,
+           original: int = -1) -> Shrunk:
+    """Search with Hypothesis around ``case``'s architecture for a failing case and shrink it to a minimal one.
+
+    The search space: at most the failing case's depth and widths, its hidden activations, its output
+    activation, cost and dtype, one sample or a small batch (:mod:`oracles.strategies`).  Derandomized,
+    so the same failure always shrinks to the same case.
+    """
+    from hypothesis import HealthCheck, Phase, find, settings
+    from hypothesis.errors import NoSuchExample
+
+    from . import strategies as mst
+    from .compare import compare
+
+    arch = case.arch
+    hidden = tuple(dict.fromkeys(arch.activations[:-1])) or None
+    space = mst.cases(
+        architectures=mst.architectures(min_layers=2, max_layers=arch.depth, max_width=max(arch.widths),
+                                        activations=hidden, output_activations=(arch.activations[-1],),
+                                        costs=(arch.cost,), dtypes=(arch.dtype,)),
+        batch=(None, 1, 2, 4), label="shrunk")
+
+    def fails(c: Case) -> bool:
+        g = _subject_gradients(subject, c)
+        if isinstance(g, str):
+            return True
+        return compare(c, g, oracles=oracles, fast=True, rerun=subject if c.dtype == "float32" else None
+                       ).status == "fail"
+
+    cfg = settings(max_examples=max_examples, database=None, derandomize=True, deadline=None,
+                   phases=[Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck))
+    try:
+        small = find(space, fails, settings=cfg)
+    except NoSuchExample:
+        small, note = case, (f"Hypothesis found no failing case in {max_examples} examples around this architecture;"
+                             " the sweep's case is reported as found")
+    else:
+        note = (f"shrunk by Hypothesis from sweep case {original} ({describe(arch)}) "
+                f"to {describe(small.arch)}")
+    g = _subject_gradients(subject, small)
+    check = f"sweep case {original}"
+    if isinstance(g, str):
+        findings = [Finding(source="sweep", kind="subject-error", severity="error",
+                            message=f"the subject gave no usable gradients: {g}", check=check)]
+    else:
+        verdict = compare(small, g, oracles=oracles, fast=True,
+                          rerun=subject if small.dtype == "float32" else None)
+        findings = verdict.to_findings(source="sweep", check=check)
+    for f in findings:
+        f.reproduce = "from manualbp import Case; case = " + case_source(small)
+        f.diagnosis = "; ".join(x for x in (f.diagnosis, note) if x)
+    return Shrunk(original, small, findings, small is not case, note)
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def _group(result: CaseResult) -> str:
+    """The architecture group of a case: number of weight layers and dtype."""
+    layers = result.arch.split(" ")[0].count("-")
+    return f"sweep: {layers} weight layer{'s' if layers > 1 else ''}, {result.dtype}"
+
+
+def _sections(results: list[CaseResult], n_cases: int, seed: int, oracles: Sequence[str]) -> dict[str, Any]:
+    by_dtype: dict[str, Counter] = {}
+    for r in results:
+        by_dtype.setdefault(r.dtype, Counter())[r.status] += 1
+    max_rel: dict[str, float] = {}
+    max_rel_dtype: dict[str, dict[str, float]] = {}
+    agreement: dict[str, float] = {}
+    for r in results:
+        per = max_rel_dtype.setdefault(r.dtype, {})
+        for k, v in r.rel_err.items():
+            max_rel[k] = max(max_rel.get(k, 0.0), v)
+            per[k] = max(per.get(k, 0.0), v)
+        for k, v in r.agreement.items():
+            agreement[k] = max(agreement.get(k, 0.0), v)
+    return {
+        "cases": n_cases,
+        "checked": len(results),
+        "seed": seed,
+        "oracles": list(oracles),
+        "architectures": len({r.arch for r in results}),
+        "by_status": dict(sorted(Counter(r.status for r in results).items())),
+        "by_dtype": {d: dict(sorted(c.items())) for d, c in sorted(by_dtype.items())},
+        "max_rel_err": {k: max_rel[k] for k in ORACLE_NAMES if k in max_rel},
+        "max_rel_err_by_dtype": {d: {k: v[k] for k in ORACLE_NAMES if k in v}
+                                 for d, v in sorted(max_rel_dtype.items())},
+        "error_ratio": [r.error_ratio for r in results],
+        "oracle_agreement": agreement,
+        "failures": [r.index for r in results if r.status == "fail"],
+    }
+
+
+def _report(results: list[CaseResult], failed_chunks: list[ChunkResult], shrunk: list[Shrunk],
+            sections: dict[str, Any]) -> Report:
+    report = Report(title=f"manualbp sweep: {sections['cases']} random architectures, seed {sections['seed']}")
+    groups: dict[str, list[CaseResult]] = {}
+    for r in results:
+        groups.setdefault(_group(r), []).append(r)
+    for name in sorted(groups):
+        rs = groups[name]
+        statuses = Counter(r.status for r in rs)
+        bad = [r.index for r in rs if r.status == "fail"]
+        summary = (f"{len(rs)} cases: " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))
+                   + (f"; failing cases {bad[:10]}{' …' if len(bad) > 10 else ''}" if bad else ""))
+        report.add(Check(name, "sweep", not bad, summary,
+                         {"cases": len(rs), "by_status": dict(statuses), "failures": bad,
+                          "max_error_ratio": max((r.error_ratio for r in rs), default=0.0)}))
+    shrunk_of = {s.original: s for s in shrunk}
+    failing = [r for r in results if r.status == "fail"]
+    shown = sorted(failing, key=lambda r: (r.index not in shrunk_of, r.index))[:MAX_FAILURE_CHECKS]
+    for r in sorted(shown, key=lambda r: r.index):
+        s = shrunk_of.get(r.index)
+        name = f"sweep case {r.index}"
+        if s is not None:
+            report.add(Check(name, "sweep", False, f"{r.arch}: {s.note}",
+                             {"index": r.index, "arch": r.arch, "shrunk_to": describe(s.case.arch)}), s.findings)
+        else:
+            report.add(Check(name, "sweep", False, f"{r.arch}: {'; '.join(r.notes) or 'fail'}",
+                             {"index": r.index, "arch": r.arch}),
+                       [Finding.from_dict(d) for d in r.findings])
+    if len(failing) > MAX_FAILURE_CHECKS:
+        report.add(Check("sweep: further failing cases", "sweep", False,
+                         f"{len(failing) - MAX_FAILURE_CHECKS} more failing cases"
+                         " (their indices are in sections['sweep']['failures'])"))
+    warn = [r for r in results if r.status in ("oracle-disagreement", "inconclusive")]
+    for r in warn[:MAX_FAILURE_CHECKS]:
+        report.findings += [Finding.from_dict(d) for d in r.findings]
+    for c in failed_chunks:
+        report.add(Check(f"sweep chunk {c.chunk}", "sweep", False, "the chunk could not be checked",
+                         {"error": c.error, "worker": c.worker}),
+                   [Finding(source="sweep", kind="sweep-error", severity="error",
+                            message=f"chunk {c.chunk} of the sweep failed on {c.worker}: "
+                                    f"{(c.error or '').strip().splitlines()[-1:] or ['?']}",
+                            values={"traceback": c.error})])
+    report.sections["sweep"] = sections
+    return report
+
+
+# --------------------------------------------------------------------------- the sweep
+
+
+def _progress(enabled: bool, total: int):
+    """A rich progress bar on stderr (a no-op context when disabled)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(TextColumn("[bold]sweep[/]"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("cases · {task.fields[rate]} cases/s · [red]{task.fields[fails]} failing[/]"),
+                    TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                    console=Console(stderr=True), disable=not enabled, transient=False)
+
+
+def run_sweep(n_cases: int, *, seed: int = 0, oracles: Sequence[str] = ("torch", "jax", "fd"),
+              subject: Any = None, workers: int = 1, scheduler: Any = None, progress: bool = True,
+              shrink_failures: bool = True, chunk_size: int = CHUNK, dist: Distribution = DEFAULT) -> Report:
+    """Check ``n_cases`` random architectures against ``oracles``; a Report with sections["sweep"].
+
+    ``subject``: a callable Case -> Gradients (or an object with ``.gradients``); manualbp's by default.
+    It must be picklable (a module-level function) for ``workers`` > 1 or a ``scheduler``.
+    ``workers``: processes on this machine, this one included (``workers`` − 1 are spawned).
+    ``scheduler``: the address of a Dask scheduler (or a ``distributed.Client``) to run the chunks on
+    instead.  Results do not depend on either.
+    """
+    if isinstance(n_cases, bool) or not isinstance(n_cases, (int, np.integer)) or n_cases < 1:
+        raise ValueError(f"n_cases must be a positive integer, got {n_cases!r}")
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    oracles = tuple(oracles)
+    bad = [o for o in oracles if o not in ORACLE_NAMES]
+    if not oracles or bad:
+        raise ValueError(f"unknown oracle(s) {bad or list(oracles)}; valid names: {', '.join(ORACLE_NAMES)}")
+    subject_fn = _resolve_subject(subject)
+    for name in oracles:  # a missing dependency fails here, before any work is sent anywhere
+        get_oracle(name)
+    chunks = _chunks(int(n_cases), int(chunk_size))
+    args = (int(seed), oracles, subject, dist)
+    if scheduler is not None:
+        stream = _dask(chunks, args, scheduler)
+    elif workers > 1:
+        stream = _processes(chunks, args, int(workers))
+    else:
+        stream = _serial(chunks, args)
+
+    t0 = time.perf_counter()
+    done: dict[int, ChunkResult] = {}
+    fails = 0
+    with _progress(progress, int(n_cases)) as bar:
+        task = bar.add_task("sweep", total=int(n_cases), rate="-", fails=0)
+        for chunk in stream:
+            done[chunk.chunk] = chunk
+            fails += sum(r.status == "fail" for r in chunk.results) + (chunk.error is not None)
+            n_done = sum(len(c.results) for c in done.values())
+            rate = n_done / max(time.perf_counter() - t0, 1e-9)
+            bar.update(task, advance=chunks[chunk.chunk][2] - chunks[chunk.chunk][1], rate=f"{rate:,.0f}",
+                       fails=fails)
+    seconds = time.perf_counter() - t0
+
+    ordered = [done[k] for k in sorted(done)]
+    results = [r for c in ordered for r in c.results]
+    failed_chunks = [c for c in ordered if c.error is not None]
+    sections = _sections(results, int(n_cases), int(seed), oracles)
+    shrunk: list[Shrunk] = []
+    t_shrink = time.perf_counter()
+    if shrink_failures:
+        seen: set[str] = set()
+        for r in results:
+            if r.status != "fail":
+                continue
+            key = r.arch.split(" ", 1)[1]  # activations, cost, dtype: one search per kind of architecture
+            if key in seen or len(shrunk) >= MAX_SHRINK:
+                continue
+            seen.add(key)
+            shrunk.append(shrink(random_case(seed, r.index, dist), subject_fn, oracles, original=r.index))
+        shrunk.sort(key=lambda s: s.original)
+    report = _report(results, failed_chunks, shrunk, sections)
+    report.timings["sweep"] = {
+        "seconds": seconds,
+        "cases_per_second": len(results) / seconds if seconds > 0 else math.inf,
+        "workers": int(workers),
+        "scheduler": str(getattr(scheduler, "scheduler_info", lambda: {})().get("address", scheduler))
+        if scheduler is not None else None,
+        "chunks": len(chunks),
+        "chunk_seconds": [c.seconds for c in ordered],
+        "compile_count": sum(c.compile_count for c in ordered),
+        "processes": sorted({c.worker for c in ordered}),
+        "shrink_seconds": time.perf_counter() - t_shrink,
+    }
+    return report
