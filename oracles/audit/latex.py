@@ -497,23 +497,23 @@ class ExprParser:
             return Neg(x, span=(it.start, x.span[1]))
         return self.postfix(self.primary())
 
-    def postfix(self, node: Node) -> Node:
+    def postfix(self, node: Node, *, function_argument: bool = False) -> Node:
+        """Sub/superscripts and primes after a node; a function name applies to what follows.
+
+        On a function's argument (``function_argument=True``) only sub/superscripts are taken.
+        """
         while not self.at_end():
             it = self.peek()
-            if _is_tok(it, "char", "^"):
+            if _is_tok(it, "char", "^") or _is_tok(it, "char", "_"):
                 self.next()
                 arg = self.next()
                 if arg is None:
-                    self.problems.append(Problem("'^' without a superscript", it.start, it.end))
+                    kind = "superscript" if it.val == "^" else "subscript"
+                    self.problems.append(Problem(f"'{it.val}' without a {kind}", it.start, it.end))
                     return node
-                node = self._superscript(node, arg)
-            elif _is_tok(it, "char", "_"):
-                self.next()
-                arg = self.next()
-                if arg is None:
-                    self.problems.append(Problem("'_' without a subscript", it.start, it.end))
-                    return node
-                node = self._subscript(node, arg)
+                node = self._superscript(node, arg) if it.val == "^" else self._subscript(node, arg)
+            elif function_argument:
+                break
             elif _is_tok(it, "char", "'") or _is_tok(it, "char", "''") or _is_tok(it, "macro", "prime"):
                 self.next()
                 n = 2 if it.val == "''" else 1
@@ -525,6 +525,8 @@ class ExprParser:
                     node = Transpose(node, span=(node.span[0], it.end))  # A' as transpose
             else:
                 break
+        if function_argument:
+            return node
         if isinstance(node, Sym) and node.name in FUNCTIONS and node.name not in ("phi",):
             return self._apply(node)
         if isinstance(node, Sym) and node.name == "phi" and self._next_is_paren():
@@ -543,28 +545,8 @@ class ExprParser:
         if fn.name == "max":
             return fn
         arg = self.primary()
-        arg = self.postfix_simple(arg)
+        arg = self.postfix(arg, function_argument=True)
         return Apply(name, arg, span=(fn.span[0], arg.span[1]))
-
-    def postfix_simple(self, node: Node) -> Node:
-        """Sub/superscripts on a function argument (no function application)."""
-        while not self.at_end():
-            it = self.peek()
-            if _is_tok(it, "char", "^"):
-                self.next()
-                arg = self.next()
-                if arg is None:
-                    return node
-                node = self._superscript(node, arg)
-            elif _is_tok(it, "char", "_"):
-                self.next()
-                arg = self.next()
-                if arg is None:
-                    return node
-                node = self._subscript(node, arg)
-            else:
-                break
-        return node
 
     # -- scripts
     def _script_items(self, arg) -> list:
