@@ -76,3 +76,13 @@ def test_console_script_help_runs():
         pytest.skip("manualbp console script not installed in this environment")
     out = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "usage: manualbp" in out.stdout
+
+
+def test_package_entry_points_are_lazy_and_real():
+    import subprocess
+    import sys
+
+    code = ("import sys, oracles; assert 'torch' not in sys.modules and 'jax' not in sys.modules;"
+            "from oracles import check, assert_backprop, audit_file, run_sweep, build_report, get_oracle;"
+            "import oracles.checker as c; assert check is c.check and assert_backprop is c.assert_backprop")
+    subprocess.run([sys.executable, "-c", code], check=True)
