@@ -373,19 +373,23 @@ class Directional:
     method: str
 
 
-def _check_direction(case: Case, d: Gradients) -> None:
-    if not isinstance(d, Gradients):
-        raise TypeError(f"a direction must be a manualbp.Gradients, got {type(d).__name__}")
-    if len(d.dW) != len(case.weights) or len(d.db) != len(case.biases):
-        raise ValueError(f"direction has {len(d.dW)} weight and {len(d.db)} bias arrays;"
-                         f" the case has {len(case.weights)} layers of parameters")
-    for L, (V, c, W, b) in enumerate(zip(d.dW, d.db, case.weights, case.biases), start=1):
-        if np.shape(V) != W.shape:
-            raise ValueError(f"direction's W^({L}) has shape {np.shape(V)}; W^({L}) has shape {W.shape}")
-        if np.shape(c) != b.shape:
-            raise ValueError(f"direction's b^({L}) has shape {np.shape(c)}; b^({L}) has shape {b.shape}")
-        if not (np.all(np.isfinite(V)) and np.all(np.isfinite(c))):
-            raise ValueError(f"direction's W^({L}) or b^({L}) has a non-finite value")
+def check_gradient_shapes(case: Case, g: Gradients, what: str = "candidate", *, finite: bool = False) -> None:
+    """TypeError/ValueError naming the layer when ``g`` does not match the case's parameters.
+
+    With ``finite=True`` a NaN or infinite entry is an error too (used for directions).
+    """
+    if not isinstance(g, Gradients):
+        raise TypeError(f"the {what} must be a manualbp.Gradients, got {type(g).__name__}")
+    if len(g.dW) != len(case.weights) or len(g.db) != len(case.biases):
+        raise ValueError(f"the {what} has {len(g.dW)} dW and {len(g.db)} db arrays; the case has"
+                         f" {len(case.weights)} layers of parameters")
+    for L, (dW, db, W, b) in enumerate(zip(g.dW, g.db, case.weights, case.biases), start=1):
+        if np.shape(dW) != W.shape:
+            raise ValueError(f"the {what}'s dC/dW^({L}) has shape {np.shape(dW)}; W^({L}) has shape {W.shape}")
+        if np.shape(db) != b.shape:
+            raise ValueError(f"the {what}'s dC/db^({L}) has shape {np.shape(db)}; b^({L}) has shape {b.shape}")
+        if finite and not (np.all(np.isfinite(dW)) and np.all(np.isfinite(db))):
+            raise ValueError(f"the {what}'s W^({L}) or b^({L}) entry has a non-finite value")
 
 
 def _direction_unit(case: Case, d: Gradients, base: fe.Trace) -> float:
@@ -405,7 +409,7 @@ def directional_derivatives(case: Case, directions: list[Gradients], *, method: 
     method = choose_method(case, method)
     directions = list(directions)
     for d in directions:
-        _check_direction(case, d)
+        check_gradient_shapes(case, d, "direction", finite=True)
     traces = _traces(case, estimate_rounding)
     kinked = any(a in KINKED for a in case.arch.activations)
     dtypes = list(traces)

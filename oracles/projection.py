@@ -28,7 +28,7 @@ import numpy as np
 
 from manualbp import Case, Gradients
 
-from .fd import directional_derivatives
+from .fd import check_gradient_shapes, directional_derivatives
 
 SAFETY = 4.0
 """Multiplier of the FD error estimate in the tolerance."""
@@ -69,20 +69,6 @@ def random_directions(case: Case, n: int, seed: int = 0) -> list[Gradients]:
         norm = np.sqrt(sum(float((a * a).sum()) for a in (*dW, *db)))
         out.append(Gradients(tuple(a / norm for a in dW), tuple(a / norm for a in db), "random direction"))
     return out
-
-
-def check_gradient_shapes(case: Case, g: Gradients, what: str = "candidate") -> None:
-    """TypeError/ValueError naming the layer when ``g`` does not match the case's parameters."""
-    if not isinstance(g, Gradients):
-        raise TypeError(f"the {what} must be a manualbp.Gradients, got {type(g).__name__}")
-    if len(g.dW) != len(case.weights) or len(g.db) != len(case.biases):
-        raise ValueError(f"the {what} has {len(g.dW)} dW and {len(g.db)} db arrays; the case has"
-                         f" {len(case.weights)} layers of parameters")
-    for L, (dW, db, W, b) in enumerate(zip(g.dW, g.db, case.weights, case.biases), start=1):
-        if np.shape(dW) != W.shape:
-            raise ValueError(f"the {what}'s dC/dW^({L}) has shape {np.shape(dW)}; W^({L}) has shape {W.shape}")
-        if np.shape(db) != b.shape:
-            raise ValueError(f"the {what}'s dC/db^({L}) has shape {np.shape(db)}; b^({L}) has shape {b.shape}")
 
 
 def _dot(g: Gradients, v: Gradients) -> tuple[float, float]:

@@ -108,7 +108,7 @@ def _max_rel(g: Gradients, ref: Gradients) -> float:
 
 def _subject_gradients(subject: Subject, case: Case) -> Gradients | str:
     """The subject's gradients, or the reason there are none (its exception, a wrong shape)."""
-    from .projection import check_gradient_shapes
+    from .fd import check_gradient_shapes
 
     try:
         g = subject(case)

@@ -24,8 +24,8 @@ from manualbp import Case, Gradients
 from manualbp.activations import KINKED
 
 from . import forward_eval as fe
-from .fd import _direction_unit, _params
-from .projection import check_gradient_shapes, random_directions
+from .fd import _direction_unit, _params, check_gradient_shapes
+from .projection import random_directions
 
 N_STEPS = 31
 """Steps h = s·2^{−k} for k = 0..N_STEPS−1."""
