@@ -53,15 +53,25 @@ def close(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.allclose(a, b, rtol=1e-7, atol=1e-9))
 
 
-def contexts(model: Model, members: list[Node], scope: str) -> list[Env]:
-    """Every (instance, index assignment, scalar sample) the chain is checked in."""
+def free_letters(members: list[Node], *, summation: bool = False) -> tuple[set[str], set[str]]:
+    """(layer variables, index variables) used free across the members; with ``summation``,
+    the summation variables count as index variables too."""
+    from .tree import Sum
+
     layer_vars: set[str] = set()
     idx_vars: set[str] = set()
     for m in members:
         lv, iv = index_letters(m)
         layer_vars |= lv
         idx_vars |= iv
-    idx_vars -= layer_vars
+        if summation:
+            idx_vars |= {n.var for n in m.walk() if isinstance(n, Sum)}
+    return layer_vars, idx_vars - layer_vars
+
+
+def contexts(model: Model, members: list[Node], scope: str) -> list[Env]:
+    """Every (instance, index assignment, scalar sample) the chain is checked in."""
+    layer_vars, idx_vars = free_letters(members)
     svars = scalar_vars(members)
     if layer_vars or idx_vars:
         insts = model.instances("free" if scope != "worked" else "worked")
@@ -187,17 +197,7 @@ def find_fix(eq: Equation, members: list[Node], outcome: Outcome, envs: list[Env
              text: str) -> tuple[Fix | None, list[int]]:
     """The cheapest fix of the failing members (or of the reference, when it alone is wrong)."""
     from .fixes import regenerate, search_entries
-    from .tree import Sum
-    layer_vars: set[str] = set()
-    idx_vars: set[str] = set()
-    for m in members:
-        lv, iv = index_letters(m)
-        layer_vars |= lv
-        idx_vars |= iv
-        for n in m.walk():
-            if isinstance(n, Sum):
-                idx_vars.add(n.var)
-    idx_vars -= layer_vars
+    layer_vars, idx_vars = free_letters(members, summation=True)
     widths = model.widths()
     doc_layers = list(range(model.conv.base, model.conv.base + len(widths)))
     ev = Evaluator(envs)
