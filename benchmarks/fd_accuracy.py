@@ -32,6 +32,7 @@ import numpy as np
 import manualbp as mb
 from oracles import fd
 from oracles.projection import projection_check
+from oracles.sweep_cases import case_for
 
 SMOOTH = ("sigmoid", "tanh", "softplus", "identity")
 OUT_COSTS = (("sigmoid", "half_mse"), ("tanh", "half_sse"), ("identity", "mse"), ("softplus", "half_mse"),
@@ -48,14 +49,8 @@ def random_case(rng: np.random.Generator, i: int) -> mb.Case:
     if cost == "softmax_ce":
         widths[-1] = max(widths[-1], 2)
     batch = [None, 1, int(rng.integers(2, 6))][i % 3]
-    Ws = [rng.standard_normal((m, n)) / math.sqrt(n) for n, m in zip(widths[:-1], widths[1:])]
-    bs = [0.5 * rng.standard_normal(m) for m in widths[1:]]
-    shape = (widths[0],) if batch is None else (widths[0], batch)
-    x = rng.standard_normal(shape)
-    y = rng.uniform(0.05, 0.95, (widths[-1],) + shape[1:])
-    if cost == "softmax_ce":
-        y = y / y.sum(axis=0)
-    return mb.Case.create(Ws, bs, x, y, activations=[hidden] * (depth - 2) + [output], cost=cost)
+    arch = mb.Architecture(tuple(widths), (*[hidden] * (depth - 2), output), cost)
+    return case_for(arch, rng, batch=batch, weight_scale=1.0)
 
 
 def torch_gradients(case: mb.Case) -> np.ndarray | None:

@@ -75,19 +75,28 @@ def _target(rng: np.random.Generator, cost: str, shape: tuple[int, ...]) -> np.n
     return rng.normal(0.0, 1.0, size=shape)
 
 
-def random_case(seed: int, index: int, dist: Distribution = DEFAULT) -> Case:
-    """Case ``index`` of the sweep with ``seed`` (deterministic; independent of every other case)."""
-    rng = np.random.default_rng([int(seed), int(index)])
-    arch = random_architecture(rng, dist)
+def case_for(arch: Architecture, rng: np.random.Generator, *, batch: int | None = None,
+             weight_scale: float = 1.5, label: str = "") -> Case:
+    """Random parameters, input and a target valid for the cost, for a given architecture.
+
+    W^(L) ~ N(0, (weight_scale / √n_L)²), b ~ N(0, ½²), x ~ N(0, 1); ``batch`` columns or one sample.
+    """
     w = arch.widths
-    weights = [rng.normal(0.0, 1.5 / np.sqrt(m), size=(n, m)) for m, n in zip(w[:-1], w[1:])]
+    weights = [rng.normal(0.0, weight_scale / np.sqrt(m), size=(n, m)) for m, n in zip(w[:-1], w[1:])]
     biases = [rng.normal(0.0, 0.5, size=n) for n in w[1:]]
-    batch = int(rng.integers(1, dist.max_batch + 1)) if rng.random() < dist.batch_share else None
     xshape = (w[0],) if batch is None else (w[0], batch)
     yshape = (w[-1],) if batch is None else (w[-1], batch)
     x = rng.normal(0.0, 1.0, size=xshape)
     y = _target(rng, arch.cost, yshape)
-    return Case.from_arch(arch, weights, biases, x, y, label=f"sweep seed={seed} case={index}")
+    return Case.from_arch(arch, weights, biases, x, y, label=label)
+
+
+def random_case(seed: int, index: int, dist: Distribution = DEFAULT) -> Case:
+    """Case ``index`` of the sweep with ``seed`` (deterministic; independent of every other case)."""
+    rng = np.random.default_rng([int(seed), int(index)])
+    arch = random_architecture(rng, dist)
+    batch = int(rng.integers(1, dist.max_batch + 1)) if rng.random() < dist.batch_share else None
+    return case_for(arch, rng, batch=batch, label=f"sweep seed={seed} case={index}")
 
 
 def random_cases(seed: int, start: int, stop: int, dist: Distribution = DEFAULT) -> list[Case]:

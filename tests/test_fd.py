@@ -13,12 +13,13 @@ import numpy as np
 import pytest
 
 import manualbp as mb
-from manualbp import Case, Gradients
+from manualbp import Architecture, Case, Gradients
 from manualbp.example import seed_case
 from oracles import fd
 from oracles import forward_eval as fe
 from oracles.base import get_oracle
 from oracles.projection import projection_check, random_directions
+from oracles.sweep_cases import case_for
 from oracles.taylor import kinks, taylor_test
 
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "identity")
@@ -30,17 +31,9 @@ U64 = np.finfo(np.float64).eps / 2
 
 def make_case(hidden: str = "sigmoid", output: str = "sigmoid", cost: str = "half_mse", *, widths=(4, 5, 3),
               batch: int | None = None, dtype: str = "float64", seed: int = 0) -> Case:
-    """A well-conditioned random case: weights ~ N(0, 1/fan_in), |z| = O(1), targets in (0, 1)."""
-    rng = np.random.default_rng(seed)
-    Ws = [rng.standard_normal((m, n)) / np.sqrt(n) for n, m in zip(widths[:-1], widths[1:])]
-    bs = [0.5 * rng.standard_normal(m) for m in widths[1:]]
-    shape = (widths[0],) if batch is None else (widths[0], batch)
-    x = rng.standard_normal(shape)
-    y = rng.uniform(0.05, 0.95, (widths[-1],) + shape[1:])
-    if cost == "softmax_ce":
-        y = y / y.sum(axis=0)
-    acts = [hidden] * (len(widths) - 2) + [output]
-    return Case.create(Ws, bs, x, y, activations=acts, cost=cost, dtype=dtype)
+    """A well-conditioned random case: weights ~ N(0, 1/fan_in), |z| = O(1), targets valid for the cost."""
+    arch = Architecture(tuple(widths), (*[hidden] * (len(widths) - 2), output), cost, dtype)
+    return case_for(arch, np.random.default_rng(seed), batch=batch, weight_scale=1.0)
 
 
 def all_cases(dtypes=("float64",)):
