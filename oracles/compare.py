@@ -432,109 +432,132 @@ def _oracle_gradients(oracle: Oracle, case: Case) -> Gradients:
 
 
 @dataclass
-class _Param:
-    """Everything the vote needs for one parameter array (W^(L) or b^(L))."""
+class _Flat:
+    """Every entry of the case's gradient as one vector (order of :meth:`Gradients.flat`), with what the vote needs.
 
-    layer: int
-    param: str
+    ``values``/``tol``/``err``/``conclusive`` hold one flat array per oracle: its gradient, the tolerance of
+    |subject − oracle|, the oracle's own error share (for pairwise tolerances) and where it can judge.
+    """
+
+    layout: tuple[tuple[int, str, tuple[int, ...], int], ...]  # (layer, 'W'|'b', shape, offset)
     subject: np.ndarray
     values: dict[str, np.ndarray]
-    tol: dict[str, np.ndarray]  # subject vs oracle
-    err: dict[str, np.ndarray]  # oracle's own error share, for pairwise tolerances
+    tol: dict[str, np.ndarray]
+    err: dict[str, np.ndarray]
     conclusive: dict[str, np.ndarray]
     kink: np.ndarray
-    scale: np.ndarray
-    floor: float = 0.0
+    floor: float
+
+    def where(self, i: int) -> tuple[int, str, tuple[int, ...]]:
+        """(layer, param, entry) of flat index ``i``."""
+        for layer, param, shape, offset in reversed(self.layout):
+            if i >= offset:
+                return layer, param, tuple(int(j) for j in np.unravel_index(i - offset, shape))
+        raise IndexError(i)
+
+    def split(self, flat: np.ndarray) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+        """A flat vector back in the case's shapes: (W arrays, b arrays)."""
+        parts = [flat[off:off + math.prod(shape)].reshape(shape) for _, _, shape, off in self.layout]
+        return tuple(parts[0::2]), tuple(parts[1::2])
 
 
-def _params(case: Case, candidate: Gradients, grads: dict[str, Gradients], kinds: dict[str, str],
-            eb: ErrorBound) -> list[_Param]:
-    """Per (layer, param): values, tolerances, conclusiveness and kink masks of every oracle."""
+def _layout(case: Case) -> tuple[tuple[int, str, tuple[int, ...], int], ...]:
+    out, offset = [], 0
+    for L, (W, b) in enumerate(zip(case.weights, case.biases), start=1):
+        out.append((L, "W", W.shape, offset))
+        offset += W.size
+        out.append((L, "b", b.shape, offset))
+        offset += b.size
+    return tuple(out)
+
+
+def _flat(arrays_W: Sequence[np.ndarray], arrays_b: Sequence[np.ndarray], dtype=np.float64) -> np.ndarray:
+    """W^(1), b^(1), W^(2), … as one vector (the order of :meth:`Gradients.flat`)."""
+    parts = []
+    for W, b in zip(arrays_W, arrays_b):
+        parts += [np.ravel(W), np.ravel(b)]
+    return np.concatenate(parts).astype(dtype, copy=False)
+
+
+def _prepare(case: Case, candidate: Gradients, grads: dict[str, Gradients], kinds: dict[str, str],
+             eb: ErrorBound) -> _Flat:
+    """Values, tolerances, conclusiveness and kink masks of every oracle, over all entries at once."""
     floor = _floor(case.dtype)
-    kW, kb = eb.affected()
+    E = _flat(eb.W, eb.b)
+    kink = _flat(*eb.affected(), dtype=bool)
     scale = max(float(np.max(S, initial=0.0)) for S in (*eb.scale_W, *eb.scale_b))  # the case's gradient scale
-    out = []
-    for idx in range(len(case.weights)):
-        for param, sub, E, S, kink in (("W", candidate.dW[idx], eb.W[idx], eb.scale_W[idx], kW[idx]),
-                                       ("b", candidate.db[idx], eb.b[idx], eb.scale_b[idx], kb[idx])):
-            s = np.asarray(sub, np.float64)
-            p = _Param(idx + 1, param, s, {}, {}, {}, {}, kink.copy(), S, floor)
-            for name, g in grads.items():
-                v = np.asarray((g.dW if param == "W" else g.db)[idx], np.float64)
-                finite = np.isfinite(v)
-                if kinds[name] == "fd":
-                    e = np.asarray(getattr(g, f"err_{param}", ())[idx], np.float64) if getattr(g, "err_W", ()) \
-                        else np.zeros_like(v)
-                    fk = getattr(g, f"kink_{param}", ())
-                    fdkink = np.asarray(fk[idx], bool) if fk else np.zeros(v.shape, bool)
-                    p.err[name] = FD_TRUST * e
-                    p.tol[name] = C_AUTODIFF * E + FD_TRUST * e + floor
-                    big = np.maximum.reduce([np.abs(v), np.abs(np.nan_to_num(s)), np.full(v.shape, scale)])
-                    # scale 0: every gradient term vanishes identically (a dead network); nothing to resolve
-                    resolves = (FD_TRUST * e <= FD_RESOLUTION * big + floor) | (scale == 0)
-                    p.conclusive[name] = finite & ~fdkink & resolves
-                    p.kink |= fdkink
-                else:
-                    p.err[name] = C_AUTODIFF * E
-                    p.tol[name] = 2 * C_AUTODIFF * E + floor
-                    p.conclusive[name] = finite
-                p.values[name] = v
-            out.append(p)
-    return out
+    s = candidate.flat().astype(np.float64)
+    p = _Flat(_layout(case), s, {}, {}, {}, {}, kink, floor)
+    for name, g in grads.items():
+        v = g.flat().astype(np.float64)
+        finite = np.isfinite(v)
+        if kinds[name] == "fd":
+            errW = getattr(g, "err_W", ())
+            e = _flat(errW, g.err_b) if errW else np.zeros_like(v)
+            kinkW = getattr(g, "kink_W", ())
+            fdkink = _flat(kinkW, g.kink_b, dtype=bool) if kinkW else np.zeros(v.shape, bool)
+            p.err[name] = FD_TRUST * e
+            p.tol[name] = C_AUTODIFF * E + FD_TRUST * e + floor
+            big = np.maximum(np.maximum(np.abs(v), np.abs(np.nan_to_num(s))), scale)
+            # scale 0: every gradient term vanishes identically (a dead network); nothing to resolve
+            resolves = (FD_TRUST * e <= FD_RESOLUTION * big + floor) | (scale == 0)
+            p.conclusive[name] = finite & ~fdkink & resolves
+            p.kink = p.kink | fdkink
+        else:
+            p.err[name] = C_AUTODIFF * E
+            p.tol[name] = 2 * C_AUTODIFF * E + floor
+            p.conclusive[name] = finite
+        p.values[name] = v
+    return p
 
 
-def _vote(p: _Param) -> tuple[list[Discrepancy], np.ndarray, np.ndarray]:
-    """Discrepancies of one parameter array, its error ratio, and a mask of entries no oracle could judge."""
+def _vote(p: _Flat) -> tuple[list[Discrepancy], np.ndarray, np.ndarray]:
+    """Discrepancies over all entries, the error ratio per entry, and a mask of entries no oracle could judge."""
     names = list(p.values)
-    shape = p.subject.shape
-    ratio = np.zeros(shape)
-    if not names:
-        return [], ratio, np.ones(shape, bool)
     s = p.subject
-    with np.errstate(invalid="ignore", over="ignore"):
+    ratio = np.zeros(s.shape)
+    if not names:
+        return [], ratio, np.ones(s.shape, bool)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         diff = {n: np.abs(s - p.values[n]) for n in names}
         ratios = {n: np.where(p.conclusive[n], diff[n] / p.tol[n], 0.0) for n in names}
     for n in names:
-        r = np.where(np.isnan(ratios[n]) & p.conclusive[n], np.inf, ratios[n])
-        ratio = np.maximum(ratio, r)
+        ratio = np.maximum(ratio, np.where(np.isnan(ratios[n]) & p.conclusive[n], np.inf, ratios[n]))
     none_conclusive = ~np.logical_or.reduce([p.conclusive[n] for n in names])
-    # pairwise oracle disagreement
-    odis = np.zeros(shape, bool)
-    pair_gap = np.zeros(shape)
-    pair_tol = np.full(shape, np.inf)
-    floor = p.floor
+    subj_bad = np.logical_or.reduce([p.conclusive[n] & ~(diff[n] <= p.tol[n]) for n in names])
+    # pairwise oracle disagreement: the worst pair (largest gap / tolerance) per entry
+    odis = np.zeros(s.shape, bool)
+    pair_gap, pair_tol = np.zeros(s.shape), np.full(s.shape, np.inf)
     for i, a in enumerate(names):
         for b in names[i + 1:]:
-            both = p.conclusive[a] & p.conclusive[b]
             gap = np.abs(p.values[a] - p.values[b])
-            t = p.err[a] + p.err[b] + floor
-            bad = both & (gap > t)
+            t = p.err[a] + p.err[b] + p.floor
+            bad = p.conclusive[a] & p.conclusive[b] & (gap > t)
+            if not bad.any():
+                continue
             odis |= bad
             worse = bad & (gap / t > pair_gap / pair_tol)
             pair_gap = np.where(worse, gap, pair_gap)
             pair_tol = np.where(worse, t, pair_tol)
-    subj_bad = np.zeros(shape, bool)
-    for n in names:
-        subj_bad |= p.conclusive[n] & ~(diff[n] <= p.tol[n])
     out = []
-    for idx in zip(*np.nonzero(odis | subj_bad)):
-        idx = tuple(int(i) for i in idx)
-        vals = {n: float(p.values[n][idx]) for n in names}
-        if p.kink[idx]:
+    for i in np.flatnonzero(odis | subj_bad):
+        layer, param, entry = p.where(int(i))
+        vals = {n: float(p.values[n][i]) for n in names}
+        if p.kink[i]:
             status = "non-differentiable"
-        elif odis[idx]:
+        elif odis[i]:
             status = "oracle-disagreement"
         else:
             status = "fail"
         if status == "oracle-disagreement":
-            abs_err, tol, ref = float(pair_gap[idx]), float(pair_tol[idx]), ""
+            abs_err, tol, ref = float(pair_gap[i]), float(pair_tol[i]), ""
         else:
-            cands = [n for n in names if p.conclusive[n][idx]] or names
-            ref = max(cands, key=lambda n: ratios[n][idx] if np.isfinite(ratios[n][idx]) else np.inf)
-            abs_err, tol = float(diff[ref][idx]), float(p.tol[ref][idx])
+            cands = [n for n in names if p.conclusive[n][i]] or names
+            ref = max(cands, key=lambda n: ratios[n][i] if np.isfinite(ratios[n][i]) else np.inf)
+            abs_err, tol = float(diff[ref][i]), float(p.tol[ref][i])
         refval = vals.get(ref, max(vals.values(), key=abs)) if vals else 0.0
         rel = abs_err / abs(refval) if refval != 0 else (math.inf if abs_err > 0 else 0.0)
-        out.append(Discrepancy(p.layer, p.param, idx, float(s[idx]), vals, abs_err, rel, tol, status, ref))
+        out.append(Discrepancy(layer, param, entry, float(s[i]), vals, abs_err, rel, tol, status, ref))
     return out, ratio, none_conclusive
 
 
@@ -559,6 +582,7 @@ def compare(
     fast: bool = True,
     rerun: Callable[[Case], Gradients] | None = None,
     precomputed: Mapping[str, Gradients] | None = None,
+    projection: Any = None,
 ) -> Verdict:
     """Judge ``candidate`` (∂C/∂W, ∂C/∂b of ``case``) against the oracles; see the module docstring.
 
@@ -566,7 +590,8 @@ def compare(
     installed is skipped with a note.  ``fast``: FD only by random projections unless something fails.
     ``rerun(case64)`` recomputes the candidate on a float64 copy of a float32 case, to tell precision
     from a bug.  ``precomputed`` maps oracle names to gradients already computed for this case (a sweep
-    batches its oracle calls with ``gradients_many``).
+    batches its oracle calls with ``gradients_many``); ``projection`` is the fast mode's FD projection
+    result already computed for it (:func:`oracles.projection.projection_many`).
     """
     if not isinstance(case, Case):
         raise TypeError(f"expected a manualbp.Case, got {type(case).__name__}")
@@ -582,30 +607,31 @@ def compare(
             grads[o.name] = precomputed.get(o.name) or _oracle_gradients(o, case)
     fd_oracles = [o for o in resolved if o.kind == "fd"]
 
-    params = _params(case, candidate, grads, kinds, eb)
-    results = [_vote(p) for p in params]
-    trouble = any(ds for ds, _, _ in results) or any(m.any() for _, _, m in results)
+    flat = _prepare(case, candidate, grads, kinds, eb)
+    discrepancies, ratio, unjudged_mask = _vote(flat)
+    trouble = bool(discrepancies) or unjudged_mask.any()
 
-    projection = None
     if fd_oracles:
         if fast and grads and not trouble:
-            projection = _projection(case, candidate, notes)
+            if projection is None:
+                projection = _projection(case, candidate, notes)
             if projection is not None and projection.passed is not True:
                 notes.append(f"FD projection check {'failed' if projection.passed is False else 'inconclusive'};"
                              " full per-entry finite differences run to localise")
+        else:
+            projection = None
         if not fast or not grads or trouble or projection is None or projection.passed is not True:
             for o in fd_oracles:
                 grads[o.name] = precomputed.get(o.name) or _oracle_gradients(o, case)
-            params = _params(case, candidate, grads, kinds, eb)
-            results = [_vote(p) for p in params]
+            flat = _prepare(case, candidate, grads, kinds, eb)
+            discrepancies, ratio, unjudged_mask = _vote(flat)
         else:
             notes.append(f"FD checked by {projection.directions} random projections (fast mode)")
 
-    discrepancies = [d for ds, _, _ in results for d in ds]
-    ratios = tuple((results[2 * i][1], results[2 * i + 1][1]) for i in range(len(case.weights)))
-    unjudged = sum(int(m.sum()) for _, _, m in results)
-    tol = {n: Gradients(tuple(p.tol[n] for p in params if p.param == "W"),
-                        tuple(p.tol[n] for p in params if p.param == "b"), f"tolerance vs {n}") for n in grads}
+    rW, rb = flat.split(ratio)
+    ratios = tuple(zip(rW, rb))
+    unjudged = int(unjudged_mask.sum())
+    tol = {n: Gradients(*flat.split(flat.tol[n]), f"tolerance vs {n}") for n in grads}
     if eb.kinks:
         notes.append("relu/leaky_relu pre-activations within rounding of the kink at (layer, unit): "
                      + ", ".join(f"({L}, {i})" for L, i in eb.kinks))
