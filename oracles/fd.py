@@ -392,6 +392,11 @@ def check_gradient_shapes(case: Case, g: Gradients, what: str = "candidate", *, 
             raise ValueError(f"the {what}'s W^({L}) or b^({L}) entry has a non-finite value")
 
 
+def _flat_params(case: Case) -> np.ndarray:
+    """θ as one float64 vector, ordered like ``Gradients.flat`` (W^(1), b^(1), W^(2), …)."""
+    return np.concatenate([np.ravel(a) for W, b in zip(case.weights, case.biases) for a in (W, b)]).astype(_HI)
+
+
 def _direction_unit(case: Case, d: Gradients, base: fe.Trace) -> float:
     """2^{−e} where 2^{e} ≈ the largest first-order pre-activation change max_k |V_k a_k + c_k|."""
     s = max(float(np.abs(np.asarray(V, _HI) @ base.a[k] + np.asarray(c, _HI)[:, None]).max())
@@ -399,50 +404,80 @@ def _direction_unit(case: Case, d: Gradients, base: fe.Trace) -> float:
     return float(_pow2_unit(np.array(s)))
 
 
+def _direction_units(case: Case, V: np.ndarray, a: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Per row of V, :func:`_direction_unit`: 2^{−e} where 2^{e} ≈ max_k |V_k a_k + c_k| (layer inputs a_k)."""
+    Vs, cs = fe.layer_views(case.arch, V)
+    dz = [(Vk @ ak + ck[:, :, None]).reshape(len(V), ck.shape[1] * ak.shape[1]) for Vk, ck, ak in zip(Vs, cs, a)]
+    return _pow2_unit(np.abs(np.concatenate(dz, axis=1)).max(axis=1))
+
+
 def directional_derivatives(case: Case, directions: list[Gradients], *, method: str = "auto",
                             estimate_rounding: bool = True) -> Directional:
-    """d/dt C(θ + t·v) at t = 0 for each direction v, each in a constant number of stacked forward passes.
+    """d/dt C(θ + t·v) at t = 0 for each direction v, all directions in a constant number of stacked passes.
 
-    Complex step: one complex pass per direction; Richardson: 2·LEVELS real passes per direction (and
-    per extra pass when a kink was crossed); each doubled in single precision for the error estimate.
+    Complex step: one complex pass for all directions; Richardson: one real pass of 2·LEVELS rows per
+    direction (and one more per extra pass when a kink was crossed); each doubled in single precision
+    for the error estimate.
     """
     method = choose_method(case, method)
     directions = list(directions)
     for d in directions:
         check_gradient_shapes(case, d, "direction", finite=True)
-    traces = _traces(case, estimate_rounding)
-    kinked = any(a in KINKED for a in case.arch.activations)
-    dtypes = list(traces)
+    n = sum(W.size + b.size for W, b in zip(case.weights, case.biases))
+    V = np.array([d.flat() for d in directions], dtype=_HI).reshape(len(directions), n)
+    return _directional(case, V, method, estimate_rounding)
+
+
+def directional_derivatives_flat(case: Case, V: np.ndarray, *, method: str = "auto",
+                                 estimate_rounding: bool = True) -> Directional:
+    """:func:`directional_derivatives` along the rows of V (d, N), flat directions ordered like ``Gradients.flat``."""
+    method = choose_method(case, method)
+    V = np.asarray(V, dtype=_HI)
+    n = sum(W.size + b.size for W, b in zip(case.weights, case.biases))
+    if V.ndim != 2 or V.shape[1] != n:
+        raise ValueError(f"flat directions must have shape (d, {n}), got {V.shape}")
+    if not np.all(np.isfinite(V)):
+        raise ValueError("a flat direction has a non-finite entry")
+    return _directional(case, V, method, estimate_rounding)
+
+
+def _directional(case: Case, V: np.ndarray, method: str, estimate_rounding: bool) -> Directional:
+    """The derivatives along the rows of V (validated, float64); ``method`` is concrete."""
     arch = case.arch
-    unit = np.array([_direction_unit(case, d, traces[_HI]) for d in directions])
+    kinked = any(a in KINKED for a in arch.activations)
+    # the Richardson steps need the unperturbed pass (C and the kink signs); the complex step only the
+    # layer inputs, for the step scale
+    base = fe.trace(arch, case.weights, case.biases, case.x, case.y, _HI) if method != "complex-step" else None
+    a = base.a if base is not None else fe.layer_inputs(arch, case.weights, case.biases, case.x)
+    unit = _direction_units(case, V, a)
+    dtypes = [_HI, _LO] if estimate_rounding else [_HI]
+    theta = _flat_params(case)
+    data = {dt: (theta.astype(dt, copy=False), V.astype(dt, copy=False), case.x.astype(dt), case.y.astype(dt))
+            for dt in dtypes}
 
-    def stacked(dt, d: Gradients, steps: np.ndarray, complex_: bool = False):
-        Ws, bs = _params(case, dt)
-        wdt = np.result_type(dt, np.complex64) if complex_ else np.dtype(dt)
-        s = steps.astype(wdt)
-        Wp = [W[None] + s[:, None, None] * np.asarray(V, dt)[None] for W, V in zip(Ws, d.dW)]
-        bp = [b[None] + s[:, None] * np.asarray(c, dt)[None] for b, c in zip(bs, d.db)]
-        return fe.stacked_costs(arch, Wp, bp, case.x.astype(dt), case.y.astype(dt), dtype=wdt, base=traces[dt])
+    def costs(dt, which: np.ndarray, steps: np.ndarray, crossings: bool = False):
+        """C at θ + steps[p]·V[which[p]] in dtype dt; kink crossings relative to the unperturbed pass in dt."""
+        th, Vd, x, y = data[dt]
+        tr = base if crossings and dt == _HI else None  # single precision: an unperturbed row in the pass
+        return fe.direction_costs(arch, th, Vd, which, steps, x, y, base=tr, crossings=crossings)
 
-    if method == "complex-step":
+    if method == "complex-step":  # analytic: no kink crossings to detect, so no base pattern is needed
         h = CS_STEP * unit
-        out = {dt: np.array([stacked(dt, d, np.array([1j * hh]), True)[0][0] for d, hh in zip(directions, h)])
-               for dt in dtypes}
+        every = np.arange(len(V))
+        out = {dt: costs(dt, every, (1j * h).astype(np.result_type(dt, np.complex64)))[0] for dt in dtypes}
         est = _combine_complex(out[_HI], out.get(_LO), h, pooled=False)
     else:
         def evaluate(idx: np.ndarray, h: np.ndarray) -> _Evaluation:
             m, K = h.shape
+            steps = (h[:, :, None] * np.array([1.0, -1.0])).reshape(-1)  # direction, level, sign
+            which = np.repeat(idx, 2 * K)
             res = {}
             for dt in dtypes:
-                cs, xs = [], []
-                for i, hh in zip(idx, h):
-                    c, x = stacked(dt, directions[i], (hh[:, None] * np.array([1.0, -1.0])).reshape(-1))
-                    cs.append(c.astype(np.float64).reshape(K, 2))
-                    xs.append(x.reshape(K, 2))
-                res[dt] = (np.array(cs).reshape(m, K, 2), np.array(xs).reshape(m, K, 2))
+                c, x = costs(dt, which, steps.astype(dt), crossings=kinked)
+                res[dt] = (c.astype(np.float64).reshape(m, K, 2), x.reshape(m, K, 2))
             return _Evaluation(*res[_HI], *res.get(_LO, (None, None)))
 
-        est = _richardson(evaluate, unit, traces[_HI].cost, method, kinked)
+        est = _richardson(evaluate, unit, base.cost, method, kinked)
     return Directional(est.value.astype(float), est.err.astype(float), est.kink, method)
 
 

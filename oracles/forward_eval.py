@@ -161,6 +161,17 @@ def trace(arch: Architecture, weights: Sequence[np.ndarray], biases: Sequence[np
     return Trace(tuple(z), tuple(a), complex(c).real if np.iscomplexobj(c) else float(c))
 
 
+def layer_inputs(arch: Architecture, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray],
+                 x: np.ndarray, dtype: np.dtype | str = np.float64) -> tuple[np.ndarray, ...]:
+    """The inputs a[k] (k = 0 … D−1) of every weight layer, as in :func:`trace` but without the output
+    layer and the cost (for step scales that need the activations only)."""
+    dtype = np.dtype(dtype)
+    a = [as_columns(x).astype(dtype)]
+    for k, name in enumerate(arch.activations[:-1]):
+        a.append(activate(name, np.asarray(weights[k], dtype) @ a[k] + np.asarray(biases[k], dtype)[:, None]))
+    return tuple(a)
+
+
 def cost(case: Case, dtype: np.dtype | str = np.float64) -> float:
     """C at the case's parameters, evaluated in ``dtype`` (default float64)."""
     return trace(case.arch, case.weights, case.biases, case.x, case.y, dtype).cost
@@ -174,19 +185,22 @@ def _chunk(P: int, per_item_bytes: int, max_bytes: int) -> int:
 
 
 def _tail(arch: Architecture, k0: int, z: np.ndarray, weights: Sequence[np.ndarray],
-          biases: Sequence[np.ndarray], y: np.ndarray, base: Trace | None) -> tuple[np.ndarray, np.ndarray]:
+          biases: Sequence[np.ndarray], y: np.ndarray, base: Trace | None, *, base_row: bool = False
+          ) -> tuple[np.ndarray, np.ndarray]:
     """Costs and kink crossings from the stacked pre-activation z of layer k0 (P, n, B) onward.
 
     Layers after k0 use the shared (unperturbed) weights ``weights[k]`` (2-D) or per-perturbation
-    ones (3-D).  A crossing is a kinked unit whose sign of Re z differs from ``base``.
+    ones (3-D).  A crossing is a kinked unit whose sign of Re z differs from ``base``, or with
+    ``base_row`` (and no ``base``) from row 0 of the stack, the unperturbed parameters.
     """
     crossed = np.zeros(z.shape[0], dtype=bool)
     D = len(arch.activations)
     k = k0
     while True:
         name = arch.activations[k]
-        if base is not None and name in KINKED:
-            crossed |= ((z.real > 0) != base.pattern(k)).any(axis=(-2, -1))
+        if name in KINKED and (base is not None or base_row):
+            positive = z.real > 0
+            crossed |= (positive != (base.pattern(k) if base is not None else positive[0])).any(axis=(-2, -1))
         a = activate(name, z)
         if k == D - 1:
             return batch_cost(arch.cost, a, z, y), crossed
@@ -308,4 +322,55 @@ def entry_costs(arch: Architecture, weights: Sequence[np.ndarray], biases: Seque
         sl = slice(s, min(P, s + step))
         deltas = steps[sl, None].astype(dt) * A[cols[sl]]
         out_c[sl], out_x[sl] = unit_costs(arch, weights, biases, base, y, k, units[sl], deltas, max_bytes=max_bytes)
+    return out_c, out_x
+
+
+def layer_views(arch: Architecture, rows: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Rows (P, N) of flat parameter vectors (order W^(1), b^(1), W^(2), … as ``Gradients.flat``) as
+    per-layer views: weights (P, n_{k+2}, n_{k+1}) and biases (P, n_{k+2})."""
+    Ws, bs, o = [], [], 0
+    for n_in, n_out in zip(arch.widths[:-1], arch.widths[1:]):
+        Ws.append(rows[:, o:o + n_out * n_in].reshape(len(rows), n_out, n_in))
+        o += n_out * n_in
+        bs.append(rows[:, o:o + n_out])
+        o += n_out
+    return Ws, bs
+
+
+def direction_costs(arch: Architecture, theta: np.ndarray, V: np.ndarray, which: np.ndarray, steps: np.ndarray,
+                    x: np.ndarray, y: np.ndarray, *, base: Trace | None = None, crossings: bool = False,
+                    max_bytes: int = CHUNK_BYTES) -> tuple[np.ndarray, np.ndarray]:
+    """C at θ + steps[p]·V[which[p]] for every p, and which of them cross a relu/leaky kink.
+
+    θ (N,) and the directions V (d, N) are flat parameter vectors (order of ``Gradients.flat``); every
+    p is one row of a stacked pass, so different rows may move along different directions.  ``steps``
+    may be complex (complex step); the working dtype is that of θ + steps·V.  Crossings are relative
+    to ``base``; without one, ``crossings=True`` evaluates the unperturbed θ as an extra row of the
+    same pass and compares with it (instead of a separate :func:`trace` in the working dtype).
+    Without either, crossed is all False.  The perturbed rows are built one chunk at a time (at most
+    ``max_bytes``); each chunk is evaluated like :func:`stacked_costs` (the same operations, without
+    its argument checks: the shapes are θ's).
+    """
+    P, N = len(steps), theta.size
+    dt = np.result_type(theta, V, steps)
+    xc, yc = as_columns(x).astype(dt), as_columns(y).astype(dt)
+    base_row = base is None and crossings
+    step = _chunk(P, max(N, max(arch.widths) * xc.shape[1]) * dt.itemsize, max_bytes)
+    out_c = np.empty(P, dtype=dt)
+    out_x = np.empty(P, dtype=bool)
+    for s in range(0, P, step):
+        sl = slice(s, min(P, s + step))
+        rows = np.empty((sl.stop - sl.start + base_row, N), dtype=dt)
+        if base_row:
+            rows[0] = theta
+        moved = rows[int(base_row):]  # θ + s·v, built in place (large θ: one array per chunk, no gather)
+        w = which[sl]
+        cut = [0, *(np.flatnonzero(w[1:] != w[:-1]) + 1).tolist(), len(w)]  # runs of one direction
+        for lo, hi in zip(cut[:-1], cut[1:]):
+            np.multiply(steps[s + lo:s + hi, None], V[w[lo]], out=moved[lo:hi])
+        moved += theta
+        Ws, bs = layer_views(arch, rows)
+        z0 = np.matmul(Ws[0], xc) + bs[0][:, :, None]
+        c, crossed = _tail(arch, 0, z0, Ws, bs, yc, base, base_row=base_row)
+        out_c[sl], out_x[sl] = (c[1:], crossed[1:]) if base_row else (c, crossed)
     return out_c, out_x

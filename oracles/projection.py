@@ -28,7 +28,8 @@ import numpy as np
 
 from manualbp import Case, Gradients
 
-from .fd import check_gradient_shapes, directional_derivatives
+from . import forward_eval as fe
+from .fd import check_gradient_shapes, directional_derivatives_flat
 
 SAFETY = 4.0
 """Multiplier of the FD error estimate in the tolerance."""
@@ -57,47 +58,58 @@ class ProjectionResult:
     note: str = ""
 
 
-def random_directions(case: Case, n: int, seed: int = 0) -> list[Gradients]:
-    """``n`` random unit directions (Gaussian, normalised over all W and b entries), float64."""
+def _direction_matrix(case: Case, n: int, seed: int) -> np.ndarray:
+    """``n`` random unit directions as rows (n, N) of flat vectors (order of ``Gradients.flat``), float64.
+
+    Each direction draws its W entries, then its b entries, layer by layer from one generator: one
+    flat standard-normal draw gives the same numbers as drawing the arrays one by one.
+    """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"the number of directions must be an integer >= 1, got {n!r}")
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(n):
-        dW = [rng.standard_normal(W.shape) for W in case.weights]
-        db = [rng.standard_normal(b.shape) for b in case.biases]
-        norm = np.sqrt(sum(float((a * a).sum()) for a in (*dW, *db)))
-        out.append(Gradients(tuple(a / norm for a in dW), tuple(a / norm for a in db), "random direction"))
-    return out
+    n_w = sum(W.size for W in case.weights)
+    drawn = np.random.default_rng(seed).standard_normal((int(n), n_w + sum(b.size for b in case.biases)))
+    drawn /= np.sqrt((drawn * drawn).sum(axis=1, keepdims=True))
+    parts, w_at, b_at = [], 0, n_w  # reorder to W^(1), b^(1), W^(2), …
+    for W, b in zip(case.weights, case.biases):
+        parts += [drawn[:, w_at:w_at + W.size], drawn[:, b_at:b_at + b.size]]
+        w_at, b_at = w_at + W.size, b_at + b.size
+    return np.concatenate(parts, axis=1)
 
 
-def _dot(g: Gradients, v: Gradients) -> tuple[float, float]:
-    """(⟨g, v⟩, Σ|g_i v_i|) in float64."""
-    gf, vf = g.flat().astype(np.float64), v.flat()
-    return float(gf @ vf), float(np.abs(gf) @ np.abs(vf))
+def random_directions(case: Case, n: int, seed: int = 0) -> list[Gradients]:
+    """``n`` random unit directions (Gaussian, normalised over all W and b entries), float64."""
+    Ws, bs = fe.layer_views(case.arch, _direction_matrix(case, n, seed))
+    return [Gradients(tuple(W[i] for W in Ws), tuple(b[i] for b in bs), "random direction") for i in range(n)]
+
+
+def _dots(g: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(⟨g, v⟩, Σ_i |g_i v_i|) for every row v of V, in float64."""
+    g = g.astype(np.float64)
+    return V @ g, np.abs(V) @ np.abs(g)
 
 
 def projection_check(case: Case, candidate: Gradients, *, n_directions: int = 2, seed: int = 0) -> ProjectionResult:
     """Compare ⟨candidate, v⟩ with the FD derivative of C along ``n_directions`` random unit directions v."""
     check_gradient_shapes(case, candidate)
-    if not np.all(np.isfinite(candidate.flat())):
+    g = candidate.flat()
+    if not np.all(np.isfinite(g)):
         bad = next((L, p) for L, p, a in candidate.items() if not np.all(np.isfinite(a)))
         return ProjectionResult(False, [], [], [], [], 0, note=f"the candidate's dC/d{bad[1]}^({bad[0]}) is not finite")
-    dirs = random_directions(case, n_directions, seed)
-    fd = directional_derivatives(case, dirs)
+    V = _direction_matrix(case, n_directions, seed)  # the rows of random_directions(case, n_directions, seed)
+    n = len(V)
+    fd = directional_derivatives_flat(case, V)
     eps = float(np.finfo(np.dtype(case.dtype)).eps)
-    cand, scale = zip(*(_dot(candidate, v) for v in dirs))
-    cand, scale = np.array(cand), np.array(scale)
+    cand, scale = _dots(g, V)
     error = np.abs(cand - fd.value)
     tol = SAFETY * fd.err + EPS_FACTOR * eps * scale
     failed = error > tol
     unjudgeable = fd.err > JUDGE_LIMIT * np.maximum(scale, np.abs(fd.value))
     if failed.any():
-        passed, note = False, f"{int(failed.sum())} of {len(dirs)} directions differ beyond tolerance"
+        passed, note = False, f"{int(failed.sum())} of {n} directions differ beyond tolerance"
     elif unjudgeable.any():
         why = "a relu/leaky_relu kink" if fd.kink[unjudgeable].any() else "a large finite-difference error"
-        passed, note = None, f"inconclusive: {why} along {int(unjudgeable.sum())} of {len(dirs)} directions"
+        passed, note = None, f"inconclusive: {why} along {int(unjudgeable.sum())} of {n} directions"
     else:
         passed, note = True, ""
-    return ProjectionResult(passed, cand.tolist(), fd.value.tolist(), error.tolist(), tol.tolist(), len(dirs),
+    return ProjectionResult(passed, cand.tolist(), fd.value.tolist(), error.tolist(), tol.tolist(), n,
                             fd.err.tolist(), scale.tolist(), fd.kink.tolist(), fd.method, note)

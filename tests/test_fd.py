@@ -275,20 +275,103 @@ def test_directional_derivative_matches_inner_product(hidden, method):
 
 
 def test_directional_cost_is_constant_in_the_parameter_count(monkeypatch):
-    """Two directions: one stacked pass per direction and precision (complex step), and at most one per
-    Richardson pass (a second or third only when a kink was crossed), whatever the parameter count."""
-    calls = []
-    real = fe.stacked_costs
-    monkeypatch.setattr(fe, "stacked_costs", lambda *a, **k: calls.append(len(a[1][0])) or real(*a, **k))
+    """Two directions share one stacked pass per precision: one row each (complex step), 2·LEVELS rows
+    each per Richardson pass (a second or third pass only for the directions whose steps crossed a
+    kink), whatever the parameter count.  Only the Richardson steps need an unperturbed trace."""
+    calls, traces = [], []
+    real, real_trace = fe.direction_costs, fe.trace
+    monkeypatch.setattr(fe, "direction_costs", lambda *a, **k: calls.append(len(a[4])) or real(*a, **k))
+    monkeypatch.setattr(fe, "trace", lambda *a, **k: traces.append(a[-1]) or real_trace(*a, **k))
     for widths in [(3, 3, 1), (60, 80, 10)]:
         case = make_case("tanh", "identity", "mse", widths=widths)
-        calls.clear()
+        calls.clear(), traces.clear()
         projection_check(case, mb.gradients(case))
-        assert calls == [1, 1, 1, 1]  # one parameter set each: θ + i·h·v
+        assert calls == [2, 2] and traces == []  # float64 and float32: θ + i·h·v for both directions
         case = make_case("relu", "identity", "mse", widths=widths)
-        calls.clear()
+        calls.clear(), traces.clear()
         projection_check(case, mb.gradients(case))
-        assert 4 <= len(calls) <= 4 * len(fd.RICHARDSON_PASSES) and set(calls) == {2 * fd.LEVELS}
+        assert 2 <= len(calls) <= 2 * len(fd.RICHARDSON_PASSES) and len(calls) % 2 == 0
+        assert calls[:2] == [4 * fd.LEVELS] * 2 and set(calls) <= {2 * fd.LEVELS, 4 * fd.LEVELS}
+        assert len(traces) == 1  # float64 only; the float32 twin's unperturbed pass is a row of its pass
+
+
+def test_direction_costs_equal_stacked_costs_of_perturbed_parameters():
+    """direction_costs (rows along different directions, built from flat vectors) is stacked_costs of the
+    perturbed parameter sets, bit for bit; crossings against an unperturbed row equal those against a trace."""
+    case = make_case("relu", "softmax", "softmax_ce", widths=(3, 5, 4, 3), batch=3, seed=12)
+    V = np.stack([v.flat() for v in random_directions(case, 3, seed=1)])
+    which, steps = np.array([0, 2, 1, 2, 0]), np.array([0.3, -0.3, 1e-3, 2.0, -0.05])
+    theta = np.concatenate([a.ravel() for W, b in zip(case.weights, case.biases) for a in (W, b)])
+    for dt in (np.float64, np.float32):
+        d = random_directions(case, 3, seed=1)
+        Wp = [np.stack([W.astype(dt) + dt(s) * d[w].dW[k].astype(dt) for w, s in zip(which, steps)])
+              for k, W in enumerate(case.weights)]
+        bp = [np.stack([b.astype(dt) + dt(s) * d[w].db[k].astype(dt) for w, s in zip(which, steps)])
+              for k, b in enumerate(case.biases)]
+        tr = fe.trace(case.arch, case.weights, case.biases, case.x, case.y, dt)
+        want, want_x = fe.stacked_costs(case.arch, Wp, bp, case.x.astype(dt), case.y.astype(dt), dtype=dt, base=tr)
+        args = (case.arch, theta.astype(dt), V.astype(dt), which, steps.astype(dt), case.x.astype(dt),
+                case.y.astype(dt))
+        got, got_x = fe.direction_costs(*args, base=tr)
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(got_x, want_x)
+        assert want_x.any() and not want_x.all()  # the large steps cross a relu kink, the small one does not
+        for max_bytes in (fe.CHUNK_BYTES, 1):  # the unperturbed row is evaluated in every chunk
+            got, row_x = fe.direction_costs(*args, crossings=True, max_bytes=max_bytes)
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(row_x, want_x)
+        assert not fe.direction_costs(*args)[1].any()  # neither a base nor crossings: no crossings
+    # complex steps (the complex-step rows): the same as stacked_costs in complex arithmetic
+    h = 1j * 2.0**-60 * np.ones(3)
+    cplx = fe.direction_costs(case.arch, theta, V, np.arange(3), h, case.x, case.y)[0]
+    Wc = [W[None] + h[:, None, None] * np.stack([v.dW[k] for v in random_directions(case, 3, seed=1)])
+          for k, W in enumerate(case.weights)]
+    bc = [b[None] + h[:, None] * np.stack([v.db[k] for v in random_directions(case, 3, seed=1)])
+          for k, b in enumerate(case.biases)]
+    np.testing.assert_array_equal(cplx, fe.costs(case.arch, Wc, bc, case.x, case.y))
+
+
+def test_layer_inputs_are_the_trace_activations():
+    case = make_case("softplus", "sigmoid", "bce", widths=(3, 5, 4, 2), batch=2, seed=13)
+    for dt in (np.float64, np.float32):
+        tr = fe.trace(case.arch, case.weights, case.biases, case.x, case.y, dt)
+        got = fe.layer_inputs(case.arch, case.weights, case.biases, case.x, dt)
+        assert len(got) == len(case.weights)
+        for a, b in zip(got, tr.a[:-1]):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_random_directions_are_the_per_array_draws():
+    """One flat draw per call gives the numbers of drawing each direction's W arrays, then its b arrays."""
+    case = make_case("tanh", "identity", "mse", widths=(4, 3, 5, 2), seed=14)
+    rng = np.random.default_rng(7)
+    for v in random_directions(case, 3, seed=7):
+        dW = [rng.standard_normal(W.shape) for W in case.weights]
+        db = [rng.standard_normal(b.shape) for b in case.biases]
+        norm = np.sqrt(sum(float((a * a).sum()) for a in (*dW, *db)))
+        for got, want in zip((*v.dW, *v.db), (*dW, *db)):
+            assert got.shape == want.shape and got.dtype == np.float64
+            np.testing.assert_allclose(got, want / norm, rtol=1e-15, atol=0)
+        assert float(v.flat() @ v.flat()) == pytest.approx(1.0, rel=1e-15)
+    # a pure function of the shapes and the seed
+    again, other = random_directions(case, 3, seed=7), random_directions(case, 3, seed=8)
+    assert all(np.array_equal(a.flat(), b.flat()) for a, b in zip(random_directions(case, 3, seed=7), again))
+    assert not np.array_equal(again[0].flat(), other[0].flat())
+
+
+def test_flat_directions_give_the_same_derivatives():
+    for hidden in ("sigmoid", "relu"):
+        case = make_case(hidden, "softmax", "softmax_ce", widths=(4, 6, 3), batch=2, seed=15)
+        dirs = random_directions(case, 3, seed=5)
+        want = fd.directional_derivatives(case, dirs)
+        got = fd.directional_derivatives_flat(case, np.stack([d.flat() for d in dirs]))
+        assert got.method == want.method
+        for a, b in ((got.value, want.value), (got.err, want.err), (got.kink, want.kink)):
+            np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="shape"):
+        fd.directional_derivatives_flat(case, np.ones((2, 5)))
+    with pytest.raises(ValueError, match="non-finite"):
+        fd.directional_derivatives_flat(case, np.full((1, 4 * 6 + 6 + 6 * 3 + 3), np.nan))
 
 
 # --------------------------------------------------------------------------- projection (fast mode)
