@@ -43,6 +43,7 @@ estimate includes that final rounding.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,11 +144,14 @@ def _neville(D: np.ndarray) -> np.ndarray:
     return np.stack(finest, axis=-1)
 
 
+@functools.cache
 def _amplification(K: int) -> np.ndarray:
     """Σ_m |w_m|·h_finest/h_m for each extrapolation order (w = weights of the D_m): how rounding grows."""
     h_ratio = 2.0 ** -(K - 1 - np.arange(K))  # h_finest / h_m
     W = _neville(np.eye(K))  # (K levels, K orders): weight of D_m in the order-r extrapolant
-    return (np.abs(W) * h_ratio[:, None]).sum(axis=0)
+    amp = (np.abs(W) * h_ratio[:, None]).sum(axis=0)
+    amp.setflags(write=False)  # cached: shared by every call
+    return amp
 
 
 @dataclass(frozen=True)

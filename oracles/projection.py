@@ -22,6 +22,7 @@ independent directions miss with that probability to the power d.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,7 +30,7 @@ import numpy as np
 from manualbp import Case, Gradients
 
 from . import forward_eval as fe
-from .fd import check_gradient_shapes, directional_derivatives_flat
+from .fd import Directional, check_gradient_shapes, directional_derivatives_flat
 
 SAFETY = 4.0
 """Multiplier of the FD error estimate in the tolerance."""
@@ -58,7 +59,7 @@ class ProjectionResult:
     note: str = ""
 
 
-def _direction_matrix(case: Case, n: int, seed: int) -> np.ndarray:
+def direction_matrix(case: Case, n: int, seed: int) -> np.ndarray:
     """``n`` random unit directions as rows (n, N) of flat vectors (order of ``Gradients.flat``), float64.
 
     Each direction draws its W entries, then its b entries, layer by layer from one generator: one
@@ -78,7 +79,7 @@ def _direction_matrix(case: Case, n: int, seed: int) -> np.ndarray:
 
 def random_directions(case: Case, n: int, seed: int = 0) -> list[Gradients]:
     """``n`` random unit directions (Gaussian, normalised over all W and b entries), float64."""
-    Ws, bs = fe.layer_views(case.arch, _direction_matrix(case, n, seed))
+    Ws, bs = fe.layer_views(case.arch, direction_matrix(case, n, seed))
     return [Gradients(tuple(W[i] for W in Ws), tuple(b[i] for b in bs), "random direction") for i in range(n)]
 
 
@@ -90,14 +91,42 @@ def _dots(g: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def projection_check(case: Case, candidate: Gradients, *, n_directions: int = 2, seed: int = 0) -> ProjectionResult:
     """Compare ⟨candidate, v⟩ with the FD derivative of C along ``n_directions`` random unit directions v."""
-    check_gradient_shapes(case, candidate)
-    g = candidate.flat()
-    if not np.all(np.isfinite(g)):
-        bad = next((L, p) for L, p, a in candidate.items() if not np.all(np.isfinite(a)))
-        return ProjectionResult(False, [], [], [], [], 0, note=f"the candidate's dC/d{bad[1]}^({bad[0]}) is not finite")
-    V = _direction_matrix(case, n_directions, seed)  # the rows of random_directions(case, n_directions, seed)
+    return projection_many([case], [candidate], n_directions=n_directions, seed=seed, batched=False)[0]
+
+
+def projection_many(cases: Sequence[Case], candidates: Sequence[Gradients], *, n_directions: int = 2, seed: int = 0,
+                    batched: bool = True) -> list[ProjectionResult]:
+    """:func:`projection_check` of every case; ``batched``: small cases' FD rows in shared forward passes
+    (:mod:`oracles.fd_batch`), the same estimates up to the rounding of padded sums."""
+    if len(cases) != len(candidates):
+        raise ValueError(f"{len(cases)} cases but {len(candidates)} candidates")
+    out: list[ProjectionResult | None] = [None] * len(cases)
+    todo, flats, dirs = [], [], []
+    for k, (case, candidate) in enumerate(zip(cases, candidates)):
+        check_gradient_shapes(case, candidate)
+        g = candidate.flat()
+        if not np.all(np.isfinite(g)):
+            bad = next((L, p) for L, p, a in candidate.items() if not np.all(np.isfinite(a)))
+            out[k] = ProjectionResult(False, [], [], [], [], 0,
+                                      note=f"the candidate's dC/d{bad[1]}^({bad[0]}) is not finite")
+            continue
+        todo.append(k)
+        flats.append(g)
+        dirs.append(direction_matrix(case, n_directions, seed))  # the rows of random_directions(case, ...)
+    if batched:
+        from .fd_batch import directional_derivatives_many
+
+        fds = directional_derivatives_many([cases[k] for k in todo], dirs)
+    else:
+        fds = [directional_derivatives_flat(cases[k], V) for k, V in zip(todo, dirs)]
+    for k, g, V, fd in zip(todo, flats, dirs, fds):
+        out[k] = _judge(cases[k], g, V, fd)
+    return out  # type: ignore[return-value]
+
+
+def _judge(case: Case, g: np.ndarray, V: np.ndarray, fd: Directional) -> ProjectionResult:
+    """The verdict on the flat candidate ``g`` from the FD derivatives ``fd`` along the rows of V."""
     n = len(V)
-    fd = directional_derivatives_flat(case, V)
     eps = float(np.finfo(np.dtype(case.dtype)).eps)
     cand, scale = _dots(g, V)
     error = np.abs(cand - fd.value)

@@ -7,8 +7,9 @@ function of the seed and i), splits the indices into fixed-size chunks and check
 2. every autodiff oracle once per chunk through ``gradients_many`` (torch stacks cases of one
    architecture; JAX pads cases into a few shape buckets and vmaps them: a handful of compilations
    per sweep, whatever the number of architectures);
-3. the finite differences in fast mode: the projection check (a constant number of batched numpy
-   forward passes per case, whatever its parameter count);
+3. the finite differences in fast mode: the projection check of every case of the chunk in a few
+   batched numpy forward passes (:mod:`oracles.fd_batch`: cases padded into one shape, every
+   perturbed parameter set one row), a constant number of rows per case whatever its size;
 4. the verdict, with :func:`oracles.compare.compare`'s semantics (tolerances, statuses, findings).
 
 Chunks are independent and always the same (their size does not depend on the number of workers), so
@@ -137,6 +138,17 @@ def _gradients_many(oracle: Any, cases: list[Case]) -> list[Gradients]:
     return oracle.gradients_many(cases + extra)[:len(cases)]
 
 
+def _projections(cases: list[Case], candidates: list[Gradients | str]) -> list[Any]:
+    """The fast mode's FD projection check of every case with usable gradients, batched over the chunk."""
+    from .projection import projection_many
+
+    ok = [k for k, g in enumerate(candidates) if not isinstance(g, str)]
+    out: list[Any] = [None] * len(cases)
+    for k, r in zip(ok, projection_many([cases[k] for k in ok], [candidates[k] for k in ok])):
+        out[k] = r
+    return out
+
+
 def check_chunk(seed: int, chunk: int, start: int, stop: int, oracles: Sequence[str], subject: Any = None,
                 dist: Distribution = DEFAULT) -> ChunkResult:
     """Check cases ``start..stop-1`` of the sweep: subject, batched oracles, verdicts (runs in any process)."""
@@ -155,9 +167,10 @@ def check_chunk(seed: int, chunk: int, start: int, stop: int, oracles: Sequence[
             before = getattr(oracle, "compile_count", 0)
             refs[name] = _gradients_many(oracle, cases)
             compiles += getattr(oracle, "compile_count", 0) - before
+        projections = _projections(cases, candidates) if "fd" in oracles else [None] * len(cases)
         results = [
             judge(start + k, case, candidates[k], {n: refs[n][k] for n in refs}, oracles=oracles,
-                  subject=subject_fn, seed=seed)
+                  subject=subject_fn, seed=seed, projection=projections[k])
             for k, case in enumerate(cases)
         ]
     except Exception:  # noqa: BLE001 - reported as a failed chunk, identically on every executor
@@ -311,16 +324,17 @@ def _agreement(grads: dict[str, Gradients]) -> dict[str, float]:
 
 
 def judge(index: int, case: Case, candidate: Gradients | str, refs: dict[str, Gradients], *,
-          oracles: Sequence[str], subject: Subject, seed: int) -> CaseResult:
+          oracles: Sequence[str], subject: Subject, seed: int, projection: Any = None) -> CaseResult:
     """The verdict of :func:`oracles.compare.compare` (fast mode) on one case, as plain data.
 
-    ``refs`` are the autodiff oracles' gradients, computed in batch for the whole chunk.
+    ``refs`` are the autodiff oracles' gradients and ``projection`` the FD projection check, computed in
+    batch for the whole chunk.
     """
     from .compare import compare
 
     if isinstance(candidate, str):
         return _subject_error(index, case, candidate)
-    verdict = compare(case, candidate, oracles=oracles, fast=True, precomputed=refs,
+    verdict = compare(case, candidate, oracles=oracles, fast=True, precomputed=refs, projection=projection,
                       rerun=subject if case.dtype == "float32" else None)
     grads = dict(verdict.oracle_gradients)
     if "fd" in oracles and "fd" not in grads and index % AGREEMENT_EVERY == 0:
