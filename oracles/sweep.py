@@ -93,10 +93,9 @@ def _resolve_subject(subject: Any) -> Subject:
     raise TypeError(f"subject must be a callable Case -> Gradients (or have .gradients), got {type(subject).__name__}")
 
 
-def _max_rel(g: Gradients, ref: Gradients) -> float:
-    """max |g − ref| / max(|ref|, 1e-3·max|ref|): relative error over all entries, ignoring entries that
+def _max_rel(a: np.ndarray, b: np.ndarray) -> float:
+    """max |a − b| / max(|b|, 1e-3·max|b|) over two flat gradients (b the reference), ignoring entries that
     are tiny next to the case's largest gradient (their relative error says nothing)."""
-    a, b = g.flat().astype(np.float64), ref.flat().astype(np.float64)
     if a.size == 0:
         return 0.0
     ab = np.abs(b)
@@ -317,8 +316,8 @@ def _subject_error(index: int, case: Case, why: str) -> CaseResult:
                       notes=[why])
 
 
-def _agreement(grads: dict[str, Gradients]) -> dict[str, float]:
-    """Max relative difference between every pair of oracles that produced per-entry gradients."""
+def _agreement(grads: dict[str, np.ndarray]) -> dict[str, float]:
+    """Max relative difference between every pair of oracles that produced per-entry (flat) gradients."""
     names = [n for n in ORACLE_NAMES if n in grads]
     return {f"{a}~{b}": _max_rel(grads[a], grads[b]) for i, a in enumerate(names) for b in names[i + 1:]}
 
@@ -339,9 +338,11 @@ def judge(index: int, case: Case, candidate: Gradients | str, refs: dict[str, Gr
     grads = dict(verdict.oracle_gradients)
     if "fd" in oracles and "fd" not in grads and index % AGREEMENT_EVERY == 0:
         grads["fd"] = get_oracle("fd").gradients(case)
-    rel = {n: _max_rel(candidate, g) for n, g in grads.items()}
+    flat = {n: g.flat().astype(np.float64) for n, g in grads.items()}
+    subject_flat = candidate.flat().astype(np.float64)
+    rel = {n: _max_rel(subject_flat, g) for n, g in flat.items()}
     result = CaseResult(index, verdict.status, case.dtype, describe(case.arch), verdict.max_error_ratio, rel,
-                        _agreement(grads), notes=list(verdict.notes))
+                        _agreement(flat), notes=list(verdict.notes))
     if not verdict.passed:
         check = f"sweep case {index}"
         for f in verdict.to_findings(source="sweep", check=check):
