@@ -94,22 +94,46 @@ class Architecture:
 
 def _as_float_array(value: object, what: str, dtype: str | None) -> np.ndarray:
     arr = np.asarray(value)
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
-    ):
+    floating = arr.dtype.kind == "f"  # np.issubdtype(arr.dtype, np.floating), minus its cost on the common path
+    if not floating and not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"{what} has dtype {arr.dtype}; expected float32 or float64")
-    if dtype is None and not np.issubdtype(arr.dtype, np.floating):
+    if dtype is None and not floating:
         raise TypeError(
             f"{what} has integer dtype {arr.dtype}; pass floats (or dtype='float64' to convert)"
         )
-    if dtype is None and arr.dtype.name not in FLOAT_DTYPES:
+    if dtype is None and arr.dtype.type not in (np.float32, np.float64):
         raise TypeError(f"{what} has dtype {arr.dtype}; expected float32 or float64")
     arr = arr.astype(dtype or arr.dtype, copy=True)
-    if not np.all(np.isfinite(arr)):
+    if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ValueError(f"{what} has a non-finite value {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}")
     arr.setflags(write=False)
     return arr
+
+
+def _as_arrays(
+    weights: Sequence[object], biases: Sequence[object], x: object, y: object, dtype: str | None
+) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray, np.ndarray, str]:
+    """Validated read-only copies of W^(L), b^(L), x, y in one float dtype, and that dtype's name."""
+    if dtype is not None and dtype not in FLOAT_DTYPES:
+        raise TypeError(f"dtype {dtype!r} is not supported; use one of {FLOAT_DTYPES}")
+    weights, biases = list(weights), list(biases)
+    if not weights:
+        raise ValueError("empty network: no weight matrices were given")
+    if len(weights) != len(biases):
+        raise ValueError(f"{len(weights)} weight matrices but {len(biases)} bias vectors")
+    Ws = [_as_float_array(W, f"W^({L})", dtype) for L, W in enumerate(weights, start=1)]
+    bs = [_as_float_array(b, f"b^({L})", dtype) for L, b in enumerate(biases, start=1)]
+    xa = _as_float_array(x, "x", dtype)
+    ya = _as_float_array(y, "y", dtype)
+    if dtype is not None:  # every array was converted to it
+        return Ws, bs, xa, ya, dtype
+    dt = Ws[0].dtype.name
+    for name, arr in [*((f"W^({L})", W) for L, W in enumerate(Ws, 1)),
+                      *((f"b^({L})", b) for L, b in enumerate(bs, 1)), ("x", xa), ("y", ya)]:
+        if arr.dtype.type is not Ws[0].dtype.type:  # each is float32 or float64: as comparing names, faster
+            raise TypeError(f"{name} has dtype {arr.dtype}, but W^(1) has {dt}; use one dtype")
+    return Ws, bs, xa, ya, dt
 
 
 @dataclass(frozen=True)
@@ -139,22 +163,7 @@ class Case:
         label: str = "",
     ) -> Case:
         """Validate and freeze arrays into a case; errors name the layer and shapes."""
-        if dtype is not None and dtype not in FLOAT_DTYPES:
-            raise TypeError(f"dtype {dtype!r} is not supported; use one of {FLOAT_DTYPES}")
-        weights, biases = list(weights), list(biases)
-        if not weights:
-            raise ValueError("empty network: no weight matrices were given")
-        if len(weights) != len(biases):
-            raise ValueError(f"{len(weights)} weight matrices but {len(biases)} bias vectors")
-        Ws = [_as_float_array(W, f"W^({L})", dtype) for L, W in enumerate(weights, start=1)]
-        bs = [_as_float_array(b, f"b^({L})", dtype) for L, b in enumerate(biases, start=1)]
-        xa = _as_float_array(x, "x", dtype)
-        ya = _as_float_array(y, "y", dtype)
-        dt = dtype or Ws[0].dtype.name
-        for name, arr in [*((f"W^({L})", W) for L, W in enumerate(Ws, 1)),
-                          *((f"b^({L})", b) for L, b in enumerate(bs, 1)), ("x", xa), ("y", ya)]:
-            if arr.dtype.name != dt:
-                raise TypeError(f"{name} has dtype {arr.dtype}, but W^(1) has {dt}; use one dtype")
+        Ws, bs, xa, ya, dt = _as_arrays(weights, biases, x, y, dtype)
         widths = cls._widths(Ws, bs, xa, ya)
         if activations is None:
             arch = Architecture.uniform(widths, hidden=hidden, output=output, cost=cost, dtype=dt)
@@ -193,11 +202,13 @@ class Case:
     @classmethod
     def from_arch(cls, arch: Architecture, weights, biases, x, y, label: str = "") -> Case:
         """A case with a given architecture (activations, cost, dtype)."""
-        case = cls.create(weights, biases, x, y, activations=arch.activations,
-                          cost=arch.cost, dtype=arch.dtype, label=label)
-        if case.arch.widths != arch.widths:
-            raise ValueError(f"arrays give widths {case.arch.widths}, architecture says {arch.widths}")
-        return case
+        Ws, bs, xa, ya, _ = _as_arrays(weights, biases, x, y, arch.dtype)
+        widths = cls._widths(Ws, bs, xa, ya)
+        if widths != arch.widths:
+            # The errors of create() first (e.g. too few activations for these arrays), then the mismatch.
+            Architecture(widths, arch.activations, arch.cost, arch.dtype)
+            raise ValueError(f"arrays give widths {widths}, architecture says {arch.widths}")
+        return cls(arch, tuple(Ws), tuple(bs), xa, ya, label)  # arch is validated already: no second check
 
     @property
     def dtype(self) -> str:

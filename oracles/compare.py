@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from manualbp import Case, Gradients
-from manualbp.activations import KINKED, LEAKY_SLOPE, get_activation
+from manualbp.activations import KINKED, LEAKY_SLOPE, get_activation, sigmoid
 
 from .base import MissingDependency, Oracle, get_oracle
 from .findings import Finding, Location
@@ -116,8 +116,15 @@ def _gamma(n: int, u: float) -> float:
     return n * u / (1.0 - n * u)
 
 
-def _sigma_terms(name: str, z: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(σ'(z), |σ''(z)|, m_σ': magnitude of the terms that build σ') for an elementwise activation."""
+_ROUNDOFF = {dt: (float(np.finfo(dt).eps) / 2, float(np.finfo(dt).smallest_normal)) for dt in ("float32", "float64")}
+"""Case dtype → (u, tiny): unit roundoff, and the smallest normal number (underflow, flush-to-zero, per operation)."""
+
+
+def _sigma_terms(name: str, z: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray | float, np.ndarray | float]:
+    """(σ'(z), |σ''(z)|, m_σ': magnitude of the terms that build σ') for an elementwise activation.
+
+    For the piecewise-linear ones σ'' = 0 and σ' is exact (m_σ' = 0): those two are the scalar 0.0.
+    """
     if name == "sigmoid":
         s1 = a * (1.0 - a)
         return s1, np.abs(s1 * (1.0 - 2.0 * a)), 2.0 * np.abs(a)
@@ -125,15 +132,15 @@ def _sigma_terms(name: str, z: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, n
         s1 = 1.0 - a * a
         return s1, np.abs(2.0 * a * s1), 1.0 + 3.0 * a * a
     if name == "softplus":
-        sg = get_activation("sigmoid").f(z.copy())
+        sg = sigmoid(z)
         # σ(z) computed as exp(z − softplus(z)) (torch and jax differentiate logaddexp so): relative error ~u·|z|
         return sg, sg * (1.0 - sg), sg * (2.0 + np.abs(z))
     if name == "relu":
-        return (z > 0).astype(float), np.zeros_like(z), np.zeros_like(z)
+        return (z > 0).astype(float), 0.0, 0.0
     if name == "leaky_relu":
-        return np.where(z > 0, 1.0, LEAKY_SLOPE), np.zeros_like(z), np.zeros_like(z)
+        return np.where(z > 0, 1.0, LEAKY_SLOPE), 0.0, 0.0
     if name == "identity":
-        return np.ones_like(z), np.zeros_like(z), np.zeros_like(z)
+        return np.ones(z.shape), 0.0, 0.0
     raise ValueError(f"the tolerance model has no rule for activation {name!r}")
 
 
@@ -144,107 +151,110 @@ def error_bound(case: Case) -> ErrorBound:
     """
     if not isinstance(case, Case):
         raise TypeError(f"expected a manualbp.Case, got {type(case).__name__}")
-    u = float(np.finfo(np.dtype(case.dtype)).eps) / 2
-    tiny = float(np.finfo(np.dtype(case.dtype)).smallest_normal)  # underflow (flush-to-zero) per operation
+    u, tiny = _ROUNDOFF[case.dtype]
     ku = K_FN * u
     arch = case.arch
     N = arch.depth
     col = (lambda v: v[:, None]) if not case.batched else (lambda v: v)
     Ws = [np.asarray(W, np.float64) for W in case.weights]
+    abs_Ws = [np.abs(W) for W in Ws]
     bs = [np.asarray(b, np.float64) for b in case.biases]
     x = col(np.asarray(case.x, np.float64))
     y = col(np.asarray(case.y, np.float64))
     B = x.shape[1]
 
+    # Forward, per layer L: a, |a| and E_a (eq. a); for elementwise σ also σ'(z), |σ'| and E_σ' (eq. b),
+    # which the backward pass needs again.
     a = {1: x}
-    Ea = {1: np.zeros_like(x)}
-    z: dict[int, np.ndarray] = {}
-    Ez: dict[int, np.ndarray] = {}
+    abs_a = {1: np.abs(x)}
+    Ea = {1: np.zeros(x.shape)}  # x is exact
+    s1: dict[int, np.ndarray] = {}
+    abs_s1: dict[int, np.ndarray] = {}
+    Es1: dict[int, np.ndarray] = {}
     kinks: list[tuple[int, int]] = []
     for L in range(1, N):
-        W, b = Ws[L - 1], bs[L - 1]
-        aW = np.abs(W)
-        zz = W @ a[L] + b[:, None]
-        Mz = aW @ np.abs(a[L]) + np.abs(b)[:, None]
-        Ez[L + 1] = aW @ Ea[L] + _gamma(W.shape[1] + 1, u) * Mz + (W.shape[1] + 1) * tiny
-        z[L + 1] = zz
+        W, aW, b = Ws[L - 1], abs_Ws[L - 1], bs[L - 1]
+        z = W @ a[L] + b[:, None]
+        Mz = aW @ abs_a[L] + np.abs(b)[:, None]
+        Ez = aW @ Ea[L] + _gamma(W.shape[1] + 1, u) * Mz + (W.shape[1] + 1) * tiny
         name = arch.activations[L - 1]
-        act = get_activation(name)
         with np.errstate(over="ignore", under="ignore"):
-            an = act.f(zz.copy())
+            an = get_activation(name).f(z)
+        abs_a[L + 1] = np.abs(an)
         if name == "softmax":
-            spread = (an * Ez[L + 1]).sum(axis=0, keepdims=True)
-            Ea[L + 1] = an * (Ez[L + 1] + spread) + ku * an * (1 + zz.shape[0] * u) + tiny
+            spread = (an * Ez).sum(axis=0, keepdims=True)
+            Ea[L + 1] = an * (Ez + spread) + ku * an * (1 + z.shape[0] * u) + tiny
         else:
-            s1, _, _ = _sigma_terms(name, zz, an)
-            Ea[L + 1] = np.abs(s1) * Ez[L + 1] + ku * np.abs(an) + tiny
+            s1[L + 1], s2, m1 = _sigma_terms(name, z, an)
+            abs_s1[L + 1] = np.abs(s1[L + 1])
+            Ea[L + 1] = abs_s1[L + 1] * Ez + ku * abs_a[L + 1] + tiny
+            Es1[L + 1] = s2 * Ez + ku * m1 + tiny
         if name in KINKED:
-            near = np.abs(zz) <= KINK_FACTOR * Ez[L + 1]
+            near = np.abs(z) <= KINK_FACTOR * Ez
             kinks += [(L + 1, int(i)) for i in np.flatnonzero(near.any(axis=1))]
         a[L + 1] = an
 
     # ∂C/∂z^(N) and its error
-    aN, EaN, zN, EzN = a[N], Ea[N], z[N], Ez[N]
+    aN, abs_aN, EaN = a[N], abs_a[N], Ea[N]
+    abs_y = np.abs(y)
     n_out = arch.widths[-1]
     out = arch.activations[-1]
     cost = arch.cost
     if cost == "bce":
         dz = (aN - y) / B
-        Mdz = (np.abs(aN) + np.abs(y)) / B
-        Edz = (EaN + ku * (np.abs(aN) + np.abs(y))) / B + tiny
+        Mdz = (abs_aN + abs_y) / B
+        Edz = (EaN + ku * (abs_aN + abs_y)) / B + tiny
     elif cost == "softmax_ce":
         sy = y.sum(axis=0, keepdims=True)
-        say = np.abs(y).sum(axis=0, keepdims=True)
+        say = abs_y.sum(axis=0, keepdims=True)
         dz = (aN * sy - y) / B
-        Mdz = (np.abs(aN) * say + np.abs(y)) / B
-        Edz = (EaN * say + ku * (np.abs(aN) * say + np.abs(y)) * (1 + n_out * u)) / B + 2 * tiny
+        Mdz = (abs_aN * say + abs_y) / B
+        Edz = (EaN * say + ku * (abs_aN * say + abs_y) * (1 + n_out * u)) / B + 2 * tiny
     else:
         f = {"half_mse": 1.0 / (n_out * B), "half_sse": 1.0 / B, "mse": 2.0 / (n_out * B)}[cost]
         D = f * (aN - y)
-        MD = f * (np.abs(aN) + np.abs(y))
-        ED = f * (EaN + 2 * u * (np.abs(aN) + np.abs(y))) + tiny
+        abs_D = np.abs(D)
+        MD = f * (abs_aN + abs_y)
+        ED = f * (EaN + 2 * u * (abs_aN + abs_y)) + tiny
         if out == "softmax":
             dot = (aN * D).sum(axis=0, keepdims=True)
-            mdot = (np.abs(aN) * np.abs(D)).sum(axis=0, keepdims=True)
+            mdot = (abs_aN * abs_D).sum(axis=0, keepdims=True)
             dz = aN * (D - dot)
             Mdz = aN * (MD + (aN * MD).sum(axis=0, keepdims=True))
-            Edz = (EaN * (np.abs(D) + mdot) + aN * (ED + (EaN * np.abs(D)).sum(axis=0, keepdims=True)
-                                                    + (aN * ED).sum(axis=0, keepdims=True))
-                   + ku * aN * (np.abs(D) + mdot) * (1 + n_out * u) + 2 * n_out * tiny)
+            Edz = (EaN * (abs_D + mdot) + aN * (ED + (EaN * abs_D).sum(axis=0, keepdims=True)
+                                                + (aN * ED).sum(axis=0, keepdims=True))
+                   + ku * aN * (abs_D + mdot) * (1 + n_out * u) + 2 * n_out * tiny)
         else:
-            s1, s2, m1 = _sigma_terms(out, zN, aN)
-            Es1 = s2 * EzN + ku * m1 + tiny
-            dz = D * s1
-            Mdz = MD * np.abs(s1)
-            Edz = ED * (np.abs(s1) + Es1) + np.abs(D) * Es1 + 2 * u * np.abs(dz) + tiny
+            dz = D * s1[N]
+            Mdz = MD * abs_s1[N]
+            Edz = ED * (abs_s1[N] + Es1[N]) + abs_D * Es1[N] + 2 * u * np.abs(dz) + tiny
 
     EW: list[np.ndarray] = [None] * (N - 1)  # type: ignore[list-item]
     Eb: list[np.ndarray] = [None] * (N - 1)  # type: ignore[list-item]
     SW: list[np.ndarray] = [None] * (N - 1)  # type: ignore[list-item]
     Sb: list[np.ndarray] = [None] * (N - 1)  # type: ignore[list-item]
     gB = _gamma(B + 1, u)
+    adz = np.abs(dz)
     for L in range(N - 1, 0, -1):
-        adz, aa = np.abs(dz), np.abs(a[L])
+        aa = abs_a[L]
         SW[L - 1] = Mdz @ aa.T
         Sb[L - 1] = Mdz.sum(axis=1)
         terms = adz @ aa.T
         EW[L - 1] = Edz @ (aa + Ea[L]).T + adz @ Ea[L].T + (gB + u) * terms + (B + 1) * tiny
         Eb[L - 1] = Edz.sum(axis=1) + gB * adz.sum(axis=1) + (B + 1) * tiny
         if L > 1:
-            W = Ws[L - 1]
-            aW = np.abs(W)
+            W, aW = Ws[L - 1], abs_Ws[L - 1]
             delta = W.T @ dz
             Edelta = aW.T @ Edz + _gamma(W.shape[0], u) * (aW.T @ adz) + W.shape[0] * tiny
-            s1, s2, m1 = _sigma_terms(arch.activations[L - 2], z[L], a[L])
-            Es1 = s2 * Ez[L] + ku * m1 + tiny
-            dz = delta * s1
-            Mdz = (aW.T @ Mdz) * np.abs(s1)
-            Edz = Edelta * (np.abs(s1) + Es1) + np.abs(delta) * Es1 + u * np.abs(dz) + tiny
+            dz = delta * s1[L]
+            adz = np.abs(dz)
+            Mdz = (aW.T @ Mdz) * abs_s1[L]
+            Edz = Edelta * (abs_s1[L] + Es1[L]) + np.abs(delta) * Es1[L] + u * adz + tiny
     return ErrorBound(tuple(EW), tuple(Eb), tuple(SW), tuple(Sb), tuple(sorted(set(kinks))), u)
 
 
 def _floor(dtype: str) -> float:
-    return 16.0 * float(np.finfo(np.dtype(dtype)).smallest_normal)
+    return 16.0 * _ROUNDOFF[dtype][1]
 
 
 def tolerances(case: Case, kind: str, *, fd: Gradients | None = None, bound: ErrorBound | None = None) -> Gradients:
@@ -325,8 +335,8 @@ class Verdict:
     @property
     def max_error_ratio(self) -> float:
         """max |candidate − oracle| / tolerance over all entries and conclusive oracles (0 if none)."""
-        vals = [float(np.nanmax(r, initial=0.0)) for pair in self.error_ratio for r in pair]
-        return max(vals, default=0.0)
+        vals = [np.ravel(r) for pair in self.error_ratio for r in pair]
+        return float(np.nanmax(np.concatenate(vals), initial=0.0)) if vals else 0.0
 
     def __str__(self) -> str:
         head = f"{self.status}: {self.case.label or 'case'} {self.case.arch.widths} {self.case.dtype}"

@@ -11,6 +11,7 @@ layers, every output/cost pairing manualbp allows, float64 and float32, one samp
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,7 +83,7 @@ def case_for(arch: Architecture, rng: np.random.Generator, *, batch: int | None 
     W^(L) ~ N(0, (weight_scale / √n_L)²), b ~ N(0, ½²), x ~ N(0, 1); ``batch`` columns or one sample.
     """
     w = arch.widths
-    weights = [rng.normal(0.0, weight_scale / np.sqrt(m), size=(n, m)) for m, n in zip(w[:-1], w[1:])]
+    weights = [rng.normal(0.0, weight_scale / math.sqrt(m), size=(n, m)) for m, n in zip(w[:-1], w[1:])]
     biases = [rng.normal(0.0, 0.5, size=n) for n in w[1:]]
     xshape = (w[0],) if batch is None else (w[0], batch)
     yshape = (w[-1],) if batch is None else (w[-1], batch)

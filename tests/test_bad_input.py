@@ -81,3 +81,15 @@ def test_case_arrays_are_frozen_copies():
 def test_bad_architecture(widths, acts, pattern):
     with pytest.raises(ValueError, match=pattern):
         Architecture(widths, acts)
+
+
+def test_from_arch_checks_the_arrays_against_the_architecture():
+    arch = Architecture((3, 4, 2), ("tanh", "softmax"), "softmax_ce", "float32")
+    case = Case.from_arch(arch, [W1, W2], [b1, b2], x, np.full(2, 0.5))
+    assert case.arch == arch and case.weights[0].dtype == np.float32 and not case.x.flags.writeable
+    with pytest.raises(ValueError, match=r"arrays give widths \(3, 4, 2\), architecture says \(3, 5, 2\)"):
+        Case.from_arch(Architecture((3, 5, 2), ("tanh", "sigmoid")), [W1, W2], [b1, b2], x, y)
+    with pytest.raises(ValueError, match=r"2 layers need 1 activations"):  # too few layers for the activations
+        Case.from_arch(arch, [W1], [b1], x, np.ones(4))
+    with pytest.raises(TypeError, match=r"W\^\(2\) has dtype complex128"):
+        Case.from_arch(arch, [W1, W2.astype(complex)], [b1, b2], x, y)
