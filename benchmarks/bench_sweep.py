@@ -95,7 +95,7 @@ def breakdown(seed: int, n: int = 1000) -> list[Row]:
     """Per-case cost of each stage of a warm sweep chunk (where a sweep's time goes)."""
     import manualbp
     from oracles.base import get_oracle
-    from oracles.sweep import _gradients_many, _projections, check_chunk, judge
+    from oracles.sweep import CHUNK, _error_bounds, _gradients_many, _projections, check_chunk, judge
     from oracles.sweep_cases import random_cases
 
     check_chunk(seed, 0, 0, 250, ("torch", "jax", "fd"))  # warm: imports and compilations
@@ -111,14 +111,18 @@ def breakdown(seed: int, n: int = 1000) -> list[Row]:
         t0 = time.perf_counter()
         refs[name] = _gradients_many(get_oracle(name), cases)
         t[f"{name} oracle, batched"] = time.perf_counter() - t0
+    chunks = range(0, n, CHUNK)
     t0 = time.perf_counter()
-    projections = [p for s in range(0, n, 250) for p in _projections(cases[s:s + 250], cand[s:s + 250])]
-    t["FD projection check, batched per chunk of 250"] = time.perf_counter() - t0
+    bounds = [b for s in chunks for b in _error_bounds(cases[s:s + CHUNK])]
+    t[f"rounding-error bounds (tolerance model), batched per chunk of {CHUNK}"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    projections = [p for s in chunks for p in _projections(cases[s:s + CHUNK], cand[s:s + CHUNK], bounds[s:s + CHUNK])]
+    t[f"FD projection check, batched per chunk of {CHUNK}"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     for k, c in enumerate(cases):
         judge(250 + k, c, cand[k], {n_: refs[n_][k] for n_ in refs}, oracles=("torch", "jax", "fd"),
-              subject=manualbp.gradients, seed=seed, projection=projections[k])
-    t["verdict: compare() (error bound, vote), per case"] = time.perf_counter() - t0
+              subject=manualbp.gradients, seed=seed, projection=projections[k], bound=bounds[k])
+    t["verdict (clear passes directly, the rest through compare())"] = time.perf_counter() - t0
     total = sum(t.values())
     return [Row("4 sweep", f"  per case, {name}", fmt_time(v / n), note=f"{v / total:.0%} of a sweep's work")
             for name, v in t.items()]

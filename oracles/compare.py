@@ -33,6 +33,7 @@ per-entry FD runs to localise and vote.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -98,6 +99,16 @@ class ErrorBound:
     scale_b: tuple[np.ndarray, ...]
     kinks: tuple[tuple[int, int], ...]
     unit_roundoff: float
+
+    @functools.cached_property
+    def flat(self) -> np.ndarray:
+        """The bound of every entry as one vector (the order of :meth:`Gradients.flat`)."""
+        return _flat(self.W, self.b)
+
+    @functools.cached_property
+    def scale_flat(self) -> np.ndarray:
+        """The sums of |terms| of every entry as one vector (the order of :meth:`Gradients.flat`)."""
+        return _flat(self.scale_W, self.scale_b)
 
     def affected(self) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
         """Masks of the entries whose gradient goes through a kinked unit (in the layout of W, b)."""
@@ -489,13 +500,51 @@ def _flat(arrays_W: Sequence[np.ndarray], arrays_b: Sequence[np.ndarray], dtype=
     return np.concatenate(parts).astype(dtype, copy=False)
 
 
+def _autodiff_tolerance(E: np.ndarray, floor: float) -> np.ndarray:
+    """Tolerance of |subject − autodiff oracle| (and of two autodiff oracles): C_AUTODIFF·(E + E) + floor."""
+    return 2 * C_AUTODIFF * E + floor
+
+
+def fast_note(projection: Any) -> str:
+    """The verdict's note when the finite differences were checked by projections only."""
+    return f"FD checked by {projection.directions} random projections (fast mode)"
+
+
+def clear_pass(case: Case, subject: np.ndarray, refs: Mapping[str, np.ndarray], projection: Any,
+               bound: ErrorBound) -> float | None:
+    """The verdict's max error ratio when :func:`compare` in fast mode would pass the case without a
+    discrepancy, else None (then run :func:`compare` itself).
+
+    ``subject`` and ``refs`` (autodiff oracles' gradients) are flat float64 vectors
+    (:meth:`Gradients.flat`); ``projection`` is the passed-or-not FD projection check of the subject.
+    A clear pass: every value finite, the subject within the autodiff tolerance of every oracle, the
+    oracles within it of each other, no relu/leaky_relu pre-activation near its kink, and the
+    projection check passed: exactly the conditions under which :func:`compare` says 'pass'.
+    """
+    if not refs or projection is None or projection.passed is not True or bound.kinks:
+        return None
+    tol = _autodiff_tolerance(bound.flat, _floor(case.dtype))
+    values = [subject, *refs.values()]
+    if not all(np.isfinite(v).all() for v in values):
+        return None
+    ratio = 0.0
+    for k, v in enumerate(values):
+        for w in values[k + 1:]:  # the subject against each oracle (k = 0), then the oracles' pairs
+            gap = np.abs(v - w)
+            if not (gap <= tol).all():
+                return None
+            if k == 0:
+                ratio = max(ratio, float((gap / tol).max(initial=0.0)))
+    return ratio
+
+
 def _prepare(case: Case, candidate: Gradients, grads: dict[str, Gradients], kinds: dict[str, str],
              eb: ErrorBound) -> _Flat:
     """Values, tolerances, conclusiveness and kink masks of every oracle, over all entries at once."""
     floor = _floor(case.dtype)
-    E = _flat(eb.W, eb.b)
+    E = eb.flat
     kink = _flat(*eb.affected(), dtype=bool)
-    scale = max(float(np.max(S, initial=0.0)) for S in (*eb.scale_W, *eb.scale_b))  # the case's gradient scale
+    scale = float(np.max(eb.scale_flat, initial=0.0))  # the case's gradient scale
     s = candidate.flat().astype(np.float64)
     p = _Flat(_layout(case), s, {}, {}, {}, {}, kink, floor)
     for name, g in grads.items():
@@ -515,7 +564,7 @@ def _prepare(case: Case, candidate: Gradients, grads: dict[str, Gradients], kind
             p.kink = p.kink | fdkink
         else:
             p.err[name] = C_AUTODIFF * E
-            p.tol[name] = 2 * C_AUTODIFF * E + floor
+            p.tol[name] = _autodiff_tolerance(E, floor)
             p.conclusive[name] = finite
         p.values[name] = v
     return p
@@ -571,14 +620,14 @@ def _vote(p: _Flat) -> tuple[list[Discrepancy], np.ndarray, np.ndarray]:
     return out, ratio, none_conclusive
 
 
-def _projection(case: Case, candidate: Gradients, notes: list[str]):
+def _projection(case: Case, candidate: Gradients, notes: list[str], eb: ErrorBound):
     try:
         from .projection import projection_check
     except ImportError as exc:  # the fast path is optional: fall back to the full per-entry FD
         notes.append(f"projection check unavailable ({exc}); full finite differences used")
         return None
     try:
-        return projection_check(case, candidate)
+        return projection_check(case, candidate, bound=eb)
     except ValueError as exc:
         notes.append(f"projection check could not run ({exc}); full finite differences used")
         return None
@@ -593,6 +642,7 @@ def compare(
     rerun: Callable[[Case], Gradients] | None = None,
     precomputed: Mapping[str, Gradients] | None = None,
     projection: Any = None,
+    bound: ErrorBound | None = None,
 ) -> Verdict:
     """Judge ``candidate`` (∂C/∂W, ∂C/∂b of ``case``) against the oracles; see the module docstring.
 
@@ -601,7 +651,8 @@ def compare(
     ``rerun(case64)`` recomputes the candidate on a float64 copy of a float32 case, to tell precision
     from a bug.  ``precomputed`` maps oracle names to gradients already computed for this case (a sweep
     batches its oracle calls with ``gradients_many``); ``projection`` is the fast mode's FD projection
-    result already computed for it (:func:`oracles.projection.projection_many`).
+    result already computed for it (:func:`oracles.projection.projection_many`), and ``bound`` its
+    :func:`error_bound`.
     """
     if not isinstance(case, Case):
         raise TypeError(f"expected a manualbp.Case, got {type(case).__name__}")
@@ -610,7 +661,7 @@ def compare(
     resolved = _resolve(oracles, notes)
     precomputed = dict(precomputed or {})
     kinds = {o.name: o.kind for o in resolved}
-    eb = error_bound(case)
+    eb = bound if bound is not None else error_bound(case)
     grads: dict[str, Gradients] = {}
     for o in resolved:
         if o.kind == "autodiff":
@@ -624,7 +675,7 @@ def compare(
     if fd_oracles:
         if fast and grads and not trouble:
             if projection is None:
-                projection = _projection(case, candidate, notes)
+                projection = _projection(case, candidate, notes, eb)
             if projection is not None and projection.passed is not True:
                 notes.append(f"FD projection check {'failed' if projection.passed is False else 'inconclusive'};"
                              " full per-entry finite differences run to localise")
@@ -636,7 +687,7 @@ def compare(
             flat = _prepare(case, candidate, grads, kinds, eb)
             discrepancies, ratio, unjudged_mask = _vote(flat)
         else:
-            notes.append(f"FD checked by {projection.directions} random projections (fast mode)")
+            notes.append(fast_note(projection))
 
     rW, rb = flat.split(ratio)
     ratios = tuple(zip(rW, rb))

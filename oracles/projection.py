@@ -6,11 +6,15 @@ complex pass when the network is analytic), whatever the number of parameters.
 
 **Tolerance** per direction: ``SAFETY·err_fd + EPS_FACTOR·eps·Σ_i |g_i v_i|`` where err_fd is the FD
 oracle's error estimate and eps the candidate dtype's machine epsilon (the candidate's own rounding
-scales with Σ|g_i v_i|, not with the possibly cancelling ⟨g, v⟩).
+scales with Σ|g_i v_i|, not with the possibly cancelling ⟨g, v⟩).  Given the case's rounding-error
+bound E (:func:`oracles.compare.error_bound`), the per-entry FD tolerance of :func:`~oracles.compare.compare`
+projected on v is added: ``C_AUTODIFF·Σ_i E_i |v_i|`` (a float32 backprop through a saturated
+sigmoid or tanh rounds far more than eps·Σ|g_i v_i|).
 
 **Verdict**: ``False`` when some direction is off by more than its tolerance; otherwise ``None``
 (inconclusive) when the FD estimate is too uncertain to judge in some direction (err_fd larger than
-``JUDGE_LIMIT·Σ|g_i v_i|``, typically at a relu kink); otherwise ``True``.
+``JUDGE_LIMIT·Σ|g_i v_i|``, typically at a relu kink; never when the bound shows that every gradient
+term vanishes along v, as in a dead relu network); otherwise ``True``.
 
 **Detection probability** of a single wrong entry k (relative error ε, value g_k) among n parameters:
 v_k of a random unit direction is ≈ N(0, 1/n), and the direction misses the error when
@@ -30,6 +34,7 @@ import numpy as np
 from manualbp import Case, Gradients
 
 from . import forward_eval as fe
+from .compare import C_AUTODIFF, ErrorBound
 from .fd import Directional, check_gradient_shapes, directional_derivatives_flat
 
 SAFETY = 4.0
@@ -89,17 +94,23 @@ def _dots(g: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return V @ g, np.abs(V) @ np.abs(g)
 
 
-def projection_check(case: Case, candidate: Gradients, *, n_directions: int = 2, seed: int = 0) -> ProjectionResult:
-    """Compare ⟨candidate, v⟩ with the FD derivative of C along ``n_directions`` random unit directions v."""
-    return projection_many([case], [candidate], n_directions=n_directions, seed=seed, batched=False)[0]
+def projection_check(case: Case, candidate: Gradients, *, n_directions: int = 2, seed: int = 0,
+                     bound: ErrorBound | None = None) -> ProjectionResult:
+    """Compare ⟨candidate, v⟩ with the FD derivative of C along ``n_directions`` random unit directions v;
+    ``bound``: the case's rounding-error bound, for the candidate's share of the tolerance."""
+    return projection_many([case], [candidate], n_directions=n_directions, seed=seed, batched=False,
+                           bounds=None if bound is None else [bound])[0]
 
 
 def projection_many(cases: Sequence[Case], candidates: Sequence[Gradients], *, n_directions: int = 2, seed: int = 0,
-                    batched: bool = True) -> list[ProjectionResult]:
-    """:func:`projection_check` of every case; ``batched``: small cases' FD rows in shared forward passes
-    (:mod:`oracles.fd_batch`), the same estimates up to the rounding of padded sums."""
+                    batched: bool = True, bounds: Sequence[ErrorBound] | None = None) -> list[ProjectionResult]:
+    """:func:`projection_check` of every case (``bounds``: each case's rounding-error bound, or None);
+    ``batched``: small cases' FD rows in shared forward passes (:mod:`oracles.fd_batch`), the same
+    estimates up to the rounding of padded sums."""
     if len(cases) != len(candidates):
         raise ValueError(f"{len(cases)} cases but {len(candidates)} candidates")
+    if bounds is not None and len(bounds) != len(cases):
+        raise ValueError(f"{len(cases)} cases but {len(bounds)} error bounds")
     out: list[ProjectionResult | None] = [None] * len(cases)
     todo, flats, dirs = [], [], []
     for k, (case, candidate) in enumerate(zip(cases, candidates)):
@@ -120,19 +131,25 @@ def projection_many(cases: Sequence[Case], candidates: Sequence[Gradients], *, n
     else:
         fds = [directional_derivatives_flat(cases[k], V) for k, V in zip(todo, dirs)]
     for k, g, V, fd in zip(todo, flats, dirs, fds):
-        out[k] = _judge(cases[k], g, V, fd)
+        out[k] = _judge(cases[k], g, V, fd, None if bounds is None else bounds[k])
     return out  # type: ignore[return-value]
 
 
-def _judge(case: Case, g: np.ndarray, V: np.ndarray, fd: Directional) -> ProjectionResult:
+def _judge(case: Case, g: np.ndarray, V: np.ndarray, fd: Directional, bound: ErrorBound | None = None
+           ) -> ProjectionResult:
     """The verdict on the flat candidate ``g`` from the FD derivatives ``fd`` along the rows of V."""
     n = len(V)
     eps = float(np.finfo(np.dtype(case.dtype)).eps)
     cand, scale = _dots(g, V)
     error = np.abs(cand - fd.value)
     tol = SAFETY * fd.err + EPS_FACTOR * eps * scale
-    failed = error > tol
     unjudgeable = fd.err > JUDGE_LIMIT * np.maximum(scale, np.abs(fd.value))
+    if bound is not None:
+        absV = np.abs(V)
+        tol = tol + C_AUTODIFF * (absV @ bound.flat)
+        # every gradient term 0 along v (and no kink crossed): the derivative along v is exactly 0
+        unjudgeable &= ((absV @ bound.scale_flat) > 0) | fd.kink
+    failed = error > tol
     if failed.any():
         passed, note = False, f"{int(failed.sum())} of {n} directions differ beyond tolerance"
     elif unjudgeable.any():

@@ -137,13 +137,21 @@ def _gradients_many(oracle: Any, cases: list[Case]) -> list[Gradients]:
     return oracle.gradients_many(cases + extra)[:len(cases)]
 
 
-def _projections(cases: list[Case], candidates: list[Gradients | str]) -> list[Any]:
+def _error_bounds(cases: list[Case]) -> list[Any]:
+    """The rounding-error bound (tolerance model) of every case of the chunk."""
+    from .compare import error_bound
+
+    return [error_bound(c) for c in cases]
+
+
+def _projections(cases: list[Case], candidates: list[Gradients | str], bounds: list[Any]) -> list[Any]:
     """The fast mode's FD projection check of every case with usable gradients, batched over the chunk."""
     from .projection import projection_many
 
     ok = [k for k, g in enumerate(candidates) if not isinstance(g, str)]
     out: list[Any] = [None] * len(cases)
-    for k, r in zip(ok, projection_many([cases[k] for k in ok], [candidates[k] for k in ok])):
+    for k, r in zip(ok, projection_many([cases[k] for k in ok], [candidates[k] for k in ok],
+                                        bounds=[bounds[k] for k in ok])):
         out[k] = r
     return out
 
@@ -166,10 +174,11 @@ def check_chunk(seed: int, chunk: int, start: int, stop: int, oracles: Sequence[
             before = getattr(oracle, "compile_count", 0)
             refs[name] = _gradients_many(oracle, cases)
             compiles += getattr(oracle, "compile_count", 0) - before
-        projections = _projections(cases, candidates) if "fd" in oracles else [None] * len(cases)
+        bounds = _error_bounds(cases)
+        projections = _projections(cases, candidates, bounds) if "fd" in oracles else [None] * len(cases)
         results = [
             judge(start + k, case, candidates[k], {n: refs[n][k] for n in refs}, oracles=oracles,
-                  subject=subject_fn, seed=seed, projection=projections[k])
+                  subject=subject_fn, seed=seed, projection=projections[k], bound=bounds[k])
             for k, case in enumerate(cases)
         ]
     except Exception:  # noqa: BLE001 - reported as a failed chunk, identically on every executor
@@ -323,23 +332,32 @@ def _agreement(grads: dict[str, np.ndarray]) -> dict[str, float]:
 
 
 def judge(index: int, case: Case, candidate: Gradients | str, refs: dict[str, Gradients], *,
-          oracles: Sequence[str], subject: Subject, seed: int, projection: Any = None) -> CaseResult:
+          oracles: Sequence[str], subject: Subject, seed: int, projection: Any = None, bound: Any = None
+          ) -> CaseResult:
     """The verdict of :func:`oracles.compare.compare` (fast mode) on one case, as plain data.
 
-    ``refs`` are the autodiff oracles' gradients and ``projection`` the FD projection check, computed in
-    batch for the whole chunk.
+    ``refs`` are the autodiff oracles' gradients, ``projection`` the FD projection check and ``bound``
+    the case's rounding-error bound, computed in batch for the whole chunk.  A case that clearly
+    passes (:func:`oracles.compare.clear_pass`) gets the same result without the whole verdict object.
     """
-    from .compare import compare
+    from .compare import clear_pass, compare, fast_note
 
     if isinstance(candidate, str):
         return _subject_error(index, case, candidate)
+    subject_flat = candidate.flat().astype(np.float64)
+    if refs and set(refs) | {"fd"} >= set(oracles) and index % AGREEMENT_EVERY != 0 and bound is not None:
+        flat = {n: g.flat().astype(np.float64) for n, g in refs.items()}
+        ratio = clear_pass(case, subject_flat, flat, projection, bound) if "fd" in oracles else None
+        if ratio is not None:
+            rel = {n: _max_rel(subject_flat, g) for n, g in flat.items()}
+            return CaseResult(index, "pass", case.dtype, describe(case.arch), ratio, rel, _agreement(flat),
+                              notes=[fast_note(projection)])
     verdict = compare(case, candidate, oracles=oracles, fast=True, precomputed=refs, projection=projection,
-                      rerun=subject if case.dtype == "float32" else None)
+                      bound=bound, rerun=subject if case.dtype == "float32" else None)
     grads = dict(verdict.oracle_gradients)
     if "fd" in oracles and "fd" not in grads and index % AGREEMENT_EVERY == 0:
         grads["fd"] = get_oracle("fd").gradients(case)
     flat = {n: g.flat().astype(np.float64) for n, g in grads.items()}
-    subject_flat = candidate.flat().astype(np.float64)
     rel = {n: _max_rel(subject_flat, g) for n, g in flat.items()}
     result = CaseResult(index, verdict.status, case.dtype, describe(case.arch), verdict.max_error_ratio, rel,
                         _agreement(flat), notes=list(verdict.notes))

@@ -352,3 +352,44 @@ def test_verdict_rejects_unknown_status_and_discrepancy_describes_itself():
         Verdict("maybe", seed_case())
     d = Discrepancy(2, "W", (1, 0), 0.5, {"torch": 0.25}, 0.25, 1.0, 1e-12)
     assert "W^(2)[1, 0]" in d.describe() and "torch 0.25" in d.describe()
+
+
+def test_projection_tolerance_includes_the_bound_projected_on_each_direction():
+    """Given the error bound, the projection check allows C_AUTODIFF·Σ E_i|v_i| more (the per-entry FD
+    tolerance projected on v): correct float32 gradients through saturated units pass, a real error
+    still fails."""
+    from oracles import forward_eval as fe
+    from oracles.projection import direction_matrix, projection_check
+    from oracles.sweep_cases import random_case
+
+    for seed, index in [(2, 333), (2, 1402)]:  # float32 cases whose candidate rounds beyond 64·eps·Σ|g_i v_i|
+        case = random_case(seed, index)
+        assert case.dtype == "float32"
+        g, eb = manualbp.gradients(case), error_bound(case)
+        plain, with_bound = projection_check(case, g), projection_check(case, g, bound=eb)
+        V = direction_matrix(case, 2, 0)
+        extra = cmp.C_AUTODIFF * (np.abs(V) @ eb.flat)
+        np.testing.assert_allclose(np.subtract(with_bound.tolerance, plain.tolerance), extra, rtol=1e-12)
+        assert with_bound.passed is True
+        # an error of 3 tolerances along the first direction is still caught
+        shift = 3 * max(with_bound.tolerance) * V[0]
+        Ws, bs = fe.layer_views(case.arch, (g.flat().astype(np.float64) + shift)[None])
+        wrong = Gradients(tuple(W[0].astype(np.float32) for W in Ws), tuple(b[0].astype(np.float32) for b in bs),
+                          "wrong")
+        assert projection_check(case, wrong, bound=eb).passed is False
+
+
+def test_projection_judges_a_dead_relu_network():
+    """Every relu pre-activation negative: every gradient term is 0, the derivative along any direction is
+    exactly 0, so the projection check can judge (True for zeros, False for anything else)."""
+    from oracles.projection import projection_check
+
+    rng = np.random.default_rng(3)
+    case = Case.create([rng.uniform(0.1, 1, (4, 3)), rng.normal(size=(2, 4))], [-5 * np.ones(4), rng.normal(size=2)],
+                       rng.uniform(0, 1, (3, 5)), rng.normal(size=(2, 5)), activations=["relu", "identity"],
+                       cost="half_mse")
+    g, eb = manualbp.gradients(case), error_bound(case)
+    assert not g.dW[0].any() and not eb.kinks
+    assert projection_check(case, g, bound=eb).passed is True
+    off = Gradients((g.dW[0] + 1e-9, g.dW[1]), g.db, "off")
+    assert projection_check(case, off, bound=eb).passed is False

@@ -174,3 +174,41 @@ def test_cli_rejects_bad_values(capsys):
             main(argv)
         assert exc.value.code == 2
     assert "unknown oracle" in capsys.readouterr().err
+
+
+def _small_bug(case: Case) -> Gradients:
+    """A subtle planted bug: one weight gradient entry off by 1e-6 of its layer's largest entry."""
+    g = manualbp.gradients(case)
+    dW = [np.array(a, copy=True) for a in g.dW]
+    dW[0].flat[0] += 1e-6 * max(float(np.abs(dW[0]).max()), 1e-3)
+    return Gradients(tuple(dW), g.db, "planted")
+
+
+@pytest.mark.parametrize("subject", [manualbp.gradients, _small_bug, output_bias_bug])
+def test_clear_pass_shortcut_is_exactly_compares_pass(subject):
+    """The sweep's shortcut says 'pass' (with compare's max error ratio) exactly when compare() would
+    pass the case without a discrepancy; everything else goes through compare()."""
+    from oracles.base import get_oracle
+    from oracles.compare import clear_pass, compare
+    from oracles.sweep import _error_bounds, _gradients_many, _projections
+
+    cases = random_cases(8, 0, 250)
+    cand = [subject(c) for c in cases]
+    refs = {n: _gradients_many(get_oracle(n), cases) for n in ("torch", "jax")}
+    bounds = _error_bounds(cases)
+    projections = _projections(cases, cand, bounds)
+    shortcut = 0
+    for k, case in enumerate(cases):
+        r = {n: refs[n][k] for n in refs}
+        v = compare(case, cand[k], precomputed=r, projection=projections[k], bound=bounds[k])
+        ratio = clear_pass(case, cand[k].flat().astype(np.float64),
+                           {n: g.flat().astype(np.float64) for n, g in r.items()}, projections[k], bounds[k])
+        clean = v.status == "pass" and not bounds[k].kinks and projections[k].passed is True
+        assert (ratio is not None) == clean, (k, v.status, ratio)
+        if ratio is not None:
+            shortcut += 1
+            assert ratio == pytest.approx(v.max_error_ratio, rel=1e-12, abs=1e-300)
+    if subject is manualbp.gradients:
+        assert shortcut >= 240  # nearly every correct case takes the shortcut
+    else:
+        assert shortcut < 250  # the planted bugs never do
