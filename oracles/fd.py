@@ -36,6 +36,14 @@ mark it ("non-differentiable point", not a bug); its value is then the central d
 of the one-sided derivatives) and its error estimate includes half the jump, so that any subgradient
 lies within it.
 
+**Directional derivatives through relu/leaky_relu.**  The complex step perturbs θ by i·h·v, so the
+real part of every pre-activation stays the unperturbed z (up to O(h²)), and relu/leaky_relu select
+their branch by Re z > 0: the complex step gives the derivative on the side where z sits, which is
+*the* derivative when no kinked pre-activation is at (or within rounding of) 0.  So ``auto`` uses it
+for directional derivatives when every relu/leaky_relu pre-activation of the unperturbed network
+satisfies |z| > KINK_MARGIN·(|W||a| + |b|) in each precision evaluated, and Richardson (which
+detects and reports kinks) otherwise.  The per-entry :func:`fd_gradients` keeps Richardson.
+
 **Precision.**  The oracle's job is to be accurate, so a float32 case is evaluated in float64 (its
 float32 parameters are exact in float64); the results are returned in the case's dtype and the error
 estimate includes that final rounding.
@@ -70,6 +78,20 @@ CENTRAL_PASSES = (2.0**-16, 2.0**-24)
 
 SAFETY = 4.0
 """Factor applied to the rounding estimates."""
+
+KINK_MARGIN = 2.0**-12
+"""Directional ``auto`` on a relu/leaky_relu network takes the complex step when every kinked
+pre-activation has |z| > KINK_MARGIN·M_z, M_z = |W||a| + |b| (the scale of the terms summed into z).
+
+Why 2⁻¹²: the margin must cover the difference between the base pass's z and the Re z that the
+complex pass recomputes in the same precision (other kernels, other summation order, complex
+activations upstream): at most 2γ_n·M_z ≈ 2n·u·M_z in the worst case, ~√n·u·M_z in practice.  Each
+precision's own z is checked, so in float32 (u = 2⁻²⁴) 2⁻¹² = 4096·u covers the worst case up to
+n ≈ 2000 inputs per unit and the typical √n growth far beyond (and should a float32 branch still flip,
+only the precision-scaling error estimate grows); in float64 it is ~10¹² times the rounding, so the
+float64 branch (the returned value) is the exact network's.  And it is small: a random network is
+rarely sent to the costlier Richardson steps (z within 2.4e-4·M_z of 0; 1 relu/leaky case in ~500 of
+the sweep's random cases)."""
 
 _HI, _LO = np.float64, np.float32
 _U_HI, _U_LO = np.finfo(_HI).eps / 2, np.finfo(_LO).eps / 2
@@ -421,9 +443,10 @@ def directional_derivatives(case: Case, directions: list[Gradients], *, method: 
 
     Complex step: one complex pass for all directions; Richardson: one real pass of 2·LEVELS rows per
     direction (and one more per extra pass when a kink was crossed); each doubled in single precision
-    for the error estimate.
+    for the error estimate.  ``auto`` takes the complex step also through relu/leaky_relu when no kinked
+    pre-activation is near 0 (see :data:`KINK_MARGIN`); ``Directional.method`` says which was used.
     """
-    method = choose_method(case, method)
+    choose_method(case, method)  # validates
     directions = list(directions)
     for d in directions:
         check_gradient_shapes(case, d, "direction", finite=True)
@@ -435,7 +458,7 @@ def directional_derivatives(case: Case, directions: list[Gradients], *, method: 
 def directional_derivatives_flat(case: Case, V: np.ndarray, *, method: str = "auto",
                                  estimate_rounding: bool = True) -> Directional:
     """:func:`directional_derivatives` along the rows of V (d, N), flat directions ordered like ``Gradients.flat``."""
-    method = choose_method(case, method)
+    choose_method(case, method)  # validates
     V = np.asarray(V, dtype=_HI)
     n = sum(W.size + b.size for W, b in zip(case.weights, case.biases))
     if V.ndim != 2 or V.shape[1] != n:
@@ -445,14 +468,64 @@ def directional_derivatives_flat(case: Case, V: np.ndarray, *, method: str = "au
     return _directional(case, V, method, estimate_rounding)
 
 
+def kink_threshold(W: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """KINK_MARGIN·(|W||a| + |b|): how far from 0 the pre-activation z = W a + b must be to be clear of a kink.
+
+    Works on stacks too: W (..., n, m), a (..., m, B), b (..., n) give (..., n, B).
+    """
+    return KINK_MARGIN * (np.matmul(np.abs(W), np.abs(a)) + np.abs(b)[..., None])
+
+
+def _clear_pass(case: Case, dt, thresholds: dict[int, np.ndarray], stop: int) -> tuple[np.ndarray, ...] | None:
+    """Forward pass in ``dt`` through layers 0 … stop−1: the layer inputs a[0 … min(stop, D−1)], or None as
+    soon as a relu/leaky_relu pre-activation has |z| ≤ thresholds[k] (a missing threshold is computed
+    here, from this pass, and stored)."""
+    acts = case.arch.activations
+    a = [fe.as_columns(case.x).astype(dt)]
+    for k in range(stop):
+        W, b = np.asarray(case.weights[k], dt), np.asarray(case.biases[k], dt)
+        z = W @ a[k] + b[:, None]
+        if acts[k] in KINKED:
+            if k not in thresholds:
+                thresholds[k] = kink_threshold(W, a[k], b)
+            if not (np.abs(z) > thresholds[k]).all():
+                return None
+        if k + 1 < len(acts):
+            a.append(fe.activate(acts[k], z))
+    return tuple(a)
+
+
+def _directional_method(case: Case, method: str, estimate_rounding: bool
+                        ) -> tuple[str, fe.Trace | None, tuple[np.ndarray, ...]]:
+    """The concrete method of :func:`_directional`, the float64 unperturbed trace when Richardson needs it,
+    and the float64 layer inputs a[k] (for the step scale).
+
+    ``auto`` on a relu/leaky_relu network: the complex step when every kinked pre-activation has
+    |z| > :func:`kink_threshold` (from the float64 pass) in float64 and, with ``estimate_rounding``, in
+    float32 (the precisions the complex pass is evaluated in), else Richardson.
+    """
+    concrete = choose_method(case, method)
+    arch = case.arch
+    if method == "auto" and concrete == "richardson":
+        thresholds: dict[int, np.ndarray] = {}
+        a = _clear_pass(case, _HI, thresholds, len(arch.activations))
+        # float32 only up to the last kinked layer, and only when float64 is clear
+        if a is not None and (not estimate_rounding or _clear_pass(case, _LO, thresholds, max(thresholds) + 1)):
+            return "complex-step", None, a
+    if concrete == "complex-step":
+        return concrete, None, fe.layer_inputs(arch, case.weights, case.biases, case.x)
+    base = fe.trace(arch, case.weights, case.biases, case.x, case.y, _HI)
+    return concrete, base, base.a
+
+
 def _directional(case: Case, V: np.ndarray, method: str, estimate_rounding: bool) -> Directional:
-    """The derivatives along the rows of V (validated, float64); ``method`` is concrete."""
+    """The derivatives along the rows of V (validated, float64); ``method`` as given (see
+    :func:`_directional_method` for ``auto``)."""
     arch = case.arch
     kinked = any(a in KINKED for a in arch.activations)
     # the Richardson steps need the unperturbed pass (C and the kink signs); the complex step only the
-    # layer inputs, for the step scale
-    base = fe.trace(arch, case.weights, case.biases, case.x, case.y, _HI) if method != "complex-step" else None
-    a = base.a if base is not None else fe.layer_inputs(arch, case.weights, case.biases, case.x)
+    # layer inputs, for the step scale (and, through relu/leaky_relu, the pre-activations for the choice)
+    method, base, a = _directional_method(case, method, estimate_rounding)
     unit = _direction_units(case, V, a)
     dtypes = [_HI, _LO] if estimate_rounding else [_HI]
     theta = _flat_params(case)
@@ -465,7 +538,7 @@ def _directional(case: Case, V: np.ndarray, method: str, estimate_rounding: bool
         tr = base if crossings and dt == _HI else None  # single precision: an unperturbed row in the pass
         return fe.direction_costs(arch, th, Vd, which, steps, x, y, base=tr, crossings=crossings)
 
-    if method == "complex-step":  # analytic: no kink crossings to detect, so no base pattern is needed
+    if method == "complex-step":  # analytic, or clear of kinks: no crossings to detect, no base pattern needed
         h = CS_STEP * unit
         every = np.arange(len(V))
         out = {dt: costs(dt, every, (1j * h).astype(np.result_type(dt, np.complex64)))[0] for dt in dtypes}
@@ -489,8 +562,9 @@ def directional_derivative(case: Case, direction: Gradients, *, method: str = "a
     """(value, absolute error estimate) of d/dh C(θ + h·direction) at h = 0.
 
     A constant number of forward passes whatever the parameter count: one complex pass (plus its
-    single-precision twin for the error estimate) when the network is analytic, else 2·LEVELS real
-    passes (and twins) for Richardson; at a kink the error estimate includes half the jump.
+    single-precision twin for the error estimate) when the network is analytic or (method ``auto``)
+    clear of relu/leaky kinks, else 2·LEVELS real passes (and twins) for Richardson; at a kink the error
+    estimate includes half the jump.
     """
     r = directional_derivatives(case, [direction], method=method)
     return float(r.value[0]), float(r.err[0])

@@ -6,14 +6,17 @@ one shape (:func:`oracles._netspec.pack`: zero weights and masks for the missing
 columns, identity layers in front of shallower networks) and every perturbed parameter set of every
 case becomes one row of the same batched forward pass:
 
-    C(θ + i·h·v)           one complex row per direction (analytic networks: complex step),
-    C(θ ± h_m·v)           2K real rows per direction and pass (relu/leaky_relu: Richardson),
+    C(θ + i·h·v)           one complex row per direction (complex step: analytic networks, and
+                           relu/leaky_relu networks clear of kinks),
+    C(θ ± h_m·v)           2K real rows per direction and pass (relu/leaky_relu near a kink: Richardson),
 
 each in float64 and float32 (the precision-scaling rounding estimate).  The rows are combined per
 case by exactly the functions :func:`oracles.fd.directional_derivatives` uses, so the estimates are
-the same up to the rounding of padded sums.  Richardson's later passes (smaller steps, used only where
-the larger ones crossed a relu/leaky_relu kink) are evaluated for every direction up front: rows are
-cheap in one batched pass, a second round trip per case is not.
+the same up to the rounding of padded sums, and the method is chosen as there: a relu/leaky_relu case
+takes the complex step when its padded unperturbed passes (float64 and float32) put every kinked
+pre-activation clear of 0 (:func:`oracles.fd.kink_threshold`).  Richardson's later passes (smaller
+steps, used only where the larger ones crossed a relu/leaky_relu kink) are evaluated for every
+direction up front: rows are cheap in one batched pass, a second round trip per case is not.
 
 Masked forms (they give the unpadded network's values): padded units carry exactly 0 forward; softmax,
 the cost and its n_N see the real units only; the batch mean runs over the real columns.
@@ -43,6 +46,7 @@ from .fd import (
     _richardson,
     choose_method,
     directional_derivatives_flat,
+    kink_threshold,
 )
 
 MAX_WIDTH = 16
@@ -52,6 +56,7 @@ MAX_BATCH = 8
 
 _NAMES = spec.ELEMENTWISE + spec.OUTPUT_ONLY
 _SQUARED, _BCE = spec.COST_CODES["squared"], spec.COST_CODES["bce"]
+_KINKED_CODES = [spec.act_code(name) for name in KINKED]
 
 
 def _masked_max(z: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -160,6 +165,24 @@ def _units(net: _Net, rows: np.ndarray, V: np.ndarray, c: np.ndarray, a: list[np
     return _pow2_unit(s)
 
 
+def _clear_of_kinks(net: _Net, base: dict) -> np.ndarray:
+    """Per case: every real relu/leaky_relu pre-activation of the unperturbed passes (``base[dt]`` of
+    :meth:`_Net.forward`, float64 and float32) exceeds :func:`oracles.fd.kink_threshold` in magnitude."""
+    p = net.p
+    clear = np.ones(len(p.acts), bool)
+    a64 = base[_HI][3]
+    for l in range(net.n_layers):
+        sel = np.flatnonzero(np.isin(p.acts[:, l], _KINKED_CODES) & clear)
+        if sel.size == 0:
+            continue
+        threshold = kink_threshold(p.W[sel, l], a64[l][sel], p.b[sel, l])
+        real = p.units[sel, l + 1][:, :, None] & p.cols[sel][:, None, :]
+        for dt in (_HI, _LO):
+            z = base[dt][2][l][sel]
+            clear[sel] &= ((np.abs(z) > threshold) | ~real).all(axis=(-2, -1))
+    return clear
+
+
 def directional_derivatives_many(cases: Sequence[Case], directions: Sequence[np.ndarray]) -> list[Directional]:
     """:func:`oracles.fd.directional_derivatives_flat` of each case along the rows of its (d, N) flat direction
     matrix (order of ``Gradients.flat``), small cases batched."""
@@ -194,12 +217,13 @@ def _bucket(cases: list[Case], directions: list[np.ndarray], key: tuple) -> list
     all_rows = np.arange(len(cases))
     base = {dt: net.forward(dt, all_rows) for dt in (_HI, _LO)}
     unit = _units(net, rows, V, c, base[_HI][3])
-    methods = [choose_method(case) for case in cases]
-    analytic = np.array([m == "complex-step" for m in methods])[rows]
+    clear = _clear_of_kinks(net, base)
+    methods = ["complex-step" if clear[k] else choose_method(case) for k, case in enumerate(cases)]
+    by_cs = np.array([m == "complex-step" for m in methods])[rows]  # per direction
     out: list[Directional | None] = [None] * len(cases)
 
     # complex step: one complex row per direction, in float64 and float32
-    cs = np.flatnonzero(analytic)
+    cs = np.flatnonzero(by_cs)
     if cs.size:
         h = CS_STEP * unit[cs]
         costs = {}
@@ -219,7 +243,7 @@ def _bucket(cases: list[Case], directions: list[np.ndarray], key: tuple) -> list
 
     # Richardson: the first pass for every direction, the later passes (smaller steps) in one more round
     # for the directions whose steps crossed a kink; then each case's passes combined by oracles.fd._richardson
-    rd = np.flatnonzero(~analytic)
+    rd = np.flatnonzero(~by_cs)
     if rd.size:
         passes = _passes("richardson", True)
         levels = np.stack([_levels("richardson", h0) for h0 in passes])  # (passes, K)

@@ -274,6 +274,13 @@ def test_directional_derivative_matches_inner_product(hidden, method):
         assert err < {"complex-step": 1e-14, "richardson": 1e-9, "central": 1e-6}[method]
 
 
+def with_dead_kink(case: Case) -> Case:
+    """The case with W^(1) row 0 and b^(1)_0 set to 0: the relu pre-activation z^(2)_0 is exactly 0."""
+    W1, b1 = case.weights[0].copy(), case.biases[0].copy()
+    W1[0], b1[0] = 0.0, 0.0
+    return case.with_params([W1, *case.weights[1:]], [b1, *case.biases[1:]])
+
+
 def test_directional_cost_is_constant_in_the_parameter_count(monkeypatch):
     """Two directions share one stacked pass per precision: one row each (complex step), 2·LEVELS rows
     each per Richardson pass (a second or third pass only for the directions whose steps crossed a
@@ -283,13 +290,14 @@ def test_directional_cost_is_constant_in_the_parameter_count(monkeypatch):
     monkeypatch.setattr(fe, "direction_costs", lambda *a, **k: calls.append(len(a[4])) or real(*a, **k))
     monkeypatch.setattr(fe, "trace", lambda *a, **k: traces.append(a[-1]) or real_trace(*a, **k))
     for widths in [(3, 3, 1), (60, 80, 10)]:
-        case = make_case("tanh", "identity", "mse", widths=widths)
+        for hidden in ("tanh", "relu"):  # relu clear of kinks: the complex step too
+            case = make_case(hidden, "identity", "mse", widths=widths)
+            calls.clear(), traces.clear()
+            assert projection_check(case, mb.gradients(case)).method == "complex-step"
+            assert calls == [2, 2] and traces == []  # float64 and float32: θ + i·h·v for both directions
+        case = with_dead_kink(make_case("relu", "identity", "mse", widths=widths))
         calls.clear(), traces.clear()
-        projection_check(case, mb.gradients(case))
-        assert calls == [2, 2] and traces == []  # float64 and float32: θ + i·h·v for both directions
-        case = make_case("relu", "identity", "mse", widths=widths)
-        calls.clear(), traces.clear()
-        projection_check(case, mb.gradients(case))
+        assert projection_check(case, mb.gradients(case)).method == "richardson"
         assert 2 <= len(calls) <= 2 * len(fd.RICHARDSON_PASSES) and len(calls) % 2 == 0
         assert calls[:2] == [4 * fd.LEVELS] * 2 and set(calls) <= {2 * fd.LEVELS, 4 * fd.LEVELS}
         assert len(traces) == 1  # float64 only; the float32 twin's unperturbed pass is a row of its pass
@@ -372,6 +380,87 @@ def test_flat_directions_give_the_same_derivatives():
         fd.directional_derivatives_flat(case, np.ones((2, 5)))
     with pytest.raises(ValueError, match="non-finite"):
         fd.directional_derivatives_flat(case, np.full((1, 4 * 6 + 6 + 6 * 3 + 3), np.nan))
+
+
+# --------------------------------------------------------------------------- directional: complex step through relu
+
+
+@pytest.mark.parametrize("hidden", ["relu", "leaky_relu"])
+@pytest.mark.parametrize(("output", "cost"), OUTPUT_COSTS)
+@pytest.mark.parametrize("batch", [None, 3])
+def test_directional_auto_takes_the_complex_step_clear_of_kinks(hidden, output, cost, batch):
+    """No relu/leaky pre-activation near 0: ``auto`` takes the complex step, which gives manualbp's
+    ⟨∇C, v⟩ to ~1e-12 (relative to Σ|g_i v_i|); an explicit ``richardson`` still takes Richardson."""
+    case = make_case(hidden, output, cost, widths=(4, 6, 5, 3), batch=batch, seed=seed_of(hidden, cost, batch, "cs"))
+    g = mb.gradients(case).flat()
+    V = np.stack([v.flat() for v in random_directions(case, 4, seed=3)])
+    exact, scale = V @ g, np.abs(V) @ np.abs(g)
+    got = fd.directional_derivatives_flat(case, V)
+    assert got.method == "complex-step" and not got.kink.any()
+    np.testing.assert_array_less(np.abs(got.value - exact), 1e-12 * scale)
+    np.testing.assert_array_less(got.err, 1e-12 * scale)
+    rich = fd.directional_derivatives_flat(case, V, method="richardson")
+    assert rich.method == "richardson" and not rich.kink.any()
+    np.testing.assert_array_less(np.abs(rich.value - exact), rich.err + 64 * U64 * scale)
+    assert fd.directional_derivatives(case, random_directions(case, 4, seed=3), method="richardson").method \
+        == "richardson"
+
+
+@pytest.mark.parametrize("hidden", ["relu", "leaky_relu"])
+@pytest.mark.parametrize("batch", [None, 2])
+def test_directional_at_a_kink_falls_back_to_richardson(hidden, batch):
+    """z^(2)_1 = 0 exactly: Richardson, every random direction crosses the kink and is flagged, and
+    manualbp's subgradient lies within the error estimate (a one-sided derivative, half the jump from the
+    central value: at the edge of the estimate, which the curvature of the differences can cross; factor 2)."""
+    case = relu_case_at_kink(hidden, batch)
+    V = np.stack([v.flat() for v in random_directions(case, 3, seed=4)])
+    got = fd.directional_derivatives_flat(case, V)
+    assert got.method == "richardson" and got.kink.all()
+    assert (np.abs(got.value - V @ mb.gradients(case).flat()) <= 2 * got.err).all()
+    assert projection_check(case, mb.gradients(case)).passed is None
+
+
+def test_directional_near_a_kink_chooses_by_the_margin():
+    """z^(2)_1 = δ with M_z = |W||a| + |b| = 2 + δ: the complex step when δ > KINK_MARGIN·M_z, else
+    Richardson, whose smaller steps resolve it (no kink); both give ⟨∇C, v⟩."""
+    at_kink = relu_case_at_kink()
+    V = np.stack([v.flat() for v in random_directions(at_kink, 3, seed=5)])
+    for delta, method in [(4 * fd.KINK_MARGIN, "complex-step"), (fd.KINK_MARGIN, "richardson")]:
+        b1 = at_kink.biases[0].copy()
+        b1[1] = delta
+        case = at_kink.with_params(at_kink.weights, [b1, at_kink.biases[1]])
+        g = mb.gradients(case).flat()
+        got = fd.directional_derivatives_flat(case, V)
+        assert got.method == method and not got.kink.any()
+        assert (np.abs(got.value - V @ g) <= got.err + 64 * U64 * (np.abs(V) @ np.abs(g))).all()
+
+
+def float32_boundary_case() -> Case:
+    """One relu unit whose z^(2) clears the kink margin in float64 but not in float32: W^(1) = 1 + 2⁻²⁴ − 2⁻⁴⁰
+    rounds to 1 in float32, and b^(1) (a float32 number) is chosen so that z just clears the margin."""
+    w = 1 + 2.0**-24 - 2.0**-40
+    assert np.float32(w) == 1
+    for k in range(-64, 64):  # float32 numbers near −1 + 2·margin, 2⁻²⁴ apart
+        c = float(np.float32(-1 + 2 * fd.KINK_MARGIN)) + k * 2.0**-24
+        threshold = fd.KINK_MARGIN * (w + abs(c))
+        if w + c > threshold >= float(np.float32(1) + np.float32(c)):
+            return Case.create([[[w]], [[1.0]]], [[c], [0.0]], [1.0], [0.3], hidden="relu", output="identity",
+                               cost="half_mse")
+    raise AssertionError("no float32 boundary case found")
+
+
+def test_directional_auto_checks_the_margin_in_both_precisions():
+    """The complex pass is also evaluated in float32 (the rounding estimate): a pre-activation that clears
+    the margin in float64 only sends the case to Richardson; without the float32 pass it does not."""
+    case = float32_boundary_case()
+    V = np.stack([v.flat() for v in random_directions(case, 2, seed=6)])
+    exact = V @ mb.gradients(case).flat()
+    got = fd.directional_derivatives_flat(case, V)
+    assert got.method == "richardson" and not got.kink.any()
+    one = fd.directional_derivatives_flat(case, V, estimate_rounding=False)
+    assert one.method == "complex-step"
+    np.testing.assert_allclose(one.value, exact, rtol=1e-14)
+    np.testing.assert_allclose(got.value, exact, rtol=1e-9)
 
 
 # --------------------------------------------------------------------------- projection (fast mode)

@@ -6,10 +6,13 @@ import numpy as np
 import pytest
 
 from manualbp import gradients as manualbp_gradients
+from manualbp.activations import KINKED
+from oracles import fd_batch
 from oracles.fd import directional_derivatives_flat
 from oracles.fd_batch import directional_derivatives_many
 from oracles.projection import direction_matrix
 from oracles.sweep_cases import Distribution, random_cases
+from tests.test_fd import float32_boundary_case, make_case, relu_case_at_kink, with_dead_kink
 
 
 def _agree(many, one) -> None:
@@ -55,3 +58,45 @@ def test_counts_must_match():
     cases = random_cases(0, 0, 2)
     with pytest.raises(ValueError, match="2 cases but 1 lists"):
         directional_derivatives_many(cases, [direction_matrix(cases[0], 2, 0)])
+
+
+def _kinked(case) -> bool:
+    return any(a in KINKED for a in case.arch.activations)
+
+
+def test_kinked_cases_take_the_per_case_method():
+    """relu/leaky cases clear of kinks take the complex step in the batch as per case; a case at a kink,
+    or clear of it in float64 only, Richardson (the kink flagged alike); values agree."""
+    special = [relu_case_at_kink("relu"), relu_case_at_kink("leaky_relu", 2), float32_boundary_case(),
+               with_dead_kink(make_case("leaky_relu", "softmax", "softmax_ce", widths=(3, 5, 4, 3), batch=2)),
+               make_case("relu", "sigmoid", "bce", widths=(3, 5, 4, 2), batch=3),
+               make_case("leaky_relu", "identity", "mse", widths=(4, 6, 2))]
+    methods = ["richardson"] * 4 + ["complex-step"] * 2
+    cases = special + [c for c in random_cases(3, 0, 120) if _kinked(c)]
+    assert all(fd_batch.spec.bucket_key(c, max_width=fd_batch.MAX_WIDTH, max_batch=fd_batch.MAX_BATCH,
+                                        min_width=8, min_layers=4, min_batch=4) is not None for c in special)
+    dirs = [direction_matrix(c, 3, 2) for c in cases]
+    many = directional_derivatives_many(cases, dirs)
+    assert [m.method for m in many[:len(special)]] == methods
+    assert many[0].kink.all() and many[1].kink.all() and many[3].kink.any() and not many[2].kink.any()
+    for c, d, m in zip(cases, dirs, many):
+        one = directional_derivatives_flat(c, d)
+        _agree(m, one)
+        np.testing.assert_array_equal(m.kink, one.kink)
+    assert sum(m.method == "complex-step" for m in many[len(special):]) > 0.9 * (len(cases) - len(special))
+
+
+def test_kinked_complex_step_equals_gradient_projection():
+    """The batched complex step through relu/leaky_relu gives manualbp's ⟨∇C, v⟩ to ~1e-12 (relative to
+    Σ|g_i v_i|), float64 cases."""
+    cases = [c for c in random_cases(7, 0, 200, Distribution(float32_share=0.0)) if _kinked(c)]
+    dirs = [direction_matrix(c, 3, 1) for c in cases]
+    taken = 0
+    for c, d, m in zip(cases, dirs, directional_derivatives_many(cases, dirs)):
+        if m.method != "complex-step":
+            continue
+        taken += 1
+        g = manualbp_gradients(c).flat()
+        scale = np.abs(d) @ np.abs(g)
+        np.testing.assert_array_less(np.abs(m.value - d @ g), 1e-12 * scale + 1e-300, err_msg=str(c.arch))
+    assert taken > 0.9 * len(cases)
