@@ -123,7 +123,8 @@ class ErrorBound:
         return tuple(mW), tuple(mb)
 
 
-def _gamma(n: int, u: float) -> float:
+def _gamma(n: Any, u: Any) -> Any:
+    """γ(n) = n·u / (1 − n·u) (per case when n or u are arrays)."""
     return n * u / (1.0 - n * u)
 
 
@@ -155,15 +156,161 @@ def _sigma_terms(name: str, z: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, n
     raise ValueError(f"the tolerance model has no rule for activation {name!r}")
 
 
+# The recurrences of the module docstring, one function per equation.  They take the arrays of one case,
+# (units, samples), or of many cases stacked on leading axes, (cases, units, samples): units are axis -2,
+# samples axis -1.  Sizes (n, B), the unit roundoff u and tiny are scalars, or arrays of shape (cases, 1, 1)
+# with one value per case.  error_bound runs them on one case, oracles.bound_batch on many cases at once.
+
+
+def _T(m: np.ndarray) -> np.ndarray:
+    """The transpose of the last two axes (of every case's matrix)."""
+    if m.ndim == 2:
+        return m.T
+    # stacked cases: a contiguous copy, as numpy's stacked matmul of small matrices is slower on transposed views
+    return np.ascontiguousarray(np.swapaxes(m, -1, -2))
+
+
+def _sum_units(m: np.ndarray) -> np.ndarray:
+    """Σ over the units (axis -2, kept)."""
+    if m.ndim == 2:
+        return m.sum(axis=0, keepdims=True)
+    # stacked cases: numpy reduces a short axis with one inner loop per (case, sample), ~3x slower than this
+    return np.ones((1, m.shape[-2])) @ m
+
+
+def _sum_samples(m: np.ndarray) -> np.ndarray:
+    """Σ over the samples (axis -1, kept)."""
+    if m.ndim == 2:
+        return m.sum(axis=1, keepdims=True)
+    if m.shape[-1] > 8:  # stacked cases: as in _sum_units; for a few samples, adding columns is faster still
+        return m @ np.ones((m.shape[-1], 1))
+    total = m[..., :1]
+    for j in range(1, m.shape[-1]):
+        total = total + m[..., j:j + 1]
+    return total
+
+
+def _product(W: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """W a of one case, the signed product of eq. z.
+
+    oracles.bound_batch computes each case's z with this very call on arrays of the same shapes, so its z
+    (hence a, σ' and the kinks) are bit-identical to error_bound's: a padded or stacked product would add
+    in another order, and where W a nearly cancels that rounding would show, relatively large, in |a|.
+    ``W.dot`` is the same BLAS call as ``W @ a`` for matrices, at a third of numpy's call overhead.
+    """
+    return W.dot(a)
+
+
+def _preactivation_bound(aW: np.ndarray, b: np.ndarray, abs_a: np.ndarray, Ea: np.ndarray, n_in: Any, u: Any,
+                         tiny: Any) -> np.ndarray:
+    """E_z of z = W a + b (eq. z) from |W|, b and the layer below (|a|, E_a); ``n_in``: that layer's width."""
+    Mz = aW @ abs_a + np.abs(b)[..., None]
+    return aW @ Ea + _gamma(n_in + 1, u) * Mz + (n_in + 1) * tiny
+
+
+def _activation_errors(name: str, z: np.ndarray, an: np.ndarray, abs_an: np.ndarray, Ez: np.ndarray, n: Any,
+                       u: Any, tiny: Any) -> tuple[Any, Any, np.ndarray, Any]:
+    """(σ'(z), |σ'(z)|, E_a, E_σ') of a layer whose activation ``name`` gave a = σ(z) (eq. a, eq. b).
+
+    ``n``: the layer's width.  For softmax (a Jacobian, not σ') the first, second and last are None.
+    """
+    ku = K_FN * u
+    if name == "softmax":
+        spread = _sum_units(an * Ez)
+        return None, None, an * (Ez + spread) + ku * an * (1 + n * u) + tiny, None
+    s1, s2, m1 = _sigma_terms(name, z, an)
+    abs_s1 = np.abs(s1)
+    return s1, abs_s1, abs_s1 * Ez + ku * abs_an + tiny, s2 * Ez + ku * m1 + tiny
+
+
+def _near_kink(z: np.ndarray, Ez: np.ndarray) -> np.ndarray:
+    """Where a relu/leaky_relu pre-activation is within KINK_FACTOR·E_z of its kink at 0."""
+    return np.abs(z) <= KINK_FACTOR * Ez
+
+
+def _squared_factor(cost: str, n_out: int, B: int) -> float:
+    """f of a squared-error cost: ∂C/∂a^(N) = f·(a − y)."""
+    return {"half_mse": 1.0 / (n_out * B), "half_sse": 1.0 / B, "mse": 2.0 / (n_out * B)}[cost]
+
+
+def _output_errors(cost: str, out: str, aN: np.ndarray, abs_aN: np.ndarray, EaN: np.ndarray, y: np.ndarray,
+                   B: Any, n_out: Any, u: Any, tiny: Any, s1N: Any, abs_s1N: Any, Es1N: Any,
+                   f: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(∂C/∂z^(N), the sum of |terms| that build it, its bound E_dz) for ``cost`` and output activation ``out``.
+
+    ``s1N``, ``abs_s1N``, ``Es1N``: σ', |σ'| and E_σ' of an elementwise output (unused for softmax).
+    ``f``: the factor of a squared-error cost, by default :func:`_squared_factor` of ``cost``; cases stacked
+    with different squared-error costs pass ``cost='squared'`` and one f per case.
+    """
+    ku = K_FN * u
+    abs_y = np.abs(y)
+    if cost == "bce":
+        dz = (aN - y) / B
+        Mdz = (abs_aN + abs_y) / B
+        Edz = (EaN + ku * (abs_aN + abs_y)) / B + tiny
+    elif cost == "softmax_ce":
+        sy = _sum_units(y)
+        say = _sum_units(abs_y)
+        dz = (aN * sy - y) / B
+        Mdz = (abs_aN * say + abs_y) / B
+        Edz = (EaN * say + ku * (abs_aN * say + abs_y) * (1 + n_out * u)) / B + 2 * tiny
+    else:
+        if f is None:
+            f = _squared_factor(cost, n_out, B)
+        D = f * (aN - y)
+        abs_D = np.abs(D)
+        MD = f * (abs_aN + abs_y)
+        ED = f * (EaN + 2 * u * (abs_aN + abs_y)) + tiny
+        if out == "softmax":
+            dot = _sum_units(aN * D)
+            mdot = _sum_units(abs_aN * abs_D)
+            dz = aN * (D - dot)
+            Mdz = aN * (MD + _sum_units(aN * MD))
+            Edz = (EaN * (abs_D + mdot) + aN * (ED + _sum_units(EaN * abs_D) + _sum_units(aN * ED))
+                   + ku * aN * (abs_D + mdot) * (1 + n_out * u) + 2 * n_out * tiny)
+        else:
+            dz = D * s1N
+            Mdz = MD * abs_s1N
+            Edz = ED * (abs_s1N + Es1N) + abs_D * Es1N + 2 * u * np.abs(dz) + tiny
+    return dz, Mdz, Edz
+
+
+def _weight_errors(dz: np.ndarray, Mdz: np.ndarray, Edz: np.ndarray, abs_a: np.ndarray, Ea: np.ndarray, B: Any,
+                   u: Any, tiny: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(E_∂W, E_∂b, S_W, S_b) of a layer (eq. W) from ∂C/∂z above it and a, E_a below it; S: sums of |terms|."""
+    gB = _gamma(B + 1, u)
+    adz = np.abs(dz)
+    aaT = _T(abs_a)
+    SW = Mdz @ aaT
+    Sb = _sum_samples(Mdz)
+    EW = Edz @ _T(abs_a + Ea) + adz @ _T(Ea) + (gB + u) * (adz @ aaT) + (B + 1) * tiny
+    Eb = _sum_samples(Edz) + gB * _sum_samples(adz) + (B + 1) * tiny
+    return EW, Eb[..., 0], SW, Sb[..., 0]
+
+
+def _backprop_errors(W: np.ndarray, aW: np.ndarray, dz: np.ndarray, Mdz: np.ndarray, Edz: np.ndarray, n_out: Any,
+                     s1: np.ndarray, abs_s1: np.ndarray, Es1: np.ndarray, u: Any,
+                     tiny: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(∂C/∂z, its sum of |terms|, E_dz) of the layer below W (eq. δ, then eq. b); ``n_out``: W's rows."""
+    adz = np.abs(dz)
+    WT, aWT = _T(W), _T(aW)
+    delta = WT @ dz
+    Edelta = aWT @ Edz + _gamma(n_out, u) * (aWT @ adz) + n_out * tiny
+    dz = delta * s1
+    Mdz = (aWT @ Mdz) * abs_s1
+    Edz = Edelta * (abs_s1 + Es1) + np.abs(delta) * Es1 + u * np.abs(dz) + tiny
+    return dz, Mdz, Edz
+
+
 def error_bound(case: Case) -> ErrorBound:
     """First-order bound of the rounding error of a backprop of ``case`` in the case's dtype.
 
     Computed in float64 on the case's values (see the module docstring for the recurrences).
+    For many small cases at once, :func:`oracles.bound_batch.error_bound_many` gives the same bounds faster.
     """
     if not isinstance(case, Case):
         raise TypeError(f"expected a manualbp.Case, got {type(case).__name__}")
     u, tiny = _ROUNDOFF[case.dtype]
-    ku = K_FN * u
     arch = case.arch
     N = arch.depth
     col = (lambda v: v[:, None]) if not case.batched else (lambda v: v)
@@ -184,83 +331,31 @@ def error_bound(case: Case) -> ErrorBound:
     Es1: dict[int, np.ndarray] = {}
     kinks: list[tuple[int, int]] = []
     for L in range(1, N):
-        W, aW, b = Ws[L - 1], abs_Ws[L - 1], bs[L - 1]
-        z = W @ a[L] + b[:, None]
-        Mz = aW @ abs_a[L] + np.abs(b)[:, None]
-        Ez = aW @ Ea[L] + _gamma(W.shape[1] + 1, u) * Mz + (W.shape[1] + 1) * tiny
+        W, b = Ws[L - 1], bs[L - 1]
+        z = _product(W, a[L]) + b[:, None]
+        Ez = _preactivation_bound(abs_Ws[L - 1], b, abs_a[L], Ea[L], W.shape[1], u, tiny)
         name = arch.activations[L - 1]
         with np.errstate(over="ignore", under="ignore"):
             an = get_activation(name).f(z)
-        abs_a[L + 1] = np.abs(an)
-        if name == "softmax":
-            spread = (an * Ez).sum(axis=0, keepdims=True)
-            Ea[L + 1] = an * (Ez + spread) + ku * an * (1 + z.shape[0] * u) + tiny
-        else:
-            s1[L + 1], s2, m1 = _sigma_terms(name, z, an)
-            abs_s1[L + 1] = np.abs(s1[L + 1])
-            Ea[L + 1] = abs_s1[L + 1] * Ez + ku * abs_a[L + 1] + tiny
-            Es1[L + 1] = s2 * Ez + ku * m1 + tiny
+        a[L + 1], abs_a[L + 1] = an, np.abs(an)
+        s1[L + 1], abs_s1[L + 1], Ea[L + 1], Es1[L + 1] = _activation_errors(
+            name, z, an, abs_a[L + 1], Ez, z.shape[0], u, tiny)
         if name in KINKED:
-            near = np.abs(z) <= KINK_FACTOR * Ez
-            kinks += [(L + 1, int(i)) for i in np.flatnonzero(near.any(axis=1))]
-        a[L + 1] = an
+            kinks += [(L + 1, int(i)) for i in np.flatnonzero(_near_kink(z, Ez).any(axis=1))]
 
-    # ∂C/∂z^(N) and its error
-    aN, abs_aN, EaN = a[N], abs_a[N], Ea[N]
-    abs_y = np.abs(y)
-    n_out = arch.widths[-1]
-    out = arch.activations[-1]
-    cost = arch.cost
-    if cost == "bce":
-        dz = (aN - y) / B
-        Mdz = (abs_aN + abs_y) / B
-        Edz = (EaN + ku * (abs_aN + abs_y)) / B + tiny
-    elif cost == "softmax_ce":
-        sy = y.sum(axis=0, keepdims=True)
-        say = abs_y.sum(axis=0, keepdims=True)
-        dz = (aN * sy - y) / B
-        Mdz = (abs_aN * say + abs_y) / B
-        Edz = (EaN * say + ku * (abs_aN * say + abs_y) * (1 + n_out * u)) / B + 2 * tiny
-    else:
-        f = {"half_mse": 1.0 / (n_out * B), "half_sse": 1.0 / B, "mse": 2.0 / (n_out * B)}[cost]
-        D = f * (aN - y)
-        abs_D = np.abs(D)
-        MD = f * (abs_aN + abs_y)
-        ED = f * (EaN + 2 * u * (abs_aN + abs_y)) + tiny
-        if out == "softmax":
-            dot = (aN * D).sum(axis=0, keepdims=True)
-            mdot = (abs_aN * abs_D).sum(axis=0, keepdims=True)
-            dz = aN * (D - dot)
-            Mdz = aN * (MD + (aN * MD).sum(axis=0, keepdims=True))
-            Edz = (EaN * (abs_D + mdot) + aN * (ED + (EaN * abs_D).sum(axis=0, keepdims=True)
-                                                + (aN * ED).sum(axis=0, keepdims=True))
-                   + ku * aN * (abs_D + mdot) * (1 + n_out * u) + 2 * n_out * tiny)
-        else:
-            dz = D * s1[N]
-            Mdz = MD * abs_s1[N]
-            Edz = ED * (abs_s1[N] + Es1[N]) + abs_D * Es1[N] + 2 * u * np.abs(dz) + tiny
-
+    # ∂C/∂z^(N) and its error, then down the layers: the bounds of ∂C/∂W, ∂C/∂b (eq. W) and ∂C/∂z (eq. δ, b)
+    dz, Mdz, Edz = _output_errors(arch.cost, arch.activations[-1], a[N], abs_a[N], Ea[N], y, B, arch.widths[-1],
+                                  u, tiny, s1[N], abs_s1[N], Es1[N])
     EW: list[np.ndarray] = [None] * (N - 1)  # type: ignore[list-item]
     Eb: list[np.ndarray] = [None] * (N - 1)  # type: ignore[list-item]
     SW: list[np.ndarray] = [None] * (N - 1)  # type: ignore[list-item]
     Sb: list[np.ndarray] = [None] * (N - 1)  # type: ignore[list-item]
-    gB = _gamma(B + 1, u)
-    adz = np.abs(dz)
     for L in range(N - 1, 0, -1):
-        aa = abs_a[L]
-        SW[L - 1] = Mdz @ aa.T
-        Sb[L - 1] = Mdz.sum(axis=1)
-        terms = adz @ aa.T
-        EW[L - 1] = Edz @ (aa + Ea[L]).T + adz @ Ea[L].T + (gB + u) * terms + (B + 1) * tiny
-        Eb[L - 1] = Edz.sum(axis=1) + gB * adz.sum(axis=1) + (B + 1) * tiny
+        EW[L - 1], Eb[L - 1], SW[L - 1], Sb[L - 1] = _weight_errors(dz, Mdz, Edz, abs_a[L], Ea[L], B, u, tiny)
         if L > 1:
-            W, aW = Ws[L - 1], abs_Ws[L - 1]
-            delta = W.T @ dz
-            Edelta = aW.T @ Edz + _gamma(W.shape[0], u) * (aW.T @ adz) + W.shape[0] * tiny
-            dz = delta * s1[L]
-            adz = np.abs(dz)
-            Mdz = (aW.T @ Mdz) * abs_s1[L]
-            Edz = Edelta * (abs_s1[L] + Es1[L]) + np.abs(delta) * Es1[L] + u * adz + tiny
+            W = Ws[L - 1]
+            dz, Mdz, Edz = _backprop_errors(W, abs_Ws[L - 1], dz, Mdz, Edz, W.shape[0], s1[L], abs_s1[L], Es1[L],
+                                            u, tiny)
     return ErrorBound(tuple(EW), tuple(Eb), tuple(SW), tuple(Sb), tuple(sorted(set(kinks))), u)
 
 

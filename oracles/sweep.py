@@ -138,10 +138,10 @@ def _gradients_many(oracle: Any, cases: list[Case]) -> list[Gradients]:
 
 
 def _error_bounds(cases: list[Case]) -> list[Any]:
-    """The rounding-error bound (tolerance model) of every case of the chunk."""
-    from .compare import error_bound
+    """The rounding-error bound (tolerance model) of every case of the chunk, small cases padded and batched."""
+    from .bound_batch import error_bound_many
 
-    return [error_bound(c) for c in cases]
+    return error_bound_many(cases)
 
 
 def _projections(cases: list[Case], candidates: list[Gradients | str], bounds: list[Any]) -> list[Any]:
