@@ -456,8 +456,14 @@ def directional_derivatives(case: Case, directions: list[Gradients], *, method: 
 
 
 def directional_derivatives_flat(case: Case, V: np.ndarray, *, method: str = "auto",
-                                 estimate_rounding: bool = True) -> Directional:
-    """:func:`directional_derivatives` along the rows of V (d, N), flat directions ordered like ``Gradients.flat``."""
+                                 estimate_rounding: bool = True, rounding: np.ndarray | None = None) -> Directional:
+    """:func:`directional_derivatives` along the rows of V (d, N), flat directions ordered like ``Gradients.flat``.
+
+    ``rounding`` (d,): a bound of the float64 evaluation's rounding error along each direction, from a
+    rounding-error model (:mod:`oracles.projection` projects :func:`oracles.compare.error_bound` on v).
+    Given, the complex step takes it as its error estimate (at least the SAFETY·u·|value| floor) instead
+    of evaluating a single-precision twin pass; Richardson keeps its own estimates.
+    """
     choose_method(case, method)  # validates
     V = np.asarray(V, dtype=_HI)
     n = sum(W.size + b.size for W, b in zip(case.weights, case.biases))
@@ -465,7 +471,24 @@ def directional_derivatives_flat(case: Case, V: np.ndarray, *, method: str = "au
         raise ValueError(f"flat directions must have shape (d, {n}), got {V.shape}")
     if not np.all(np.isfinite(V)):
         raise ValueError("a flat direction has a non-finite entry")
-    return _directional(case, V, method, estimate_rounding)
+    return _directional(case, V, method, estimate_rounding, check_rounding(rounding, len(V)))
+
+
+def check_rounding(rounding: np.ndarray | None, d: int) -> np.ndarray | None:
+    """``rounding`` as a float64 array of d non-negative bounds, +inf allowed (None stays None); else ValueError."""
+    if rounding is None:
+        return None
+    r = np.asarray(rounding, dtype=_HI)
+    if r.shape != (d,) or not (r >= 0).all():  # NaN fails r >= 0
+        raise ValueError(f"rounding must hold {d} non-negative bounds (one per direction), got {rounding!r}")
+    return r
+
+
+def with_rounding(est: _Estimate, rounding: np.ndarray | None) -> _Estimate:
+    """A complex-step estimate whose error is at least the model bound ``rounding`` (None: as it is)."""
+    if rounding is None:
+        return est
+    return _Estimate(est.value, np.maximum(est.err, rounding), est.kink)
 
 
 def kink_threshold(W: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -518,16 +541,19 @@ def _directional_method(case: Case, method: str, estimate_rounding: bool
     return concrete, base, base.a
 
 
-def _directional(case: Case, V: np.ndarray, method: str, estimate_rounding: bool) -> Directional:
+def _directional(case: Case, V: np.ndarray, method: str, estimate_rounding: bool,
+                 rounding: np.ndarray | None = None) -> Directional:
     """The derivatives along the rows of V (validated, float64); ``method`` as given (see
-    :func:`_directional_method` for ``auto``)."""
+    :func:`_directional_method` for ``auto``); ``rounding``: see :func:`directional_derivatives_flat`."""
     arch = case.arch
     kinked = any(a in KINKED for a in arch.activations)
     # the Richardson steps need the unperturbed pass (C and the kink signs); the complex step only the
-    # layer inputs, for the step scale (and, through relu/leaky_relu, the pre-activations for the choice)
-    method, base, a = _directional_method(case, method, estimate_rounding)
+    # layer inputs, for the step scale (and, through relu/leaky_relu, the pre-activations for the choice).
+    # With a model bound of the rounding, the complex step needs no single-precision twin (nor its branch check).
+    method, base, a = _directional_method(case, method, estimate_rounding and rounding is None)
     unit = _direction_units(case, V, a)
-    dtypes = [_HI, _LO] if estimate_rounding else [_HI]
+    twin = estimate_rounding and (rounding is None or method != "complex-step")
+    dtypes = [_HI, _LO] if twin else [_HI]
     theta = _flat_params(case)
     data = {dt: (theta.astype(dt, copy=False), V.astype(dt, copy=False), case.x.astype(dt), case.y.astype(dt))
             for dt in dtypes}
@@ -542,7 +568,7 @@ def _directional(case: Case, V: np.ndarray, method: str, estimate_rounding: bool
         h = CS_STEP * unit
         every = np.arange(len(V))
         out = {dt: costs(dt, every, (1j * h).astype(np.result_type(dt, np.complex64)))[0] for dt in dtypes}
-        est = _combine_complex(out[_HI], out.get(_LO), h, pooled=False)
+        est = with_rounding(_combine_complex(out[_HI], out.get(_LO), h, pooled=False), rounding)
     else:
         def evaluate(idx: np.ndarray, h: np.ndarray) -> _Evaluation:
             m, K = h.shape

@@ -10,7 +10,9 @@ case becomes one row of the same batched forward pass:
                            relu/leaky_relu networks clear of kinks),
     C(θ ± h_m·v)           2K real rows per direction and pass (relu/leaky_relu near a kink: Richardson),
 
-each in float64 and float32 (the precision-scaling rounding estimate).  The rows are combined per
+each in float64 and float32 (the precision-scaling rounding estimate; with a model bound of the
+rounding per direction, as :func:`oracles.fd.directional_derivatives_flat` takes, the complex step
+runs in float64 only).  The rows are combined per
 case by exactly the functions :func:`oracles.fd.directional_derivatives` uses, so the estimates are
 the same up to the rounding of padded sums, and the method is chosen as there: a relu/leaky_relu case
 takes the complex step when its padded unperturbed passes (float64 and float32) put every kinked
@@ -39,14 +41,17 @@ from .fd import (
     CS_STEP,
     Directional,
     _combine_complex,
+    _Estimate,
     _Evaluation,
     _levels,
     _passes,
     _pow2_unit,
     _richardson,
+    check_rounding,
     choose_method,
     directional_derivatives_flat,
     kink_threshold,
+    with_rounding,
 )
 
 MAX_WIDTH = 16
@@ -167,7 +172,8 @@ def _units(net: _Net, rows: np.ndarray, V: np.ndarray, c: np.ndarray, a: list[np
 
 def _clear_of_kinks(net: _Net, base: dict) -> np.ndarray:
     """Per case: every real relu/leaky_relu pre-activation of the unperturbed passes (``base[dt]`` of
-    :meth:`_Net.forward`, float64 and float32) exceeds :func:`oracles.fd.kink_threshold` in magnitude."""
+    :meth:`_Net.forward`, float64 and, if evaluated, float32) exceeds :func:`oracles.fd.kink_threshold`
+    in magnitude."""
     p = net.p
     clear = np.ones(len(p.acts), bool)
     a64 = base[_HI][3]
@@ -177,17 +183,21 @@ def _clear_of_kinks(net: _Net, base: dict) -> np.ndarray:
             continue
         threshold = kink_threshold(p.W[sel, l], a64[l][sel], p.b[sel, l])
         real = p.units[sel, l + 1][:, :, None] & p.cols[sel][:, None, :]
-        for dt in (_HI, _LO):
+        for dt in base:
             z = base[dt][2][l][sel]
             clear[sel] &= ((np.abs(z) > threshold) | ~real).all(axis=(-2, -1))
     return clear
 
 
-def directional_derivatives_many(cases: Sequence[Case], directions: Sequence[np.ndarray]) -> list[Directional]:
+def directional_derivatives_many(cases: Sequence[Case], directions: Sequence[np.ndarray],
+                                 rounding: Sequence[np.ndarray] | None = None) -> list[Directional]:
     """:func:`oracles.fd.directional_derivatives_flat` of each case along the rows of its (d, N) flat direction
-    matrix (order of ``Gradients.flat``), small cases batched."""
+    matrix (order of ``Gradients.flat``), small cases batched; ``rounding``: per case, its ``rounding``
+    argument (model bounds of the float64 rounding per direction), or None."""
     if len(cases) != len(directions):
         raise ValueError(f"{len(cases)} cases but {len(directions)} lists of directions")
+    if rounding is not None and len(rounding) != len(cases):
+        raise ValueError(f"{len(cases)} cases but {len(rounding)} rounding bounds")
     directions = [np.asarray(D, dtype=_HI) for D in directions]
     for i, (case, D) in enumerate(zip(cases, directions)):
         n = case.arch.n_params
@@ -195,6 +205,9 @@ def directional_derivatives_many(cases: Sequence[Case], directions: Sequence[np.
             raise ValueError(f"case {i}: flat directions must have shape (d, {n}), got {D.shape}")
         if not np.all(np.isfinite(D)):
             raise ValueError(f"case {i}: a flat direction has a non-finite entry")
+    bounds = [None] * len(cases)
+    if rounding is not None:
+        bounds = [check_rounding(r, len(D)) for r, D in zip(rounding, directions)]
     out: list[Directional | None] = [None] * len(cases)
 
     def key(case: Case):
@@ -204,30 +217,34 @@ def directional_derivatives_many(cases: Sequence[Case], directions: Sequence[np.
     for k, idx in spec.group_indices(cases, key).items():
         if k is None:
             for i in idx:
-                out[i] = directional_derivatives_flat(cases[i], directions[i])
+                out[i] = directional_derivatives_flat(cases[i], directions[i], rounding=bounds[i])
             continue
-        for i, r in zip(idx, _bucket([cases[i] for i in idx], [directions[i] for i in idx], k)):
+        with_bounds = None if rounding is None else [bounds[i] for i in idx]
+        for i, r in zip(idx, _bucket([cases[i] for i in idx], [directions[i] for i in idx], k, with_bounds)):
             out[i] = r
     return out  # type: ignore[return-value]
 
 
-def _bucket(cases: list[Case], directions: list[np.ndarray], key: tuple) -> list[Directional]:
+def _bucket(cases: list[Case], directions: list[np.ndarray], key: tuple,
+            rounding: list[np.ndarray] | None = None) -> list[Directional]:
     net = _Net(cases, key)
     rows, V, c = net.pack_directions(cases, directions)
     all_rows = np.arange(len(cases))
-    base = {dt: net.forward(dt, all_rows) for dt in (_HI, _LO)}
+    # the complex step's precisions: float64, and float32 for the precision-scaling estimate unless bounds are given
+    cs_dtypes = (_HI,) if rounding is not None else (_HI, _LO)
+    base = {dt: net.forward(dt, all_rows) for dt in cs_dtypes}
     unit = _units(net, rows, V, c, base[_HI][3])
     clear = _clear_of_kinks(net, base)
     methods = ["complex-step" if clear[k] else choose_method(case) for k, case in enumerate(cases)]
     by_cs = np.array([m == "complex-step" for m in methods])[rows]  # per direction
     out: list[Directional | None] = [None] * len(cases)
 
-    # complex step: one complex row per direction, in float64 and float32
+    # complex step: one complex row per direction, in float64 (and float32)
     cs = np.flatnonzero(by_cs)
     if cs.size:
         h = CS_STEP * unit[cs]
         costs = {}
-        for dt in (_HI, _LO):
+        for dt in cs_dtypes:
             cdt = np.result_type(dt, np.complex64)
             s = (1j * h.astype(dt)).astype(cdt)
             W0, b0 = net.params[dt][:2]
@@ -235,16 +252,19 @@ def _bucket(cases: list[Case], directions: list[np.ndarray], key: tuple) -> list
             Wp = W0[r] + s[:, None, None, None] * V[cs].astype(dt)
             bp = b0[r] + s[:, None, None] * c[cs].astype(dt)
             costs[dt] = net.forward(dt, r, Wp, bp, wdt=cdt)[0]
-        est = _combine_complex(costs[_HI], costs[_LO], h, pooled=False)
+        est = _combine_complex(costs[_HI], costs.get(_LO), h, pooled=False)
         for k in np.unique(rows[cs]):
             sel = rows[cs] == k
-            out[k] = Directional(est.value[sel].astype(float), est.err[sel].astype(float), est.kink[sel],
-                                 "complex-step")
+            e = with_rounding(_Estimate(est.value[sel], est.err[sel], est.kink[sel]),
+                              None if rounding is None else rounding[k])
+            out[k] = Directional(e.value.astype(float), e.err.astype(float), e.kink, "complex-step")
 
     # Richardson: the first pass for every direction, the later passes (smaller steps) in one more round
     # for the directions whose steps crossed a kink; then each case's passes combined by oracles.fd._richardson
     rd = np.flatnonzero(~by_cs)
     if rd.size:
+        if _LO not in base:
+            base[_LO] = net.forward(_LO, all_rows)
         passes = _passes("richardson", True)
         levels = np.stack([_levels("richardson", h0) for h0 in passes])  # (passes, K)
         Q, K = levels.shape

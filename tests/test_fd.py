@@ -548,3 +548,55 @@ def test_bad_input_is_named():
         kinks(case, margin=-1.0)
     with pytest.raises(ValueError, match=r"W\^\(1\)"):
         fe.costs(case.arch, [case.weights[0].T, case.weights[1]], case.biases, case.x, case.y)
+
+
+# --------------------------------------------------------------------------- directional: a model bound of the rounding
+
+
+def test_directional_with_a_rounding_bound_skips_the_twin_on_the_complex_step():
+    """Given ``rounding``, the complex step's error is max(its u·|value| floor, rounding) and the value is the
+    float64 pass's (the same as with the twin); Richardson (at a kink) keeps its own estimate."""
+    case = make_case("tanh", "softmax", "softmax_ce", widths=(4, 6, 3), batch=2, seed=21)
+    V = np.stack([v.flat() for v in random_directions(case, 3, seed=2)])
+    twin = fd.directional_derivatives_flat(case, V)
+    floor = fd.directional_derivatives_flat(case, V, estimate_rounding=False)
+    bound = np.array([1e-9, 0.0, np.inf])
+    got = fd.directional_derivatives_flat(case, V, rounding=bound)
+    assert got.method == twin.method == "complex-step"
+    np.testing.assert_array_equal(got.value, twin.value)
+    np.testing.assert_array_equal(got.err, np.maximum(floor.err, bound))
+    kinked = relu_case_at_kink()
+    Vk = np.stack([v.flat() for v in random_directions(kinked, 2, seed=4)])
+    with_bound = fd.directional_derivatives_flat(kinked, Vk, rounding=np.zeros(2))
+    plain = fd.directional_derivatives_flat(kinked, Vk)
+    assert with_bound.method == plain.method == "richardson"
+    np.testing.assert_array_equal(with_bound.err, plain.err)
+    for bad in (np.zeros(2), np.array([1.0, -1.0, 0.0]), np.array([np.nan, 0.0, 0.0])):
+        with pytest.raises(ValueError, match="non-negative bounds"):
+            fd.directional_derivatives_flat(case, V, rounding=bad)
+
+
+def test_a_rounding_bound_skips_the_float32_branch_check():
+    """The float32 kink check exists for the twin: with a rounding bound, a case clear of kinks in float64 but
+    not in float32 takes the complex step (without, Richardson)."""
+    case = float32_boundary_case()
+    V = np.stack([v.flat() for v in random_directions(case, 2, seed=1)])
+    assert fd.directional_derivatives_flat(case, V).method == "richardson"
+    got = fd.directional_derivatives_flat(case, V, rounding=np.zeros(2))
+    assert got.method == "complex-step"
+    g = mb.gradients(case).flat()
+    assert (np.abs(got.value - V @ g) <= 1e-12 * (np.abs(V) @ np.abs(g))).all()
+
+
+def test_direction_matrices_are_remembered_but_handed_out_as_copies():
+    """A small direction matrix comes from a cache: writing into one returned copy changes no later one, and the
+    cached and uncached draws are the same numbers."""
+    from oracles import projection as pr
+
+    case = make_case("tanh", "identity", "half_mse", widths=(3, 4, 2), batch=None, seed=8)
+    first = pr.direction_matrix(case, 3, 5)
+    first[:] = 0.0
+    again = pr.direction_matrix(case, 3, 5)
+    np.testing.assert_allclose((again * again).sum(axis=1), 1.0, rtol=1e-15)
+    sizes = tuple((W.size, b.size) for W, b in zip(case.weights, case.biases))
+    np.testing.assert_array_equal(again, pr._directions(sizes, 3, 5))

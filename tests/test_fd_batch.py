@@ -100,3 +100,19 @@ def test_kinked_complex_step_equals_gradient_projection():
         scale = np.abs(d) @ np.abs(g)
         np.testing.assert_array_less(np.abs(m.value - d @ g), 1e-12 * scale + 1e-300, err_msg=str(c.arch))
     assert taken > 0.9 * len(cases)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_many_with_rounding_bounds_matches_per_case(seed):
+    """With per-case rounding bounds the batched derivatives (no float32 twin on the complex step) agree with the
+    per-case ones given the same bounds, and the error estimate is at least the bound."""
+    cases = random_cases(seed, 0, 120)
+    dirs = [direction_matrix(c, 2, seed) for c in cases]
+    rounding = [np.full(2, 1e-13 * (k % 3)) for k in range(len(cases))]
+    many = directional_derivatives_many(cases, dirs, rounding)
+    for c, d, r, m in zip(cases, dirs, rounding, many):
+        _agree(m, directional_derivatives_flat(c, d, rounding=r))
+        if m.method == "complex-step":
+            assert (m.err >= r).all()
+    with pytest.raises(ValueError, match="120 cases but 1 rounding"):
+        directional_derivatives_many(cases, dirs, rounding[:1])
