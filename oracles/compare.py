@@ -180,6 +180,8 @@ def _sum_units(m: np.ndarray) -> np.ndarray:
 
 def _sum_samples(m: np.ndarray) -> np.ndarray:
     """Σ over the samples (axis -1, kept)."""
+    if m.shape[-1] == 1:  # one sample: the sum is that column (a reduction call costs more than the sums here)
+        return m
     if m.ndim == 2:
         return m.sum(axis=1, keepdims=True)
     if m.shape[-1] > 8:  # stacked cases: as in _sum_units; for a few samples, adding columns is faster still
@@ -537,14 +539,38 @@ def _check_candidate(case: Case, g: Gradients, what: str) -> None:
 
 
 def _oracle_gradients(oracle: Oracle, case: Case) -> Gradients:
+    return _start(oracle, case)()
+
+
+def _start(oracle: Oracle, case: Case) -> Callable[[], Gradients]:
+    """Start ``oracle`` on ``case`` (JAX's ``submit`` dispatches and returns at once; others run now): a
+    function returning the checked gradients."""
+    def cannot(exc: Exception) -> ValueError:
+        return ValueError(f"oracle {oracle.name!r} cannot handle case {case.label or case.arch.widths}: {exc}")
+
+    submit = getattr(oracle, "submit", None)
     try:
-        g = oracle.gradients(case)
+        if submit is not None:
+            collect = submit([case])
+        else:
+            done = [oracle.gradients(case)]
+
+            def collect() -> list[Gradients]:
+                return done
     except MissingDependency:
         raise
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"oracle {oracle.name!r} cannot handle case {case.label or case.arch.widths}: {exc}") from exc
-    _check_candidate(case, g, f"oracle {oracle.name!r}")
-    return g
+        raise cannot(exc) from exc
+
+    def result() -> Gradients:
+        try:
+            g = collect()[0]
+        except (ValueError, TypeError) as exc:
+            raise cannot(exc) from exc
+        _check_candidate(case, g, f"oracle {oracle.name!r}")
+        return g
+
+    return result
 
 
 @dataclass
@@ -573,8 +599,14 @@ class _Flat:
 
     def split(self, flat: np.ndarray) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
         """A flat vector back in the case's shapes: (W arrays, b arrays)."""
-        parts = [flat[off:off + math.prod(shape)].reshape(shape) for _, _, shape, off in self.layout]
-        return tuple(parts[0::2]), tuple(parts[1::2])
+        return _split(self.layout, flat)
+
+
+def _split(layout: tuple[tuple[int, str, tuple[int, ...], int], ...], flat: np.ndarray
+           ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    """A flat vector back in the shapes of ``layout`` (:func:`_layout`): (W arrays, b arrays)."""
+    parts = [flat[off:off + math.prod(shape)].reshape(shape) for _, _, shape, off in layout]
+    return tuple(parts[0::2]), tuple(parts[1::2])
 
 
 def _layout(case: Case) -> tuple[tuple[int, str, tuple[int, ...], int], ...]:
@@ -616,20 +648,30 @@ def clear_pass(case: Case, subject: np.ndarray, refs: Mapping[str, np.ndarray], 
     oracles within it of each other, no relu/leaky_relu pre-activation near its kink, and the
     projection check passed: exactly the conditions under which :func:`compare` says 'pass'.
     """
-    if not refs or projection is None or projection.passed is not True or bound.kinks:
+    if projection is None or projection.passed is not True:
+        return None
+    ratio = _clear_ratios(case, subject, refs, bound)
+    return None if ratio is None else float(ratio.max(initial=0.0))
+
+
+def _clear_ratios(case: Case, subject: np.ndarray, refs: Mapping[str, np.ndarray], bound: ErrorBound
+                  ) -> np.ndarray | None:
+    """Per entry, the largest |subject − oracle| / tolerance when the autodiff oracles leave nothing to vote on
+    (all of :func:`clear_pass`'s conditions but the projection), else None."""
+    if not refs or bound.kinks:
         return None
     tol = _autodiff_tolerance(bound.flat, _floor(case.dtype))
     values = [subject, *refs.values()]
     if not all(np.isfinite(v).all() for v in values):
         return None
-    ratio = 0.0
+    ratio = np.zeros(subject.shape)
     for k, v in enumerate(values):
         for w in values[k + 1:]:  # the subject against each oracle (k = 0), then the oracles' pairs
             gap = np.abs(v - w)
             if not (gap <= tol).all():
                 return None
             if k == 0:
-                ratio = max(ratio, float((gap / tol).max(initial=0.0)))
+                ratio = np.maximum(ratio, gap / tol)
     return ratio
 
 
@@ -728,6 +770,16 @@ def _projection(case: Case, candidate: Gradients, notes: list[str], eb: ErrorBou
         return None
 
 
+def _clear_verdict(case: Case, candidate: Gradients, grads: dict[str, Gradients], ratio: np.ndarray,
+                   eb: ErrorBound, notes: list[str]) -> Verdict:
+    """The passing Verdict of a clear pass (see :func:`clear_pass`): what the vote would build, without it."""
+    layout = _layout(case)
+    tW, tb = _split(layout, _autodiff_tolerance(eb.flat, _floor(case.dtype)))
+    tols = {n: Gradients(tW, tb, f"tolerance vs {n}") for n in grads}
+    rW, rb = _split(layout, ratio)
+    return Verdict("pass", case, [], grads, notes, candidate, tuple(zip(rW, rb)), tols, None)
+
+
 def compare(
     case: Case,
     candidate: Gradients,
@@ -756,12 +808,21 @@ def compare(
     resolved = _resolve(oracles, notes)
     precomputed = dict(precomputed or {})
     kinds = {o.name: o.kind for o in resolved}
+    # the oracles that run asynchronously (JAX) first: they compute while the others and the bound run
+    started = {o.name: _start(o, case) for o in sorted(resolved, key=lambda o: not hasattr(o, "submit"))
+               if o.kind == "autodiff" and not precomputed.get(o.name)}
     eb = bound if bound is not None else error_bound(case)
-    grads: dict[str, Gradients] = {}
-    for o in resolved:
-        if o.kind == "autodiff":
-            grads[o.name] = precomputed.get(o.name) or _oracle_gradients(o, case)
+    grads = {o.name: precomputed.get(o.name) or started[o.name]() for o in resolved if o.kind == "autodiff"}
     fd_oracles = [o for o in resolved if o.kind == "fd"]
+
+    if fast and fd_oracles and grads:  # the common case first: every oracle agrees, the projection passes
+        ratio = _clear_ratios(case, candidate.flat().astype(np.float64),
+                              {n: g.flat().astype(np.float64) for n, g in grads.items()}, eb)
+        if ratio is not None:
+            if projection is None:
+                projection = _projection(case, candidate, notes, eb)
+            if projection is not None and projection.passed is True:
+                return _clear_verdict(case, candidate, grads, ratio, eb, [*notes, fast_note(projection)])
 
     flat = _prepare(case, candidate, grads, kinds, eb)
     discrepancies, ratio, unjudged_mask = _vote(flat)

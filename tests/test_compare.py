@@ -356,20 +356,27 @@ def test_verdict_rejects_unknown_status_and_discrepancy_describes_itself():
 
 def test_projection_tolerance_includes_the_bound_projected_on_each_direction():
     """Given the error bound, the projection check allows C_AUTODIFF·Σ E_i|v_i| more (the per-entry FD
-    tolerance projected on v): correct float32 gradients through saturated units pass, a real error
+    tolerance projected on v), and the complex step's own error estimate is that bound in float64 units
+    (no single-precision twin): correct float32 gradients through saturated units pass, a real error
     still fails."""
     from oracles import forward_eval as fe
+    from oracles import projection as pr
     from oracles.projection import direction_matrix, projection_check
     from oracles.sweep_cases import random_case
 
+    u64, u32 = np.finfo(np.float64).eps / 2, np.finfo(np.float32).eps / 2
     for seed, index in [(2, 333), (2, 1402)]:  # float32 cases whose candidate rounds beyond 64·eps·Σ|g_i v_i|
         case = random_case(seed, index)
         assert case.dtype == "float32"
         g, eb = manualbp.gradients(case), error_bound(case)
         plain, with_bound = projection_check(case, g), projection_check(case, g, bound=eb)
+        assert with_bound.method == plain.method == "complex-step"
         V = direction_matrix(case, 2, 0)
         extra = cmp.C_AUTODIFF * (np.abs(V) @ eb.flat)
-        np.testing.assert_allclose(np.subtract(with_bound.tolerance, plain.tolerance), extra, rtol=1e-12)
+        fd_err = np.maximum(4 * u64 * np.abs(with_bound.reference), extra * (u64 / u32))
+        np.testing.assert_allclose(with_bound.fd_error, fd_err, rtol=1e-12)
+        eps_part = np.subtract(plain.tolerance, pr.SAFETY * np.array(plain.fd_error))  # 64·eps·Σ|g_i v_i|
+        np.testing.assert_allclose(with_bound.tolerance, pr.SAFETY * fd_err + eps_part + extra, rtol=1e-12)
         assert with_bound.passed is True
         # an error of 3 tolerances along the first direction is still caught
         shift = 3 * max(with_bound.tolerance) * V[0]
@@ -377,6 +384,29 @@ def test_projection_tolerance_includes_the_bound_projected_on_each_direction():
         wrong = Gradients(tuple(W[0].astype(np.float32) for W in Ws), tuple(b[0].astype(np.float32) for b in bs),
                           "wrong")
         assert projection_check(case, wrong, bound=eb).passed is False
+
+
+def test_the_projected_bound_covers_the_complex_steps_rounding():
+    """The projection takes C_AUTODIFF·(u₆₄/u)·Σ E_i|v_i| as the float64 complex step's error estimate: over
+    random cases (float64 and float32, every activation) the actual error of the projection check's FD
+    value against an extended-precision reference stays within it."""
+    from oracles.fd import reference_gradients
+    from oracles.projection import direction_matrix, projection_check
+    from oracles.sweep_cases import random_cases
+
+    worst, n = 0.0, 0
+    for case in random_cases(9, 0, 250):
+        eb = error_bound(case)
+        res = projection_check(case, manualbp.gradients(case), bound=eb)
+        if res.method != "complex-step":
+            continue
+        V = direction_matrix(case, 2, 0)
+        exact = V.astype(np.longdouble) @ reference_gradients(case).flat().astype(np.longdouble)
+        actual = np.abs(np.array(res.reference, np.longdouble) - exact).astype(float)
+        estimate = np.array(res.fd_error)
+        assert (actual <= estimate).all(), (case.label, actual, estimate)
+        worst, n = max(worst, float((actual / np.maximum(estimate, 1e-300)).max())), n + 1
+    assert n > 200 and worst < 0.5  # a margin, not a near miss
 
 
 def test_projection_judges_a_dead_relu_network():
@@ -393,3 +423,27 @@ def test_projection_judges_a_dead_relu_network():
     assert projection_check(case, g, bound=eb).passed is True
     off = Gradients((g.dW[0] + 1e-9, g.dW[1]), g.db, "off")
     assert projection_check(case, off, bound=eb).passed is False
+
+
+def test_the_clear_pass_shortcut_builds_the_verdict_the_vote_would(monkeypatch):
+    """compare() returns a clear pass without the vote; the Verdict is the one the full vote builds (status,
+    notes, ratios and tolerances entry by entry), and cases that are not clear passes still get the vote."""
+    from oracles.sweep_cases import random_cases
+
+    cases = random_cases(4, 0, 80)
+    cands = [manualbp.gradients(c) for c in cases]
+    cands[3] = Gradients(tuple(dW * 1.001 for dW in cands[3].dW), cands[3].db, "scaled")  # not a clear pass
+    shortcut = [compare(c, g) for c, g in zip(cases, cands)]
+    monkeypatch.setattr(cmp, "_clear_ratios", lambda *a: None)
+    full = [compare(c, g) for c, g in zip(cases, cands)]
+    assert shortcut[3].status == full[3].status == "fail"
+    assert sum(v.status == "pass" for v in full) > 60
+    for a, b in zip(shortcut, full):
+        assert (a.status, a.notes, len(a.discrepancies)) == (b.status, b.notes, len(b.discrepancies))
+        for (rW, rb), (sW, sb) in zip(a.error_ratio, b.error_ratio, strict=True):
+            np.testing.assert_array_equal(rW, sW)
+            np.testing.assert_array_equal(rb, sb)
+        assert a.tolerance.keys() == b.tolerance.keys()
+        for n in a.tolerance:
+            np.testing.assert_array_equal(a.tolerance[n].flat(), b.tolerance[n].flat())
+            assert a.tolerance[n].source == b.tolerance[n].source
