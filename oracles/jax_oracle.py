@@ -31,6 +31,10 @@ bound on real XLA compilations (JAX's own in-process cache may serve a program
 another oracle instance already compiled).  Bucket programs are tiny and run
 microseconds, so by default they are compiled with cheap backend options
 (``FAST_COMPILE``: about half the compile time, slightly slower code).
+
+:meth:`JaxOracle.submit` dispatches the calls and returns without waiting (XLA's
+CPU client runs them on its own threads), so a caller can compute something else
+before collecting the gradients.
 """
 
 from __future__ import annotations
@@ -189,15 +193,27 @@ class JaxOracle:
     # ----------------------------------------------------------------- public API
     def gradients(self, case: Case) -> Gradients:
         """Gradients of one case (source "jax")."""
-        return self.gradients_many([case])[0]
+        return self.submit([case])()[0]
 
     def cost(self, case: Case) -> float:
         """C at the case's parameters."""
-        return self._evaluate([case])[0][0]
+        return self._submit([case])()[0][0]
 
     def gradients_many(self, cases: Sequence[Case]) -> list[Gradients]:
         """Gradients of many cases: small ones padded into shape buckets and vmap-ed, one call per bucket chunk."""
-        return [g for _, g in self._evaluate(cases)]
+        return self.submit(cases)()
+
+    def submit(self, cases: Sequence[Case]) -> Callable[[], list[Gradients]]:
+        """Start the work of :meth:`gradients_many` now; the returned function waits for it and returns it.
+
+        Validates the cases (ValueError/TypeError here, as :meth:`gradients_many`), compiles any missing
+        program and dispatches every program call: XLA's CPU client runs them on its own threads (all but
+        programs too cheap to be worth a thread switch), so the caller can do other work meanwhile.  The
+        returned function must be called exactly once (a second call raises RuntimeError); it returns the
+        gradients in the order of ``cases``, the same values as ``gradients_many(cases)``.
+        """
+        collect = self._submit(cases)
+        return lambda: [g for _, g in collect()]
 
     def bucket(self, case: Case) -> tuple | None:
         """The shape bucket (dtype, width P, weight layers, batch) of a small case; None for a large one."""
@@ -205,20 +221,34 @@ class JaxOracle:
                                min_width=self.min_width, min_layers=self.min_layers, min_batch=self.min_batch)
 
     # ------------------------------------------------------------------ internals
-    def _evaluate(self, cases: Sequence[Case]) -> list[tuple[float, Gradients]]:
+    def _submit(self, cases: Sequence[Case]) -> Callable[[], list[tuple[float, Gradients]]]:
+        """Validate, dispatch every call now; the returned function (call it once) gives (C, gradients) per case."""
         cases = [spec.validate(c, self.name) for c in cases]
-        out: list[tuple[float, Gradients] | None] = [None] * len(cases)
+        pending: list[tuple[list[int], Callable[[], list[tuple[float, Gradients]]]]] = []  # (indices, finish)
         with self._jax.enable_x64(True):  # thread-local; the global config is untouched
             for key, idx in spec.group_indices(cases, self.bucket).items():
                 if key is None:
-                    for i in idx:
-                        out[i] = self._exact(cases[i])
+                    pending += [([i], self._exact(cases[i])) for i in idx]
                     continue
                 for start in range(0, len(idx), self.chunk):
                     part = idx[start:start + self.chunk]
-                    for i, result in zip(part, self._bucketed(key, [cases[i] for i in part])):
-                        out[i] = result
-        return out  # type: ignore[return-value]
+                    pending.append((part, self._bucketed(key, [cases[i] for i in part])))
+        jobs: list | None = pending
+
+        def collect() -> list[tuple[float, Gradients]]:
+            # Outside the x64 context on purpose: reading finished buffers into numpy keeps their dtype
+            # (float64 stays float64); only creating arrays and tracing depend on the x64 setting.
+            nonlocal jobs
+            if jobs is None:
+                raise RuntimeError("these results were already collected: call the function submit returned once")
+            todo, jobs = jobs, None  # let the device buffers go once read
+            out: list[tuple[float, Gradients] | None] = [None] * len(cases)
+            for idx, finish in todo:
+                for i, result in zip(idx, finish()):
+                    out[i] = result
+            return out  # type: ignore[return-value]
+
+        return collect
 
     def _compile(self, key: tuple, build: Callable[[], Callable], args: tuple, options: dict | None = None):
         """The executable for ``key``; on a cache miss, compiles ``build()`` for the shapes of ``args``."""
@@ -230,8 +260,9 @@ class JaxOracle:
                 self.compile_count += 1
         return exe
 
-    def _exact(self, case: Case) -> tuple[float, Gradients]:
-        """One large case at its exact shapes (compiled once per architecture and batch shape)."""
+    def _exact(self, case: Case) -> Callable[[], list[tuple[float, Gradients]]]:
+        """Dispatch one large case at its exact shapes (compiled once per architecture and batch shape);
+        the returned function waits for its [(C, gradients)]."""
         jax, jnp, arch = self._jax, self._jnp, case.arch
 
         def build():
@@ -246,8 +277,12 @@ class JaxOracle:
 
         args = (tuple(case.weights), tuple(case.biases), spec.as_columns(case.x), spec.as_columns(case.y))
         exe = self._compile(("exact", arch, case.x.shape), build, args)
-        C, (dW, db) = exe(*args)
-        return float(C), Gradients(tuple(np.array(g) for g in dW), tuple(np.array(g) for g in db), "jax")
+        C, (dW, db) = exe(*args)  # dispatched; runs asynchronously
+
+        def finish() -> list[tuple[float, Gradients]]:
+            return [(float(C), Gradients(tuple(np.array(g) for g in dW), tuple(np.array(g) for g in db), "jax"))]
+
+        return finish
 
     def _bucket_program(self, n_layers: int) -> Callable:
         """value_and_grad of a padded case's cost (see oracles._netspec.Packed), vmap-ed over cases."""
@@ -260,14 +295,19 @@ class JaxOracle:
 
         return jax.vmap(jax.value_and_grad(cost, argnums=(0, 1)))
 
-    def _bucketed(self, key: tuple, cases: list[Case]) -> list[tuple[float, Gradients]]:
-        """Small cases of one bucket in one vmap-ed call; the case count is padded to 1, 8 or ``chunk``."""
+    def _bucketed(self, key: tuple, cases: list[Case]) -> Callable[[], list[tuple[float, Gradients]]]:
+        """Dispatch small cases of one bucket in one vmap-ed call (the case count padded to 1, 8 or ``chunk``);
+        the returned function waits for their [(C, gradients)]."""
         size = 1 if len(cases) == 1 else 8 if len(cases) <= 8 else max(self.chunk, len(cases))
         p = spec.pack(cases, key, size)
         args = (p.W, p.b, p.x, p.y, p.units, p.cols, p.acts, p.cost, p.factor, p.divisor, p.batch)
         exe = self._compile(("bucket", *key, size), lambda: self._bucket_program(key[2]), args,
                             FAST_COMPILE if self.fast_compile else None)
-        C, (gW, gb) = exe(*args)
-        C = np.asarray(C)
-        grads = spec.unpack(cases, p, np.asarray(gW), np.asarray(gb))
-        return [(float(C[k]), Gradients(dW, db, "jax")) for k, (dW, db) in enumerate(grads)]
+        C, (gW, gb) = exe(*args)  # dispatched; XLA runs it asynchronously
+
+        def finish() -> list[tuple[float, Gradients]]:
+            costs = np.asarray(C)
+            grads = spec.unpack(cases, p, np.asarray(gW), np.asarray(gb))
+            return [(float(costs[k]), Gradients(dW, db, "jax")) for k, (dW, db) in enumerate(grads)]
+
+        return finish

@@ -1,7 +1,9 @@
 """PyTorch autograd as an oracle: the derivation's network rebuilt from plain torch ops.
 
 No ``torch.nn`` layers (their conventions differ silently: row-major samples,
-weight layout, softplus thresholds).  The network is the derivation's
+weight layout, softplus thresholds); from ``torch.nn.functional`` only ``leaky_relu``
+and ``binary_cross_entropy_with_logits``, exact formulas that save autograd nodes (each
+node costs microseconds on these tiny tensors).  The network is the derivation's
 
     z^(L+1) = W^(L) a^(L) + b^(L),    a^(L+1) = σ(z^(L+1)),
 
@@ -35,15 +37,20 @@ __all__ = ["TorchOracle"]
 
 
 def _activation(torch, name: str, z):
-    """σ(z) for z of shape (K, n, B) or (n, B); softmax runs over the unit axis -2."""
+    """σ(z) for z of shape (K, n, B) or (n, B); softmax runs over the unit axis -2.
+
+    One autograd node each.  At the kinks, the subgradients are manualbp's: relu'(0) = 0 (torch.relu
+    passes the gradient only where its output is > 0) and leaky_relu'(0) = LEAKY_SLOPE (torch's
+    leaky_relu takes the slope wherever z > 0 is false).
+    """
     if name == "sigmoid":
         return torch.sigmoid(z)
     if name == "tanh":
         return torch.tanh(z)
     if name == "relu":
-        return torch.where(z > 0, z, torch.zeros_like(z))  # subgradient 0 at z = 0, as manualbp
+        return torch.relu(z)
     if name == "leaky_relu":
-        return torch.where(z > 0, z, spec.LEAKY_SLOPE * z)
+        return torch.nn.functional.leaky_relu(z, spec.LEAKY_SLOPE)
     if name == "softplus":
         return torch.logaddexp(torch.zeros_like(z), z)  # exact log(1 + e^z), no threshold switch
     if name == "identity":
@@ -54,22 +61,21 @@ def _activation(torch, name: str, z):
 
 
 def _costs(torch, cost: str, a, z, y):
-    """C per case, shape (K,) for (K, n, B) inputs or () for (n, B): per-sample cost over the unit axis -2,
-    mean over the batch axis -1."""
+    """C per case, shape (K,) for (K, n, B) inputs or () for (n, B): the per-sample cost sums over the unit
+    axis -2, the batch cost is its mean over the batch axis -1 (here: the sum over both axes, divided by B)."""
+    n, B = a.shape[-2], a.shape[-1]
     if cost in spec.SQUARED:
         factor, per_unit = spec.SQUARED[cost]
-        per_sample = factor * ((a - y) ** 2).sum(dim=-2)
-        if per_unit:
-            per_sample = per_sample / a.shape[-2]
+        scale, terms = (factor / n if per_unit else factor), torch.square(a - y)  # factor · Σ_k (a_k − y_k)² [/ n]
     elif cost == "bce":
-        # −[y log σ(z) + (1−y) log(1−σ(z))] = y·softplus(−z) + (1−y)·softplus(z): finite for any z.
-        zero = torch.zeros_like(z)
-        per_sample = (y * torch.logaddexp(zero, -z) + (1 - y) * torch.logaddexp(zero, z)).sum(dim=-2)
+        # −[y log σ(z) + (1−y) log(1−σ(z))] = (1−y)·z + softplus(−z), from z: finite for any z.  torch's fused
+        # form evaluates exactly that (no threshold switch) and differentiates it to σ(z) − y in one node.
+        scale, terms = 1.0, torch.nn.functional.binary_cross_entropy_with_logits(z, y, reduction="none")
     elif cost == "softmax_ce":
-        per_sample = -(y * torch.log_softmax(z, dim=-2)).sum(dim=-2)
+        scale, terms = -1.0, y * torch.log_softmax(z, dim=-2)  # −Σ_k y_k log a_k
     else:  # pragma: no cover - validated by _netspec.validate
         raise AssertionError(cost)
-    return per_sample.mean(dim=-1)
+    return terms.sum(dim=(-2, -1)) * (scale / B)
 
 
 def _network_costs(torch, arch, Ws, bs, x, y):
@@ -77,9 +83,10 @@ def _network_costs(torch, arch, Ws, bs, x, y):
 
     ``bs`` are bias columns (n, 1), broadcast over the batch columns of x and y.
     """
+    affine = torch.addmm if x.dim() == 2 else torch.baddbmm  # b + W a in one autograd node
     a = z = x
     for W, b, act in zip(Ws, bs, arch.activations):
-        z = torch.matmul(W, a) + b  # z^(L+1) = W^(L) a^(L) + b^(L)
+        z = affine(b, W, a)  # z^(L+1) = W^(L) a^(L) + b^(L)
         a = _activation(torch, act, z)  # a^(L+1) = σ(z^(L+1))
     return _costs(torch, arch.cost, a, z, y)
 

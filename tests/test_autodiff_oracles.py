@@ -205,6 +205,24 @@ def unflatten(flat, like):
     return manualbp.Gradients(tuple(parts[0::2]), tuple(parts[1::2]), "planted")
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("act", ["relu", "leaky_relu"])
+def test_kinks_at_z_exactly_zero_take_manualbps_subgradient(oracle, act, dtype):
+    """relu'(0) = 0 and leaky_relu'(0) = LEAKY_SLOPE, as manualbp, on hidden and output units at z = 0 exactly."""
+    W1, b1 = [[0.5, -1.0], [1.0, 1.0]], [0.0, 0.25]
+    W2, b2 = [[2.0, 1.0]], [-1.75]
+    x = np.array([[1.0, 0.25], [0.5, 2.0]])  # dyadic: column 0 puts z^(2)_1 and z^(3)_1 exactly on 0
+    y = np.array([[0.5, 0.5]])
+    case = Case.create([W1, W2], [b1, b2], x, y, activations=[act, act], cost="half_mse", dtype=dtype)
+    fwd = manualbp.forward(case)
+    assert fwd.z[2][0, 0] == 0 and fwd.z[3][0, 0] == 0 and fwd.z[3][0, 1] > 0
+    ref = manualbp.gradients(case)
+    if act == "relu":  # unit 1 of layer 2 is off in both columns (z = 0 and z < 0): no gradient reaches W^(1)
+        assert not np.any(ref.dW[0][0])
+    for g in (oracle.gradients(case), oracle.gradients_many([case, seed_case()])[0]):
+        assert_grads_close(case, g, ref, ULPS, f"{oracle.name} {act} kink {dtype}")
+
+
 def test_torch_and_jax_agree(torch_oracle, jax_oracle):
     rng = np.random.default_rng(2)
     cases = random_cases(rng, 60, dtypes=("float64", "float32"))
@@ -317,6 +335,44 @@ def test_jax_unrolled_buckets_agree_with_the_layer_loop(monkeypatch):
                                          looped.gradients_many(cases)):
         assert_grads_close(case, a, ref, ULPS, f"unrolled vs scan, {case.label}")
         assert_grads_close(case, b, ref_many, ULPS, f"unrolled vs scan, many, {case.label}")
+
+
+def test_jax_submit_collects_what_gradients_many_returns(jax_oracle):
+    """submit() dispatches and returns at once; work can run before collecting; the same values, same order."""
+    import jax
+
+    rng = np.random.default_rng(12)
+    cases = random_cases(rng, 20, dtypes=("float64", "float32"))  # buckets in both dtypes
+    cases += [make_case(rng, (70, 3, 2), ("relu", "softmax"), "softmax_ce", 2, dtype, label=f"wide {dtype}")
+              for dtype in ("float64", "float32")]  # exact-shape programs
+    want = jax_oracle.gradients_many(cases)
+    x64_before = jax.config.jax_enable_x64
+    collect = jax_oracle.submit(cases)
+    meanwhile = [manualbp.gradients(c.astype("float64")) for c in cases]  # other work before collecting
+    got = collect()  # outside any x64 context: float64 results must still be float64 values
+    assert jax.config.jax_enable_x64 == x64_before
+    assert len(got) == len(cases)
+    for case, g, w, ref in zip(cases, got, want, meanwhile):
+        assert g.source == "jax"
+        for (_, _, a), (_, _, b) in zip(g.items(), w.items()):
+            assert a.dtype == np.dtype(case.dtype)
+            np.testing.assert_array_equal(a, b)
+        assert_grads_close(case, g, ref, ULPS, f"submit vs manualbp, {case.label}")
+    with pytest.raises(RuntimeError, match="already collected"):
+        collect()
+    assert jax_oracle.submit([])() == []
+    one = jax_oracle.submit([seed_case()])()[0]
+    np.testing.assert_array_equal(one.flat(), jax_oracle.gradients(seed_case()).flat())
+
+
+def test_jax_submit_validates_before_returning(jax_oracle, monkeypatch):
+    W, b = np.ones((2, 2)), np.ones(2)
+    monkeypatch.setitem(ACTIVATIONS, "gelu", Activation("gelu", np.tanh, lambda z, a: 1 - a * a))
+    case = Case.create([W, W], [b, b], np.ones(2), np.ones(2), activations=["gelu", "identity"])
+    with pytest.raises(ValueError, match=r"cannot compute activation 'gelu' \(layer 2\)"):
+        jax_oracle.submit([seed_case(), case])
+    with pytest.raises(TypeError, match=r"needs a manualbp.Case"):
+        jax_oracle.submit([seed_case(), "not a case"])
 
 
 def test_jax_does_not_leak_x64_into_the_global_config():
