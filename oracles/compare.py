@@ -650,29 +650,29 @@ def clear_pass(case: Case, subject: np.ndarray, refs: Mapping[str, np.ndarray], 
     """
     if projection is None or projection.passed is not True:
         return None
-    ratio = _clear_ratios(case, subject, refs, bound)
-    return None if ratio is None else float(ratio.max(initial=0.0))
+    clear = _clear_ratios(case, subject, refs, bound)
+    return None if clear is None else float(clear[0].max(initial=0.0))
 
 
 def _clear_ratios(case: Case, subject: np.ndarray, refs: Mapping[str, np.ndarray], bound: ErrorBound
-                  ) -> np.ndarray | None:
-    """Per entry, the largest |subject − oracle| / tolerance when the autodiff oracles leave nothing to vote on
-    (all of :func:`clear_pass`'s conditions but the projection), else None."""
+                  ) -> tuple[np.ndarray, np.ndarray] | None:
+    """(per entry, the largest |subject − oracle| / tolerance; the tolerance) when the autodiff oracles leave
+    nothing to vote on (all of :func:`clear_pass`'s conditions but the projection), else None."""
     if not refs or bound.kinks:
         return None
     tol = _autodiff_tolerance(bound.flat, _floor(case.dtype))
     values = [subject, *refs.values()]
     if not all(np.isfinite(v).all() for v in values):
         return None
-    ratio = np.zeros(subject.shape)
+    ratio = None
     for k, v in enumerate(values):
         for w in values[k + 1:]:  # the subject against each oracle (k = 0), then the oracles' pairs
             gap = np.abs(v - w)
             if not (gap <= tol).all():
                 return None
             if k == 0:
-                ratio = np.maximum(ratio, gap / tol)
-    return ratio
+                ratio = gap / tol if ratio is None else np.maximum(ratio, gap / tol)
+    return ratio, tol
 
 
 def _prepare(case: Case, candidate: Gradients, grads: dict[str, Gradients], kinds: dict[str, str],
@@ -757,24 +757,24 @@ def _vote(p: _Flat) -> tuple[list[Discrepancy], np.ndarray, np.ndarray]:
     return out, ratio, none_conclusive
 
 
-def _projection(case: Case, candidate: Gradients, notes: list[str], eb: ErrorBound):
+def _projection(case: Case, candidate: Gradients, notes: list[str], eb: ErrorBound, flat: np.ndarray | None = None):
     try:
         from .projection import projection_check
     except ImportError as exc:  # the fast path is optional: fall back to the full per-entry FD
         notes.append(f"projection check unavailable ({exc}); full finite differences used")
         return None
     try:
-        return projection_check(case, candidate, bound=eb)
+        return projection_check(case, candidate, bound=eb, flat=flat)
     except ValueError as exc:
         notes.append(f"projection check could not run ({exc}); full finite differences used")
         return None
 
 
 def _clear_verdict(case: Case, candidate: Gradients, grads: dict[str, Gradients], ratio: np.ndarray,
-                   eb: ErrorBound, notes: list[str]) -> Verdict:
+                   tol: np.ndarray, notes: list[str]) -> Verdict:
     """The passing Verdict of a clear pass (see :func:`clear_pass`): what the vote would build, without it."""
     layout = _layout(case)
-    tW, tb = _split(layout, _autodiff_tolerance(eb.flat, _floor(case.dtype)))
+    tW, tb = _split(layout, tol)
     tols = {n: Gradients(tW, tb, f"tolerance vs {n}") for n in grads}
     rW, rb = _split(layout, ratio)
     return Verdict("pass", case, [], grads, notes, candidate, tuple(zip(rW, rb)), tols, None)
@@ -816,13 +816,14 @@ def compare(
     fd_oracles = [o for o in resolved if o.kind == "fd"]
 
     if fast and fd_oracles and grads:  # the common case first: every oracle agrees, the projection passes
-        ratio = _clear_ratios(case, candidate.flat().astype(np.float64),
-                              {n: g.flat().astype(np.float64) for n, g in grads.items()}, eb)
-        if ratio is not None:
+        subject = candidate.flat()
+        clear = _clear_ratios(case, subject.astype(np.float64, copy=False),
+                              {n: g.flat().astype(np.float64, copy=False) for n, g in grads.items()}, eb)
+        if clear is not None:
             if projection is None:
-                projection = _projection(case, candidate, notes, eb)
+                projection = _projection(case, candidate, notes, eb, subject)
             if projection is not None and projection.passed is True:
-                return _clear_verdict(case, candidate, grads, ratio, eb, [*notes, fast_note(projection)])
+                return _clear_verdict(case, candidate, grads, *clear, [*notes, fast_note(projection)])
 
     flat = _prepare(case, candidate, grads, kinds, eb)
     discrepancies, ratio, unjudged_mask = _vote(flat)

@@ -555,8 +555,8 @@ def _directional(case: Case, V: np.ndarray, method: str, estimate_rounding: bool
     twin = estimate_rounding and (rounding is None or method != "complex-step")
     dtypes = [_HI, _LO] if twin else [_HI]
     theta = _flat_params(case)
-    data = {dt: (theta.astype(dt, copy=False), V.astype(dt, copy=False), case.x.astype(dt), case.y.astype(dt))
-            for dt in dtypes}
+    data = {dt: (theta.astype(dt, copy=False), V.astype(dt, copy=False), np.asarray(case.x, dt),
+                 np.asarray(case.y, dt)) for dt in dtypes}
 
     def costs(dt, which: np.ndarray, steps: np.ndarray, crossings: bool = False):
         """C at θ + steps[p]·V[which[p]] in dtype dt; kink crossings relative to the unperturbed pass in dt."""

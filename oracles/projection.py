@@ -48,7 +48,8 @@ SAFETY = 4.0
 EPS_FACTOR = 64.0
 """Multiplier of eps·Σ|g_i v_i| in the tolerance (the candidate's own rounding)."""
 
-_U64 = float(np.finfo(np.float64).eps) / 2
+_EPS = {dt: float(np.finfo(dt).eps) for dt in ("float32", "float64")}
+_U64 = _EPS["float64"] / 2
 
 JUDGE_LIMIT = 1e-4
 """A direction whose FD error estimate exceeds this fraction of Σ|g_i v_i| cannot be judged."""
@@ -119,34 +120,41 @@ def _dots(g: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def projection_check(case: Case, candidate: Gradients, *, n_directions: int = 2, seed: int = 0,
-                     bound: ErrorBound | None = None) -> ProjectionResult:
+                     bound: ErrorBound | None = None, flat: np.ndarray | None = None) -> ProjectionResult:
     """Compare ⟨candidate, v⟩ with the FD derivative of C along ``n_directions`` random unit directions v;
-    ``bound``: the case's rounding-error bound, for the candidate's share of the tolerance."""
+    ``bound``: the case's rounding-error bound, for the candidate's share of the tolerance; ``flat``: the
+    candidate's :meth:`Gradients.flat` when the caller has it (its shapes then taken as checked)."""
     return projection_many([case], [candidate], n_directions=n_directions, seed=seed, batched=False,
-                           bounds=None if bound is None else [bound])[0]
+                           bounds=None if bound is None else [bound], flats=None if flat is None else [flat])[0]
 
 
 def projection_many(cases: Sequence[Case], candidates: Sequence[Gradients], *, n_directions: int = 2, seed: int = 0,
-                    batched: bool = True, bounds: Sequence[ErrorBound] | None = None) -> list[ProjectionResult]:
-    """:func:`projection_check` of every case (``bounds``: each case's rounding-error bound, or None);
-    ``batched``: small cases' FD rows in shared forward passes (:mod:`oracles.fd_batch`), the same
-    estimates up to the rounding of padded sums."""
+                    batched: bool = True, bounds: Sequence[ErrorBound] | None = None,
+                    flats: Sequence[np.ndarray] | None = None) -> list[ProjectionResult]:
+    """:func:`projection_check` of every case (``bounds``: each case's rounding-error bound, or None;
+    ``flats``: the candidates' flat vectors, shapes checked, or None); ``batched``: small cases' FD rows in
+    shared forward passes (:mod:`oracles.fd_batch`), the same estimates up to the rounding of padded sums."""
     if len(cases) != len(candidates):
         raise ValueError(f"{len(cases)} cases but {len(candidates)} candidates")
     if bounds is not None and len(bounds) != len(cases):
         raise ValueError(f"{len(cases)} cases but {len(bounds)} error bounds")
+    if flats is not None and len(flats) != len(cases):
+        raise ValueError(f"{len(cases)} cases but {len(flats)} flat candidates")
     out: list[ProjectionResult | None] = [None] * len(cases)
-    todo, flats, dirs, projected = [], [], [], []
+    todo, finite, dirs, projected = [], [], [], []
     for k, (case, candidate) in enumerate(zip(cases, candidates)):
-        check_gradient_shapes(case, candidate)
-        g = candidate.flat()
+        if flats is None:
+            check_gradient_shapes(case, candidate)
+            g = candidate.flat()
+        else:
+            g = flats[k]
         if not np.all(np.isfinite(g)):
             bad = next((L, p) for L, p, a in candidate.items() if not np.all(np.isfinite(a)))
             out[k] = ProjectionResult(False, [], [], [], [], 0,
                                       note=f"the candidate's dC/d{bad[1]}^({bad[0]}) is not finite")
             continue
         todo.append(k)
-        flats.append(g)
+        finite.append(g)
         V = direction_matrix(case, n_directions, seed)  # the rows of random_directions(case, ...)
         dirs.append(V)
         if bounds is not None:
@@ -161,7 +169,7 @@ def projection_many(cases: Sequence[Case], candidates: Sequence[Gradients], *, n
     else:
         fds = [directional_derivatives_flat(cases[k], V, rounding=None if rounding is None else rounding[i])
                for i, (k, V) in enumerate(zip(todo, dirs))]
-    for i, (k, g, V, fd) in enumerate(zip(todo, flats, dirs, fds)):
+    for i, (k, g, V, fd) in enumerate(zip(todo, finite, dirs, fds)):
         out[k] = _judge(cases[k], g, V, fd, None if bounds is None else (bounds[k], projected[i]))
     return out  # type: ignore[return-value]
 
@@ -171,7 +179,7 @@ def _judge(case: Case, g: np.ndarray, V: np.ndarray, fd: Directional,
     """The verdict on the flat candidate ``g`` from the FD derivatives ``fd`` along the rows of V;
     ``bound``: the case's rounding-error bound and its tolerance C_AUTODIFF·Σ E_i |v_i| along each row."""
     n = len(V)
-    eps = float(np.finfo(np.dtype(case.dtype)).eps)
+    eps = _EPS[case.dtype]
     cand, scale = _dots(g, V)
     error = np.abs(cand - fd.value)
     tol = SAFETY * fd.err + EPS_FACTOR * eps * scale
@@ -179,8 +187,8 @@ def _judge(case: Case, g: np.ndarray, V: np.ndarray, fd: Directional,
     if bound is not None:
         eb, projected = bound
         tol = tol + projected
-        # every gradient term 0 along v (and no kink crossed): the derivative along v is exactly 0
-        unjudgeable &= ((np.abs(V) @ eb.scale_flat) > 0) | fd.kink
+        if unjudgeable.any():  # every gradient term 0 along v (and no kink crossed): the derivative is exactly 0
+            unjudgeable &= ((np.abs(V) @ eb.scale_flat) > 0) | fd.kink
     failed = error > tol
     if failed.any():
         passed, note = False, f"{int(failed.sum())} of {n} directions differ beyond tolerance"
