@@ -244,7 +244,7 @@ class Gradients:
         """All entries as one vector, ordered W^(1), b^(1), W^(2), b^(2), …"""
         parts = []
         for dW, db in zip(self.dW, self.db):
-            parts += [np.ravel(dW), np.ravel(db)]
+            parts += [np.asarray(dW).reshape(-1), np.asarray(db).reshape(-1)]
         return np.concatenate(parts)
 
     def items(self):

@@ -623,7 +623,7 @@ def _flat(arrays_W: Sequence[np.ndarray], arrays_b: Sequence[np.ndarray], dtype=
     """W^(1), b^(1), W^(2), … as one vector (the order of :meth:`Gradients.flat`)."""
     parts = []
     for W, b in zip(arrays_W, arrays_b):
-        parts += [np.ravel(W), np.ravel(b)]
+        parts += [np.asarray(W).reshape(-1), np.asarray(b).reshape(-1)]
     return np.concatenate(parts).astype(dtype, copy=False)
 
 

@@ -52,6 +52,7 @@ estimate includes that final rounding.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -420,7 +421,7 @@ def check_gradient_shapes(case: Case, g: Gradients, what: str = "candidate", *, 
 
 def _flat_params(case: Case) -> np.ndarray:
     """θ as one float64 vector, ordered like ``Gradients.flat`` (W^(1), b^(1), W^(2), …)."""
-    return np.concatenate([np.ravel(a) for W, b in zip(case.weights, case.biases) for a in (W, b)]).astype(_HI)
+    return np.concatenate([a.reshape(-1) for W, b in zip(case.weights, case.biases) for a in (W, b)]).astype(_HI)
 
 
 def _direction_unit(case: Case, d: Gradients, base: fe.Trace) -> float:
@@ -435,6 +436,29 @@ def _direction_units(case: Case, V: np.ndarray, a: tuple[np.ndarray, ...]) -> np
     Vs, cs = fe.layer_views(case.arch, V)
     dz = [(Vk @ ak + ck[:, :, None]).reshape(len(V), ck.shape[1] * ak.shape[1]) for Vk, ck, ak in zip(Vs, cs, a)]
     return _pow2_unit(np.abs(np.concatenate(dz, axis=1)).max(axis=1))
+
+
+def _input_norm_bound(case: Case) -> float:
+    """An upper bound of ‖a_k[:, b]‖₂ over every weight layer's input a_k and sample b, without a forward pass.
+
+    ‖a_1‖ is x's; after a bounded activation ‖a‖ ≤ √n (sigmoid, tanh) or ≤ 1 (softmax); after an
+    unbounded one |σ(z)| ≤ |z| (+ ln 2 for softplus), so ‖a_{k+1}‖ ≤ ‖W_k‖_F ‖a_k‖ + ‖b_k‖ (+ √n ln 2).
+    May be +inf for huge parameters.
+    """
+    x = fe.as_columns(np.asarray(case.x, _HI))
+    with np.errstate(over="ignore"):
+        bound = A = float(np.sqrt((x * x).sum(axis=0)).max())
+        for W, b, name in zip(case.weights[:-1], case.biases[:-1], case.arch.activations[:-1]):
+            n = W.shape[0]
+            if name in ("sigmoid", "tanh"):
+                A = math.sqrt(n)
+            elif name == "softmax":
+                A = 1.0
+            else:
+                A = (float(np.linalg.norm(W)) * A + float(np.linalg.norm(b))
+                     + (math.sqrt(n) * math.log(2.0) if name == "softplus" else 0.0))
+            bound = max(bound, A)
+    return bound
 
 
 def directional_derivatives(case: Case, directions: list[Gradients], *, method: str = "auto",
@@ -518,10 +542,10 @@ def _clear_pass(case: Case, dt, thresholds: dict[int, np.ndarray], stop: int) ->
     return tuple(a)
 
 
-def _directional_method(case: Case, method: str, estimate_rounding: bool
-                        ) -> tuple[str, fe.Trace | None, tuple[np.ndarray, ...]]:
+def _directional_method(case: Case, method: str, estimate_rounding: bool, inputs: bool = True
+                        ) -> tuple[str, fe.Trace | None, tuple[np.ndarray, ...] | None]:
     """The concrete method of :func:`_directional`, the float64 unperturbed trace when Richardson needs it,
-    and the float64 layer inputs a[k] (for the step scale).
+    and the float64 layer inputs a[k] (for the step scale; None for an analytic network without ``inputs``).
 
     ``auto`` on a relu/leaky_relu network: the complex step when every kinked pre-activation has
     |z| > :func:`kink_threshold` (from the float64 pass) in float64 and, with ``estimate_rounding``, in
@@ -536,7 +560,7 @@ def _directional_method(case: Case, method: str, estimate_rounding: bool
         if a is not None and (not estimate_rounding or _clear_pass(case, _LO, thresholds, max(thresholds) + 1)):
             return "complex-step", None, a
     if concrete == "complex-step":
-        return concrete, None, fe.layer_inputs(arch, case.weights, case.biases, case.x)
+        return concrete, None, fe.layer_inputs(arch, case.weights, case.biases, case.x) if inputs else None
     base = fe.trace(arch, case.weights, case.biases, case.x, case.y, _HI)
     return concrete, base, base.a
 
@@ -549,9 +573,17 @@ def _directional(case: Case, V: np.ndarray, method: str, estimate_rounding: bool
     kinked = any(a in KINKED for a in arch.activations)
     # the Richardson steps need the unperturbed pass (C and the kink signs); the complex step only the
     # layer inputs, for the step scale (and, through relu/leaky_relu, the pre-activations for the choice).
-    # With a model bound of the rounding, the complex step needs no single-precision twin (nor its branch check).
-    method, base, a = _directional_method(case, method, estimate_rounding and rounding is None)
-    unit = _direction_units(case, V, a)
+    # With a model bound of the rounding, the complex step needs no single-precision twin (nor its branch check),
+    # and in float64 alone its step needs no forward pass: h·|Δz| ≤ 2⁻⁶⁰ from a bound of the first-order change
+    # |V_k a_k + c_k| ≤ ‖v‖(‖a_k‖ + 1) keeps the truncation (h·Δz)² negligible whatever the bound's slack.
+    cheap_step = rounding is not None
+    method, base, a = _directional_method(case, method, estimate_rounding and rounding is None, inputs=not cheap_step)
+    scale = _input_norm_bound(case) + 1.0 if a is None else math.inf
+    if not math.isfinite(scale):  # huge parameters (or the inputs are known): the first-order change itself
+        a = a if a is not None else fe.layer_inputs(arch, case.weights, case.biases, case.x)
+        unit = _direction_units(case, V, a)
+    else:
+        unit = _pow2_unit(np.sqrt((V * V).sum(axis=1)) * scale)
     twin = estimate_rounding and (rounding is None or method != "complex-step")
     dtypes = [_HI, _LO] if twin else [_HI]
     theta = _flat_params(case)

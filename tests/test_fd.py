@@ -600,3 +600,26 @@ def test_direction_matrices_are_remembered_but_handed_out_as_copies():
     np.testing.assert_allclose((again * again).sum(axis=1), 1.0, rtol=1e-15)
     sizes = tuple((W.size, b.size) for W, b in zip(case.weights, case.biases))
     np.testing.assert_array_equal(again, pr._directions(sizes, 3, 5))
+
+
+@pytest.mark.parametrize("hidden", ["sigmoid", "softplus", "identity", "relu"])
+def test_the_cheap_complex_step_scale_gives_the_same_derivatives(hidden):
+    """With a rounding bound the complex step's step comes from a norm bound instead of a forward pass: the
+    derivatives agree with the exact-scale ones (and with manualbp) to rounding, also when the bound overflows
+    (inputs near 1e160 into a sigmoid layer: the first-order change itself is used)."""
+    for scale in (1.0, 1e160):
+        case = make_case(hidden, "identity", "half_sse", widths=(3, 5, 4, 2), batch=2, seed=31)
+        if scale != 1.0:
+            if hidden != "sigmoid":
+                continue  # the cost itself would overflow
+            case = Case.from_arch(case.arch, case.weights, case.biases, case.x * scale, case.y)
+            assert not np.isfinite(fd._input_norm_bound(case))
+        V = np.stack([v.flat() for v in random_directions(case, 3, seed=6)])
+        cheap = fd.directional_derivatives_flat(case, V, rounding=np.zeros(3))
+        exact = fd.directional_derivatives_flat(case, V, estimate_rounding=False)
+        assert cheap.method == exact.method == "complex-step"
+        g = mb.gradients(case).flat()
+        size = np.abs(V) @ np.abs(g)
+        assert np.isfinite(cheap.value).all()
+        np.testing.assert_array_less(np.abs(cheap.value - exact.value), 1e-13 * size)
+        np.testing.assert_array_less(np.abs(cheap.value - V @ g), 1e-12 * size)
