@@ -6,10 +6,11 @@ of :mod:`oracles.forward_eval`, in chunks; there is no Python loop over entries)
 ``complex-step``
     g = Im C(θ + i·h·e) / h with h = 2⁻⁶⁰ (scaled by the entry's input, see below).  No subtraction,
     so no cancellation: exact to rounding.  Used by ``auto`` when every activation is analytic
-    (sigmoid, tanh, softplus, identity, softmax; all costs are analytic in z).
+    (sigmoid, tanh, softplus, identity, softmax; all costs are analytic in z), and through
+    relu/leaky_relu when no pre-activation is near their kink (below).
 ``richardson``
     central differences D(h) = (C(θ+h) − C(θ−h))/2h at h₀, h₀/2, h₀/4, extrapolated (Neville table,
-    error O(h⁶)).  Used by ``auto`` when a layer uses relu or leaky_relu.
+    error O(h⁶)).  Used by ``auto`` when a relu or leaky_relu pre-activation is near its kink (below).
 ``central``
     the plain central difference at a step ≈ u^{1/3}, for comparison (its truncation is estimated
     from D(2h) − D(h)).
@@ -39,10 +40,10 @@ lies within it.
 **Directional derivatives through relu/leaky_relu.**  The complex step perturbs θ by i·h·v, so the
 real part of every pre-activation stays the unperturbed z (up to O(h²)), and relu/leaky_relu select
 their branch by Re z > 0: the complex step gives the derivative on the side where z sits, which is
-*the* derivative when no kinked pre-activation is at (or within rounding of) 0.  So ``auto`` uses it
-for directional derivatives when every relu/leaky_relu pre-activation of the unperturbed network
-satisfies |z| > KINK_MARGIN·(|W||a| + |b|) in each precision evaluated, and Richardson (which
-detects and reports kinks) otherwise.  The per-entry :func:`fd_gradients` keeps Richardson.
+*the* derivative when no kinked pre-activation is at (or within rounding of) 0.  So ``auto`` uses it,
+for directional and per-entry derivatives alike, when every relu/leaky_relu pre-activation of the
+unperturbed network satisfies |z| > KINK_MARGIN·(|W||a| + |b|) in each precision evaluated, and
+Richardson (which detects and reports kinks) otherwise.
 
 **Precision.**  The oracle's job is to be accurate, so a float32 case is evaluated in float64 (its
 float32 parameters are exact in float64); the results are returned in the case's dtype and the error
@@ -366,7 +367,9 @@ def fd_gradients(case: Case, method: str = "auto", *, estimate_rounding: bool = 
     """
     if not isinstance(case, Case):
         raise TypeError(f"expected a manualbp.Case, got {type(case).__name__}")
-    method = choose_method(case, method)
+    requested, method = method, choose_method(case, method)
+    if requested == "auto" and method == "richardson" and _clear_inputs(case, estimate_rounding) is not None:
+        method = "complex-step"  # relu/leaky_relu clear of their kinks: the complex step is exact here too
     traces = _traces(case, estimate_rounding)
     out_dtype = np.dtype(case.dtype)
     extra = np.finfo(out_dtype).eps / 2 if out_dtype != _HI else 0.0  # rounding of the returned values
@@ -542,6 +545,17 @@ def _clear_pass(case: Case, dt, thresholds: dict[int, np.ndarray], stop: int) ->
     return tuple(a)
 
 
+def _clear_inputs(case: Case, single: bool) -> tuple[np.ndarray, ...] | None:
+    """The float64 layer inputs a[k] when every relu/leaky_relu pre-activation has |z| > :func:`kink_threshold`
+    in float64 and, with ``single``, in float32 (the precisions a complex pass is then evaluated in); else None."""
+    thresholds: dict[int, np.ndarray] = {}
+    a = _clear_pass(case, _HI, thresholds, len(case.arch.activations))
+    # float32 only up to the last kinked layer, and only when float64 is clear
+    if a is not None and (not single or _clear_pass(case, _LO, thresholds, max(thresholds) + 1)):
+        return a
+    return None
+
+
 def _directional_method(case: Case, method: str, estimate_rounding: bool, inputs: bool = True
                         ) -> tuple[str, fe.Trace | None, tuple[np.ndarray, ...] | None]:
     """The concrete method of :func:`_directional`, the float64 unperturbed trace when Richardson needs it,
@@ -554,10 +568,8 @@ def _directional_method(case: Case, method: str, estimate_rounding: bool, inputs
     concrete = choose_method(case, method)
     arch = case.arch
     if method == "auto" and concrete == "richardson":
-        thresholds: dict[int, np.ndarray] = {}
-        a = _clear_pass(case, _HI, thresholds, len(arch.activations))
-        # float32 only up to the last kinked layer, and only when float64 is clear
-        if a is not None and (not estimate_rounding or _clear_pass(case, _LO, thresholds, max(thresholds) + 1)):
+        a = _clear_inputs(case, estimate_rounding)
+        if a is not None:
             return "complex-step", None, a
     if concrete == "complex-step":
         return concrete, None, fe.layer_inputs(arch, case.weights, case.biases, case.x) if inputs else None
