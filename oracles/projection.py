@@ -17,8 +17,10 @@ reference stayed below 0.073 of that bound, while the twin's estimate fell short
 
 **Verdict**: ``False`` when some direction is off by more than its tolerance; otherwise ``None``
 (inconclusive) when the FD estimate is too uncertain to judge in some direction (err_fd larger than
-``JUDGE_LIMIT·Σ|g_i v_i|``, typically at a relu kink; never when the bound shows that every gradient
-term vanishes along v, as in a dead relu network); otherwise ``True``.
+``JUDGE_LIMIT`` times the derivative's size: the larger of Σ|g_i v_i| and, given the bound, the sums of
+|terms| that build the g_i along v, so that a gradient that cancels to 0, as through a softmax over one
+unit, is still judged; typically at a relu kink; never when the bound shows that every gradient term
+vanishes along v, as in a dead relu network); otherwise ``True``.
 
 **Detection probability** of a single wrong entry k (relative error ε, value g_k) among n parameters:
 v_k of a random unit direction is ≈ N(0, 1/n), and the direction misses the error when
@@ -183,12 +185,15 @@ def _judge(case: Case, g: np.ndarray, V: np.ndarray, fd: Directional,
     cand, scale = _dots(g, V)
     error = np.abs(cand - fd.value)
     tol = SAFETY * fd.err + EPS_FACTOR * eps * scale
-    unjudgeable = fd.err > JUDGE_LIMIT * np.maximum(scale, np.abs(fd.value))
+    size = np.maximum(scale, np.abs(fd.value))
     if bound is not None:
         eb, projected = bound
         tol = tol + projected
-        if unjudgeable.any():  # every gradient term 0 along v (and no kink crossed): the derivative is exactly 0
-            unjudgeable &= ((np.abs(V) @ eb.scale_flat) > 0) | fd.kink
+        terms = np.abs(V) @ eb.scale_flat  # Σ_i |v_i|·(the sum of |terms| that build g_i)
+        size = np.maximum(size, terms)  # a gradient that cancels to ~0 is judged on the scale of its terms
+    unjudgeable = fd.err > JUDGE_LIMIT * size
+    if bound is not None:  # every gradient term 0 along v (and no kink crossed): the derivative is exactly 0
+        unjudgeable &= (terms > 0) | fd.kink
     failed = error > tol
     if failed.any():
         passed, note = False, f"{int(failed.sum())} of {n} directions differ beyond tolerance"

@@ -409,6 +409,24 @@ def test_the_projected_bound_covers_the_complex_steps_rounding():
     assert n > 200 and worst < 0.5  # a margin, not a near miss
 
 
+def test_projection_judges_a_gradient_that_cancels_to_zero():
+    """A softmax over one output unit is constant: every gradient entry is 0 through cancelling terms.  Given the
+    bound the projection judges it on the scale of those terms: True for the zeros, False for a small error."""
+    from oracles.projection import projection_check
+
+    rng = np.random.default_rng(5)
+    case = Case.create([rng.normal(size=(4, 3)), rng.normal(size=(1, 4))], [rng.normal(size=4), rng.normal(size=1)],
+                       rng.normal(size=(3, 2)), np.array([[0.3, 1.2]]), hidden="tanh", output="softmax",
+                       cost="half_mse")
+    g = manualbp.gradients(case)
+    assert not any(np.any(a) for a in (*g.dW, *g.db))
+    eb = error_bound(case)
+    assert eb.scale_flat.max() > 0  # the terms themselves do not vanish
+    assert projection_check(case, g, bound=eb).passed is True
+    off = Gradients(g.dW, (g.db[0] + 1e-6, g.db[1]), "off")
+    assert projection_check(case, off, bound=eb).passed is False
+
+
 def test_projection_judges_a_dead_relu_network():
     """Every relu pre-activation negative: every gradient term is 0, the derivative along any direction is
     exactly 0, so the projection check can judge (True for zeros, False for anything else)."""
