@@ -1,9 +1,9 @@
 """PyTorch autograd as an oracle: the derivation's network rebuilt from plain torch ops.
 
 No ``torch.nn`` layers (their conventions differ silently: row-major samples,
-weight layout, softplus thresholds); from ``torch.nn.functional`` only ``leaky_relu``
-and ``binary_cross_entropy_with_logits``, exact formulas that save autograd nodes (each
-node costs microseconds on these tiny tensors).  The network is the derivation's
+weight layout, softplus thresholds); from ``torch.nn.functional`` only ``leaky_relu``,
+``mse_loss`` and ``binary_cross_entropy_with_logits`` without reduction, exact formulas that
+save autograd nodes (each node costs microseconds on these tiny tensors).  The network is the derivation's
 
     z^(L+1) = W^(L) a^(L) + b^(L),    a^(L+1) = σ(z^(L+1)),
 
@@ -66,7 +66,8 @@ def _costs(torch, cost: str, a, z, y):
     n, B = a.shape[-2], a.shape[-1]
     if cost in spec.SQUARED:
         factor, per_unit = spec.SQUARED[cost]
-        scale, terms = (factor / n if per_unit else factor), torch.square(a - y)  # factor · Σ_k (a_k − y_k)² [/ n]
+        # factor · Σ_k (a_k − y_k)² [/ n]; mse_loss without reduction is exactly (a − y)², in one autograd node
+        scale, terms = (factor / n if per_unit else factor), torch.nn.functional.mse_loss(a, y, reduction="none")
     elif cost == "bce":
         # −[y log σ(z) + (1−y) log(1−σ(z))] = (1−y)·z + softplus(−z), from z: finite for any z.  torch's fused
         # form evaluates exactly that (no threshold switch) and differentiates it to σ(z) − y in one node.
