@@ -661,18 +661,13 @@ def _clear_ratios(case: Case, subject: np.ndarray, refs: Mapping[str, np.ndarray
     if not refs or bound.kinks:
         return None
     tol = _autodiff_tolerance(bound.flat, _floor(case.dtype))
-    values = [subject, *refs.values()]
-    if not all(np.isfinite(v).all() for v in values):
+    values = np.stack([subject, *refs.values()])  # row 0 the subject, then one row per oracle
+    if not np.isfinite(values).all():
         return None
-    ratio = None
-    for k, v in enumerate(values):
-        for w in values[k + 1:]:  # the subject against each oracle (k = 0), then the oracles' pairs
-            gap = np.abs(v - w)
-            if not (gap <= tol).all():
-                return None
-            if k == 0:
-                ratio = gap / tol if ratio is None else np.maximum(ratio, gap / tol)
-    return ratio, tol
+    gaps = np.abs(values[:, None, :] - values[None, :, :])  # [k, l]: |value_k − value_l|, every pair
+    if not (gaps <= tol).all():
+        return None
+    return gaps[0, 1:].max(axis=0) / tol, tol  # the subject's largest gap to an oracle, per entry
 
 
 def _prepare(case: Case, candidate: Gradients, grads: dict[str, Gradients], kinds: dict[str, str],
