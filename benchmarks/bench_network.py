@@ -9,12 +9,14 @@ manualbp adds on top of it is elementwise work.
 
 from __future__ import annotations
 
+import statistics
+
 import numpy as np
 
 from manualbp import Case
 from manualbp import gradients as manualbp_gradients
 
-from .common import Row, fmt_time, median_times
+from .common import Row, fmt_time, paired_ratio, timed_blocks
 
 WIDTHS = (784, 1024, 1024, 10)
 BATCH = 256
@@ -100,14 +102,18 @@ KEEP_MEMORY = {"MALLOC_TRIM_THRESHOLD_": "1000000000", "MALLOC_MMAP_THRESHOLD_":
 """glibc settings for the explanatory child run: keep freed memory instead of returning it to the OS."""
 
 
+ROUNDS, PER_BLOCK = 15, 3
+"""Item 6 times each variant in ROUNDS alternating blocks of PER_BLOCK calls; ratios are paired per round."""
+
+
 def overhead_only(repeats: int = 15) -> dict[str, float]:
     """Elementwise overhead per dtype, for the child process run with :data:`KEEP_MEMORY`."""
     out = {}
     for dtype in ("float32", "float64"):
         case = network_case(dtype)
-        t = median_times({"manualbp": lambda case=case: manualbp_gradients(case), "matmuls": _matmuls(case)},
-                         repeats)
-        out[dtype] = t["manualbp"] / t["matmuls"] - 1.0
+        blocks = timed_blocks({"manualbp": lambda case=case: manualbp_gradients(case), "matmuls": _matmuls(case)},
+                              max(ROUNDS, repeats), PER_BLOCK)
+        out[dtype] = paired_ratio(blocks, "manualbp", "matmuls") - 1.0
     return out
 
 
@@ -149,24 +155,26 @@ def run(repeats: int = 15) -> list[Row]:
                 fns[name] = make(case)
             except ImportError as exc:
                 notes[name] = f"not installed ({exc.name})"
-        t = median_times(fns, repeats, rounds=7)
+        blocks = timed_blocks(fns, max(ROUNDS, repeats), PER_BLOCK)
+        t = {k: statistics.median(x for block in v for x in block) for k, v in blocks.items()}
         tag = f"{dtype} 784-1024-1024-10 B=256"
         for name in fns:
             rows.append(Row("6 manualbp", f"{tag}: {name} forward+backward", fmt_time(t[name])))
-        overhead = t["manualbp"] / t["matmuls"] - 1.0
+        overhead = paired_ratio(blocks, "manualbp", "matmuls") - 1.0
         rows.append(Row("6 manualbp", f"{dtype}: elementwise overhead over the matrix products",
-                        f"{overhead:+.1%}", f"≤ {OVERHEAD_TARGET:.0%}", overhead <= OVERHEAD_TARGET))
+                        f"{overhead:+.1%}", f"≤ {OVERHEAD_TARGET:.0%}", overhead <= OVERHEAD_TARGET,
+                        note=f"median over {len(blocks['manualbp'])} rounds of the ratio of adjacent blocks"))
         rows.append(Row("6 manualbp", f"{dtype}: minor page faults per call, manualbp / matmuls",
                         f"{_faults_per_call(fns['manualbp']):.0f} / {_faults_per_call(fns['matmuls']):.0f}",
                         note="memory glibc returned to the OS after the previous call and maps again"))
         if "torch" in t:
-            ratio = t["manualbp"] / t["torch"]
+            ratio = paired_ratio(blocks, "manualbp", "torch")
             rows.append(Row("6 manualbp", f"{dtype}: manualbp step / torch step", f"{ratio:.2f}×",
                             f"≤ {TORCH_TARGET}×" if dtype == "float32" else "",
                             (ratio <= TORCH_TARGET) if dtype == "float32" else None))
         if "jax jit" in t:
             rows.append(Row("6 manualbp", f"{dtype}: manualbp step / JAX jit step",
-                            f"{t['manualbp'] / t['jax jit']:.2f}×"))
+                            f"{paired_ratio(blocks, 'manualbp', 'jax jit'):.2f}×"))
         for name, note in notes.items():
             rows.append(Row("6 manualbp", f"{dtype}: {name}", "skipped", note=note))
     for what, extra, why in [("allocator keeping freed memory", KEEP_MEMORY, "no page faults"),

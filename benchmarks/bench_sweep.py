@@ -59,8 +59,12 @@ def run(n_cases: int = 10_000, seed: int = 0, gradcheck_cases: int = 200, scalin
     rows.append(Row("8 parallel", f"workers=2 / workers=1 cases per second, {n_cases}-case sweep", f"{speedup:.2f}×",
                     note="includes the second process's start-up (spawn, imports, its JAX compilations), "
                          "a fixed cost of about a second and a half"))
-    rate = {w: run_sweep(scaling_cases, seed=seed + 1, workers=w, progress=False).timings["sweep"]
-            for w in (1, 2)}
+    rate: dict[int, dict] = {}
+    for _ in range(2):  # alternate, keep the faster run of each (as above)
+        for w in (1, 2):
+            t = run_sweep(scaling_cases, seed=seed + 1, workers=w, progress=False).timings["sweep"]
+            if w not in rate or t["seconds"] < rate[w]["seconds"]:
+                rate[w] = t
     speedup = rate[2]["cases_per_second"] / rate[1]["cases_per_second"]
     rows.append(Row("8 parallel", f"workers=2 / workers=1 cases per second, {scaling_cases}-case sweep (2 cores)",
                     f"{speedup:.2f}×", "near-linear (≥ 1.6×)", speedup >= 1.6,

@@ -1,8 +1,7 @@
-"""What every benchmark shares: a result row, medians over interleaved repeats, the machine's description."""
+"""What every benchmark shares: a result row, timings in interleaved blocks and their paired ratios, the machine."""
 
 from __future__ import annotations
 
-import math
 import os
 import platform
 import statistics
@@ -28,23 +27,30 @@ class Row:
         return "" if self.met is None else ("met" if self.met else "NOT met")
 
 
-def median_times(fns: dict[str, Callable[[], object]], repeats: int, *, rounds: int = 3) -> dict[str, float]:
-    """Median wall time (s) of each function over ``repeats`` calls, run in ``rounds`` alternating blocks.
+def timed_blocks(fns: dict[str, Callable[[], object]], rounds: int, per_block: int) -> dict[str, list[list[float]]]:
+    """Wall times (s) of each function in ``rounds`` alternating blocks of ``per_block`` calls: [round][call].
 
     Each block starts with one untimed call: switching between libraries costs the first call of a
     block (thread pools of numpy/OpenBLAS, torch and XLA hand the cores over), which no library pays
     in a loop of its own.  Blocks alternate so that slow phases of a noisy machine hit all alike.
     """
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    per_block = max(1, math.ceil(repeats / rounds))
+    times: dict[str, list[list[float]]] = {k: [] for k in fns}
     for _ in range(rounds):
         for k, fn in fns.items():
             fn()
+            block = []
             for _ in range(per_block):
                 t0 = time.perf_counter()
                 fn()
-                times[k].append(time.perf_counter() - t0)
-    return {k: statistics.median(v) for k, v in times.items()}
+                block.append(time.perf_counter() - t0)
+            times[k].append(block)
+    return times
+
+
+def paired_ratio(blocks: dict[str, list[list[float]]], a: str, b: str) -> float:
+    """Median over rounds of (a's block median / b's block median): each ratio from blocks run back to back,
+    so a slow phase of the machine scales both sides of it."""
+    return statistics.median(statistics.median(x) / statistics.median(y) for x, y in zip(blocks[a], blocks[b]))
 
 
 def fmt_time(seconds: float) -> str:
