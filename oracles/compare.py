@@ -543,28 +543,26 @@ def _oracle_gradients(oracle: Oracle, case: Case) -> Gradients:
 
 
 def _start(oracle: Oracle, case: Case) -> Callable[[], Gradients]:
-    """Start ``oracle`` on ``case`` (JAX's ``submit`` dispatches and returns at once; others run now): a
-    function returning the checked gradients."""
+    """Start ``oracle`` on ``case``: a function returning the checked gradients.  An asynchronous oracle
+    (one with ``submit``, JAX) dispatches its work now; any other runs when the function is called."""
     def cannot(exc: Exception) -> ValueError:
         return ValueError(f"oracle {oracle.name!r} cannot handle case {case.label or case.arch.widths}: {exc}")
 
     submit = getattr(oracle, "submit", None)
-    try:
-        if submit is not None:
+    collect = None
+    if submit is not None:
+        try:
             collect = submit([case])
-        else:
-            done = [oracle.gradients(case)]
-
-            def collect() -> list[Gradients]:
-                return done
-    except MissingDependency:
-        raise
-    except (ValueError, TypeError) as exc:
-        raise cannot(exc) from exc
+        except MissingDependency:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise cannot(exc) from exc
 
     def result() -> Gradients:
         try:
-            g = collect()[0]
+            g = collect()[0] if collect is not None else oracle.gradients(case)
+        except MissingDependency:
+            raise
         except (ValueError, TypeError) as exc:
             raise cannot(exc) from exc
         _check_candidate(case, g, f"oracle {oracle.name!r}")
@@ -803,9 +801,8 @@ def compare(
     resolved = _resolve(oracles, notes)
     precomputed = dict(precomputed or {})
     kinds = {o.name: o.kind for o in resolved}
-    # the oracles that run asynchronously (JAX) first: they compute while the others and the bound run
-    started = {o.name: _start(o, case) for o in sorted(resolved, key=lambda o: not hasattr(o, "submit"))
-               if o.kind == "autodiff" and not precomputed.get(o.name)}
+    # asynchronous oracles (JAX) are dispatched first and compute while the bound and the others run
+    started = {o.name: _start(o, case) for o in resolved if o.kind == "autodiff" and not precomputed.get(o.name)}
     eb = bound if bound is not None else error_bound(case)
     grads = {o.name: precomputed.get(o.name) or started[o.name]() for o in resolved if o.kind == "autodiff"}
     fd_oracles = [o for o in resolved if o.kind == "fd"]
