@@ -75,50 +75,62 @@ class ProjectionResult:
 
 
 def direction_matrix(case: Case, n: int, seed: int) -> np.ndarray:
-    """``n`` random unit directions as rows (n, N) of flat vectors (order of ``Gradients.flat``), float64.
+    """``n`` random unit directions as rows (n, N) of flat vectors (order of ``Gradients.flat``), float64,
+    read-only.
 
     Each direction draws its W entries, then its b entries, layer by layer from one generator: one
     flat standard-normal draw gives the same numbers as drawing the arrays one by one.  A pure function
-    of the parameter shapes, ``n`` and ``seed`` (small ones are remembered: a new generator costs more
-    than a small case's whole draw).
+    of the parameter shapes, ``n`` and ``seed``, so it is remembered: a new generator costs more than a
+    small case's whole draw, and a large model's draw (about 10 ns per parameter and direction) costs
+    more than the finite differences themselves.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"the number of directions must be an integer >= 1, got {n!r}")
     sizes = tuple((W.size, b.size) for W, b in zip(case.weights, case.biases))
-    if int(n) * sum(w + b for w, b in sizes) <= _REMEMBER:
-        return _remembered_directions(sizes, int(n), int(seed)).copy()
+    entries = int(n) * sum(w + b for w, b in sizes)
+    if entries <= _REMEMBER:
+        return _remembered_directions(sizes, int(n), int(seed))
+    if entries <= _REMEMBER_LARGE:
+        return _remembered_large(sizes, int(n), int(seed))
     return _directions(sizes, int(n), int(seed))
 
 
 _REMEMBER = 2**14
 """Direction matrices of at most this many entries are kept (least recently used, up to 1024 of them)."""
 
+_REMEMBER_LARGE = 2**22
+"""Larger ones up to this many entries (32 MB) are kept too, the two most recent."""
+
 
 def _directions(sizes: tuple[tuple[int, int], ...], n: int, seed: int) -> np.ndarray:
-    """:func:`direction_matrix` for layers of (W.size, b.size) ``sizes``."""
-    n_w = sum(w for w, _ in sizes)
-    drawn = np.random.default_rng(seed).standard_normal((n, n_w + sum(b for _, b in sizes)))
-    drawn /= np.sqrt((drawn * drawn).sum(axis=1, keepdims=True))
-    parts, w_at, b_at = [], 0, n_w  # reorder to W^(1), b^(1), W^(2), …
-    for w, b in sizes:
-        parts += [drawn[:, w_at:w_at + w], drawn[:, b_at:b_at + b]]
-        w_at, b_at = w_at + w, b_at + b
-    return np.concatenate(parts, axis=1)
+    """:func:`direction_matrix` for layers of (W.size, b.size) ``sizes`` (read-only)."""
+    rng = np.random.default_rng(seed)
+    offsets = np.cumsum([0, *(w + b for w, b in sizes)])[:-1]  # where W^(L), then b^(L), starts in a row
+    V = np.empty((n, int(sum(w + b for w, b in sizes))))
+    for row in V:  # drawn straight into place, in the order of one flat draw: every W, then every b
+        for (w, _), o in zip(sizes, offsets):
+            rng.standard_normal(out=row[o:o + w])
+        for (w, b), o in zip(sizes, offsets):
+            rng.standard_normal(out=row[o + w:o + w + b])
+    V /= np.sqrt(np.einsum("ij,ij->i", V, V))[:, None]
+    V.setflags(write=False)  # remembered and shared: nobody may change it
+    return V
 
 
 _remembered_directions = functools.lru_cache(maxsize=1024)(_directions)
+_remembered_large = functools.lru_cache(maxsize=2)(_directions)
 
 
 def random_directions(case: Case, n: int, seed: int = 0) -> list[Gradients]:
-    """``n`` random unit directions (Gaussian, normalised over all W and b entries), float64."""
-    Ws, bs = fe.layer_views(case.arch, direction_matrix(case, n, seed))
+    """``n`` random unit directions (Gaussian, normalised over all W and b entries), float64 arrays of their own."""
+    Ws, bs = fe.layer_views(case.arch, direction_matrix(case, n, seed).copy())
     return [Gradients(tuple(W[i] for W in Ws), tuple(b[i] for b in bs), "random direction") for i in range(n)]
 
 
-def _dots(g: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(⟨g, v⟩, Σ_i |g_i v_i|) for every row v of V, in float64."""
-    g = g.astype(np.float64)
-    return V @ g, np.abs(V) @ np.abs(g)
+def _dots(g: np.ndarray, V: np.ndarray, absV: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(⟨g, v⟩, Σ_i |g_i v_i|) for every row v of V (``absV`` = |V|), in float64."""
+    g = g.astype(np.float64, copy=False)
+    return V @ g, absV @ np.abs(g)
 
 
 def projection_check(case: Case, candidate: Gradients, *, n_directions: int = 2, seed: int = 0,
@@ -158,38 +170,38 @@ def projection_many(cases: Sequence[Case], candidates: Sequence[Gradients], *, n
         todo.append(k)
         finite.append(g)
         V = direction_matrix(case, n_directions, seed)  # the rows of random_directions(case, ...)
-        dirs.append(V)
+        dirs.append((V, np.abs(V)))
         if bounds is not None:
-            t = C_AUTODIFF * (np.abs(V) @ bounds[k].flat)  # the bound's tolerance along each v
+            t = C_AUTODIFF * (dirs[-1][1] @ bounds[k].flat)  # the bound's tolerance along each v
             projected.append(np.where(np.isnan(t), np.inf, t))  # an overflowing bound: nothing certain
     # the float64 FD pass's rounding along v: the projected bound in float64 units
     rounding = None if bounds is None else [t * (_U64 / bounds[k].unit_roundoff) for k, t in zip(todo, projected)]
     if batched:
         from .fd_batch import directional_derivatives_many
 
-        fds = directional_derivatives_many([cases[k] for k in todo], dirs, rounding)
+        fds = directional_derivatives_many([cases[k] for k in todo], [V for V, _ in dirs], rounding)
     else:
         fds = [directional_derivatives_flat(cases[k], V, rounding=None if rounding is None else rounding[i])
-               for i, (k, V) in enumerate(zip(todo, dirs))]
-    for i, (k, g, V, fd) in enumerate(zip(todo, finite, dirs, fds)):
-        out[k] = _judge(cases[k], g, V, fd, None if bounds is None else (bounds[k], projected[i]))
+               for i, (k, (V, _)) in enumerate(zip(todo, dirs))]
+    for i, (k, g, (V, absV), fd) in enumerate(zip(todo, finite, dirs, fds)):
+        out[k] = _judge(cases[k], g, V, absV, fd, None if bounds is None else (bounds[k], projected[i]))
     return out  # type: ignore[return-value]
 
 
-def _judge(case: Case, g: np.ndarray, V: np.ndarray, fd: Directional,
+def _judge(case: Case, g: np.ndarray, V: np.ndarray, absV: np.ndarray, fd: Directional,
            bound: tuple[ErrorBound, np.ndarray] | None = None) -> ProjectionResult:
-    """The verdict on the flat candidate ``g`` from the FD derivatives ``fd`` along the rows of V;
+    """The verdict on the flat candidate ``g`` from the FD derivatives ``fd`` along the rows of V (absV = |V|);
     ``bound``: the case's rounding-error bound and its tolerance C_AUTODIFF·Σ E_i |v_i| along each row."""
     n = len(V)
     eps = _EPS[case.dtype]
-    cand, scale = _dots(g, V)
+    cand, scale = _dots(g, V, absV)
     error = np.abs(cand - fd.value)
     tol = SAFETY * fd.err + EPS_FACTOR * eps * scale
     size = np.maximum(scale, np.abs(fd.value))
     if bound is not None:
         eb, projected = bound
         tol = tol + projected
-        terms = np.abs(V) @ eb.scale_flat  # Σ_i |v_i|·(the sum of |terms| that build g_i)
+        terms = absV @ eb.scale_flat  # Σ_i |v_i|·(the sum of |terms| that build g_i)
         size = np.maximum(size, terms)  # a gradient that cancels to ~0 is judged on the scale of its terms
     unjudgeable = fd.err > JUDGE_LIMIT * size
     if bound is not None:  # every gradient term 0 along v (and no kink crossed): the derivative is exactly 0

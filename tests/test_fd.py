@@ -593,18 +593,21 @@ def test_a_rounding_bound_skips_the_float32_branch_check():
     assert (np.abs(got.value - V @ g) <= 1e-12 * (np.abs(V) @ np.abs(g))).all()
 
 
-def test_direction_matrices_are_remembered_but_handed_out_as_copies():
-    """A small direction matrix comes from a cache: writing into one returned copy changes no later one, and the
-    cached and uncached draws are the same numbers."""
+def test_direction_matrices_are_remembered_and_read_only():
+    """A direction matrix comes from a cache, read-only (writing raises instead of changing later ones); the
+    directions handed to users are arrays of their own; cached and uncached draws are the same numbers."""
     from oracles import projection as pr
 
-    case = make_case("tanh", "identity", "half_mse", widths=(3, 4, 2), batch=None, seed=8)
+    case = make_case("tanh", "identity", "half_sse", widths=(3, 5, 4, 2), batch=None, seed=8)
     first = pr.direction_matrix(case, 3, 5)
-    first[:] = 0.0
-    again = pr.direction_matrix(case, 3, 5)
-    np.testing.assert_allclose((again * again).sum(axis=1), 1.0, rtol=1e-15)
+    with pytest.raises(ValueError, match="read-only"):
+        first[:] = 0.0
+    assert pr.direction_matrix(case, 3, 5) is first
+    mine = random_directions(case, 3, seed=5)
+    mine[0].dW[0][:] = 0.0
+    np.testing.assert_allclose((first * first).sum(axis=1), 1.0, rtol=1e-15)
     sizes = tuple((W.size, b.size) for W, b in zip(case.weights, case.biases))
-    np.testing.assert_array_equal(again, pr._directions(sizes, 3, 5))
+    np.testing.assert_array_equal(first, pr._directions(sizes, 3, 5))
 
 
 @pytest.mark.parametrize("hidden", ["sigmoid", "softplus", "identity", "relu"])
