@@ -93,13 +93,16 @@ def _resolve_subject(subject: Any) -> Subject:
     raise TypeError(f"subject must be a callable Case -> Gradients (or have .gradients), got {type(subject).__name__}")
 
 
+_TINY = float(np.finfo(np.float64).tiny)
+
+
 def _max_rel(a: np.ndarray, b: np.ndarray) -> float:
     """max |a − b| / max(|b|, 1e-3·max|b|) over two flat gradients (b the reference), ignoring entries that
     are tiny next to the case's largest gradient (their relative error says nothing)."""
     if a.size == 0:
         return 0.0
     ab = np.abs(b)
-    scale = np.maximum(ab, max(1e-3 * float(ab.max()), np.finfo(np.float64).tiny))
+    scale = np.maximum(ab, max(1e-3 * float(ab.max()), _TINY))
     return float((np.abs(a - b) / scale).max())
 
 
@@ -144,14 +147,17 @@ def _error_bounds(cases: list[Case]) -> list[Any]:
     return error_bound_many(cases)
 
 
-def _projections(cases: list[Case], candidates: list[Gradients | str], bounds: list[Any]) -> list[Any]:
-    """The fast mode's FD projection check of every case with usable gradients, batched over the chunk."""
+def _projections(cases: list[Case], candidates: list[Gradients | str], bounds: list[Any],
+                 flats: list[np.ndarray | None] | None = None) -> list[Any]:
+    """The fast mode's FD projection check of every case with usable gradients, batched over the chunk
+    (``flats``: the candidates' flat float64 vectors, shapes checked by :func:`_subject_gradients`)."""
     from .projection import projection_many
 
     ok = [k for k, g in enumerate(candidates) if not isinstance(g, str)]
     out: list[Any] = [None] * len(cases)
     for k, r in zip(ok, projection_many([cases[k] for k in ok], [candidates[k] for k in ok],
-                                        bounds=[bounds[k] for k in ok])):
+                                        bounds=[bounds[k] for k in ok],
+                                        flats=None if flats is None else [flats[k] for k in ok])):
         out[k] = r
     return out
 
@@ -175,10 +181,13 @@ def check_chunk(seed: int, chunk: int, start: int, stop: int, oracles: Sequence[
             refs[name] = _gradients_many(oracle, cases)
             compiles += getattr(oracle, "compile_count", 0) - before
         bounds = _error_bounds(cases)
-        projections = _projections(cases, candidates, bounds) if "fd" in oracles else [None] * len(cases)
+        flats = [None if isinstance(g, str) else g.flat().astype(np.float64) for g in candidates]
+        projections = (_projections(cases, candidates, bounds, flats) if "fd" in oracles
+                       else [None] * len(cases))
         results = [
             judge(start + k, case, candidates[k], {n: refs[n][k] for n in refs}, oracles=oracles,
-                  subject=subject_fn, seed=seed, projection=projections[k], bound=bounds[k])
+                  subject=subject_fn, seed=seed, projection=projections[k], bound=bounds[k],
+                  subject_flat=flats[k])
             for k, case in enumerate(cases)
         ]
     except Exception:  # noqa: BLE001 - reported as a failed chunk, identically on every executor
@@ -332,19 +341,21 @@ def _agreement(grads: dict[str, np.ndarray]) -> dict[str, float]:
 
 
 def judge(index: int, case: Case, candidate: Gradients | str, refs: dict[str, Gradients], *,
-          oracles: Sequence[str], subject: Subject, seed: int, projection: Any = None, bound: Any = None
-          ) -> CaseResult:
+          oracles: Sequence[str], subject: Subject, seed: int, projection: Any = None, bound: Any = None,
+          subject_flat: np.ndarray | None = None) -> CaseResult:
     """The verdict of :func:`oracles.compare.compare` (fast mode) on one case, as plain data.
 
     ``refs`` are the autodiff oracles' gradients, ``projection`` the FD projection check and ``bound``
-    the case's rounding-error bound, computed in batch for the whole chunk.  A case that clearly
-    passes (:func:`oracles.compare.clear_pass`) gets the same result without the whole verdict object.
+    the case's rounding-error bound, computed in batch for the whole chunk (``subject_flat``: the
+    candidate's flat float64 vector, if already made).  A case that clearly passes
+    (:func:`oracles.compare.clear_pass`) gets the same result without the whole verdict object.
     """
     from .compare import clear_pass, compare, fast_note
 
     if isinstance(candidate, str):
         return _subject_error(index, case, candidate)
-    subject_flat = candidate.flat().astype(np.float64)
+    if subject_flat is None:
+        subject_flat = candidate.flat().astype(np.float64)
     if refs and set(refs) | {"fd"} >= set(oracles) and index % AGREEMENT_EVERY != 0 and bound is not None:
         flat = {n: g.flat().astype(np.float64) for n, g in refs.items()}
         ratio = clear_pass(case, subject_flat, flat, projection, bound) if "fd" in oracles else None
