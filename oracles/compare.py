@@ -221,7 +221,7 @@ def _activation_errors(name: str, z: np.ndarray, an: np.ndarray, abs_an: np.ndar
         spread = _sum_units(an * Ez)
         return None, None, an * (Ez + spread) + ku * an * (1 + n * u) + tiny, None
     s1, s2, m1 = _sigma_terms(name, z, an)
-    abs_s1 = np.abs(s1)
+    abs_s1 = s1  # σ' ≥ 0 for every elementwise activation here (σ is non-decreasing): |σ'| is σ' itself
     return s1, abs_s1, abs_s1 * Ez + ku * abs_an + tiny, s2 * Ez + ku * m1 + tiny
 
 
