@@ -65,6 +65,9 @@ def act_code(name: str) -> int:
     return (ELEMENTWISE + OUTPUT_ONLY).index(name)
 
 
+_CODES = {name: act_code(name) for name in ELEMENTWISE + OUTPUT_ONLY}
+
+
 def validate(case: object, oracle: str) -> Case:
     """The case itself, or TypeError/ValueError saying what ``oracle`` cannot do with it."""
     if not isinstance(case, Case):
@@ -159,18 +162,19 @@ def pack(cases: Sequence[Case], key: tuple[str, int, int, int], size: int | None
     acts = np.full((K, n_layers), act_code("identity"), np.int32)
     cost = np.zeros(K, np.int32)
     factor, divisor, batch = np.ones(K, dtype), np.ones(K, dtype), np.ones(K, dtype)
+    eye = np.eye(P, dtype=dtype)
     offsets = []
     for k, case in enumerate(padded):
         widths = case.arch.widths
         o = n_layers - (len(widths) - 1)
         offsets.append(o)
-        W[k, :o] = np.eye(P, dtype=dtype)
+        W[k, :o] = eye
         units[k, :o + 1, :widths[0]] = True
         for j, (Wj, bj) in enumerate(zip(case.weights, case.biases)):
             W[k, o + j, :Wj.shape[0], :Wj.shape[1]] = Wj
             b[k, o + j, :bj.shape[0]] = bj
             units[k, o + j + 1, :widths[j + 1]] = True
-            acts[k, o + j] = act_code(case.arch.activations[j])
+            acts[k, o + j] = _CODES[case.arch.activations[j]]
         xc, yc = as_columns(case.x), as_columns(case.y)
         x[k, :xc.shape[0], :xc.shape[1]] = xc
         y[k, :yc.shape[0], :yc.shape[1]] = yc
