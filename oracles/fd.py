@@ -590,8 +590,12 @@ def _directional(case: Case, V: np.ndarray, method: str, estimate_rounding: bool
     # |V_k a_k + c_k| ≤ ‖v‖(‖a_k‖ + 1) keeps the truncation (h·Δz)² negligible whatever the bound's slack.
     cheap_step = rounding is not None
     method, base, a = _directional_method(case, method, estimate_rounding and rounding is None, inputs=not cheap_step)
-    scale = _input_norm_bound(case) + 1.0 if a is None else math.inf
-    if not math.isfinite(scale):  # huge parameters (or the inputs are known): the first-order change itself
+    scale = math.inf
+    if cheap_step and method == "complex-step":  # ‖a_k‖ from the layer inputs when known, else bounded
+        with np.errstate(over="ignore"):
+            scale = 1.0 + (_input_norm_bound(case) if a is None
+                           else max(float(np.sqrt((ak * ak).sum(axis=0)).max()) for ak in a))
+    if not math.isfinite(scale):  # Richardson, no bound, or huge values: the first-order change itself
         a = a if a is not None else fe.layer_inputs(arch, case.weights, case.biases, case.x)
         unit = _direction_units(case, V, a)
     else:
