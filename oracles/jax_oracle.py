@@ -186,6 +186,7 @@ class JaxOracle:
         self.chunk = chunk
         self.fast_compile = bool(fast_compile)
         self._compiled: dict[tuple, object] = {}
+        self._exported: dict[tuple, tuple] = {}
         self._lock = threading.Lock()
         self.compile_count = 0
         """Compilations this oracle asked XLA for (its cache misses); real compilations are at most this."""
@@ -219,6 +220,41 @@ class JaxOracle:
         """The shape bucket (dtype, width P, weight layers, batch) of a small case; None for a large one."""
         return spec.bucket_key(case, max_width=self.max_bucket_width, max_batch=self.max_bucket_batch,
                                min_width=self.min_width, min_layers=self.min_layers, min_batch=self.min_batch)
+
+    def export_programs(self) -> dict[tuple, tuple]:
+        """The bucket programs compiled so far, serialized for :meth:`load_programs` in another process.
+
+        Only for processes of the same machine and JAX build (a sweep's worker processes): a worker that
+        adopts them skips its own compilations, about a second per process.
+        """
+        from jax.experimental import serialize_executable
+
+        with self._lock:
+            for key, exe in self._compiled.items():
+                if key[0] == "bucket" and key not in self._exported:
+                    self._exported[key] = serialize_executable.serialize(exe)
+            return dict(self._exported)
+
+    def load_programs(self, programs: dict[tuple, tuple]) -> int:
+        """Adopt programs from another process's :meth:`export_programs`; the number adopted.
+
+        A program already here is kept; one that does not load (another JAX build or machine) is left out
+        and compiled when first needed, as without this call.  Adopting is not compiling:
+        :attr:`compile_count` does not change.
+        """
+        from jax.experimental import serialize_executable
+
+        adopted = 0
+        with self._lock:
+            for key, blob in programs.items():
+                if key in self._compiled:
+                    continue
+                try:
+                    self._compiled[key] = serialize_executable.deserialize_and_load(*blob)
+                except Exception:  # noqa: BLE001 - unusable here: compiled on demand instead
+                    continue
+                adopted += 1
+        return adopted
 
     # ------------------------------------------------------------------ internals
     def _submit(self, cases: Sequence[Case]) -> Callable[[], list[tuple[float, Gradients]]]:

@@ -229,13 +229,35 @@ def _worker_init(workers: int) -> int | None:
     return before
 
 
+def _programs(oracles: Sequence[str]) -> dict[tuple, tuple] | None:
+    """The JAX programs this process has compiled, serialized for its worker processes (None: none yet)."""
+    if "jax" not in oracles:
+        return None
+    return get_oracle("jax").export_programs() or None  # type: ignore[attr-defined]
+
+
+def _warm_up(oracles: Sequence[str]) -> None:
+    """Import and create the oracles (a worker process's first task, while this process compiles)."""
+    for name in oracles:
+        get_oracle(name)
+
+
+def _check_chunk_in_worker(programs: dict[tuple, tuple] | None, *args: Any) -> ChunkResult:
+    """:func:`check_chunk` in a worker process, adopting the JAX programs this process sent (see _programs)."""
+    if programs:
+        get_oracle("jax").load_programs(programs)  # type: ignore[attr-defined]
+    return check_chunk(*args)
+
+
 def _processes(chunks, args, workers: int, *, speculate: bool = True) -> Iterator[ChunkResult]:
     """Chunks spread over this process and ``workers`` − 1 fresh ones (spawned: torch and JAX are not fork-safe).
 
-    This process, already warm (imports done, JAX executables compiled), works from the back of the
-    list while the new processes start up and take chunks from the front, two queued per process.
-    When the list is empty, this process re-runs the chunks still out (a chunk's result does not
-    depend on where it runs) rather than wait for a slow process, and whichever copy ends first counts.
+    This process works from the back of the list while the new processes start up and take chunks from
+    the front, two queued per process.  The new processes first import the oracles while this one runs
+    its first chunk (compiling its JAX programs, if not warm already); every chunk sent carries those
+    programs, serialized, so the workers do not compile them again.  When the list is empty, this
+    process re-runs the chunks still out (a chunk's result does not depend on where it runs) rather
+    than wait for a slow process, and whichever copy ends first counts.
     """
     import multiprocessing
     from collections import deque
@@ -256,10 +278,16 @@ def _processes(chunks, args, workers: int, *, speculate: bool = True) -> Iterato
     broken = False
     threads = _worker_init(workers)  # this process is one of the workers too
     try:
+        programs = _programs(args[1])
+        for _ in range(workers - 1):  # each submission while none is idle starts a process
+            pool.submit(_warm_up, args[1])
+        if programs is None and "jax" in args[1] and todo:
+            yield here(todo.pop())  # compiles while the workers import; they get the programs with their chunks
+            programs = _programs(args[1])
         while len(yielded) < len(chunks):
             while todo and not broken and len(running) < 2 * (workers - 1):
                 try:
-                    fut = pool.submit(check_chunk, args[0], *todo[0], *args[1:])
+                    fut = pool.submit(_check_chunk_in_worker, programs, args[0], *todo[0], *args[1:])
                 except BrokenProcessPool:  # a process died: the chunks it held are reported, the rest run here
                     broken = True
                     break

@@ -469,3 +469,27 @@ def test_missing_dependency_names_the_extra(monkeypatch, module, cls):
     monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
     with pytest.raises(MissingDependency, match=rf"pip install 'manualbp\[{module}\]'"):
         cls()
+
+
+def test_jax_programs_travel_to_another_oracle_without_compiling():
+    """export_programs/load_programs (what a sweep sends its worker processes): same numbers, no compilation."""
+    import pickle
+
+    rng = np.random.default_rng(12)
+    cases = [make_case(rng, [int(w) for w in rng.integers(1, 9, 3)], ("tanh", "sigmoid"), "half_mse", 3)
+             for _ in range(12)]
+    source = JaxOracle(min_batch=3)
+    expected = source.gradients_many(cases)
+    programs = pickle.loads(pickle.dumps(source.export_programs()))  # as sent to another process
+    assert programs and all(key[0] == "bucket" for key in programs)
+
+    broken = {key: (b"not a program", *blob[1:]) for key, blob in programs.items()}
+    assert JaxOracle(min_batch=3).load_programs(broken) == 0  # left out: compiled on demand instead
+
+    target = JaxOracle(min_batch=3)
+    assert target.load_programs(programs) == len(programs)
+    assert target.load_programs(programs) == 0  # already there
+    got = target.gradients_many(cases)
+    assert target.compile_count == 0
+    for a, b in zip(expected, got):
+        np.testing.assert_array_equal(a.flat(), b.flat())

@@ -119,6 +119,8 @@ def test_spawned_workers_compute_chunks_identically(serial_60):
     assert sorted(c.chunk for c in chunks) == [0, 1, 2] and not any(c.error for c in chunks)
     here = f"{os.uname().nodename}:{os.getpid()}"
     assert {c.worker for c in chunks} - {here}, "no chunk ran in the spawned process"
+    # this process compiled every program those chunks need (serial_60); the other adopted them
+    assert all(c.compile_count == 0 for c in chunks if c.worker != here)
     results = [r for c in sorted(chunks, key=lambda c: c.chunk) for r in c.results]
     assert [r.error_ratio for r in results] == serial_60.sections["sweep"]["error_ratio"]
     assert all(r.status != "fail" for r in results)
