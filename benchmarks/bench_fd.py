@@ -66,7 +66,7 @@ def run(repeats: int = 5) -> list[Row]:
         case = network(widths)
         n = case.arch.n_params
         g = manualbp_gradients(case)
-        for cache in (projection._remembered_directions, projection._remembered_large):
+        for cache in (projection._remembered_directions, projection._remembered_large, projection._stream):
             cache.cache_clear()
         t0 = time.perf_counter()
         res = projection_check(case, g, bound=error_bound(case))

@@ -78,41 +78,53 @@ def direction_matrix(case: Case, n: int, seed: int) -> np.ndarray:
     """``n`` random unit directions as rows (n, N) of flat vectors (order of ``Gradients.flat``), float64,
     read-only.
 
-    Each direction draws its W entries, then its b entries, layer by layer from one generator: one
-    flat standard-normal draw gives the same numbers as drawing the arrays one by one.  A pure function
-    of the parameter shapes, ``n`` and ``seed``, so it is remembered: a new generator costs more than a
-    small case's whole draw, and a large model's draw (about 10 ns per parameter and direction) costs
-    more than the finite differences themselves.
+    Row i is the numbers i·N .. (i+1)·N − 1 of the seed's standard-normal stream
+    (``np.random.default_rng(seed).standard_normal``), normalised.  A pure function of N, ``n`` and
+    ``seed``, so it is remembered, and the stream itself too: a new generator costs more than a small
+    case's whole check, and a large model's draw (about 10 ns per parameter and direction) costs more
+    than the finite differences themselves.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"the number of directions must be an integer >= 1, got {n!r}")
-    sizes = tuple((W.size, b.size) for W, b in zip(case.weights, case.biases))
-    entries = int(n) * sum(w + b for w, b in sizes)
+    N = sum(W.size + b.size for W, b in zip(case.weights, case.biases))
+    entries = int(n) * N
     if entries <= _REMEMBER:
-        return _remembered_directions(sizes, int(n), int(seed))
+        return _remembered_directions(N, int(n), int(seed))
     if entries <= _REMEMBER_LARGE:
-        return _remembered_large(sizes, int(n), int(seed))
-    return _directions(sizes, int(n), int(seed))
+        return _remembered_large(N, int(n), int(seed))
+    return _directions(N, int(n), int(seed))
 
 
 _REMEMBER = 2**14
 """Direction matrices of at most this many entries are kept (least recently used, up to 1024 of them)."""
 
 _REMEMBER_LARGE = 2**22
-"""Larger ones up to this many entries (32 MB) are kept too, the two most recent."""
+"""Larger ones up to this many entries (32 MB) are kept too, the two most recent; so is the stream they come
+from, for the four most recent seeds."""
 
 
-def _directions(sizes: tuple[tuple[int, int], ...], n: int, seed: int) -> np.ndarray:
-    """:func:`direction_matrix` for layers of (W.size, b.size) ``sizes`` (read-only)."""
-    rng = np.random.default_rng(seed)
-    offsets = np.cumsum([0, *(w + b for w, b in sizes)])[:-1]  # where W^(L), then b^(L), starts in a row
-    V = np.empty((n, int(sum(w + b for w, b in sizes))))
-    for row in V:  # drawn straight into place, in the order of one flat draw: every W, then every b
-        for (w, _), o in zip(sizes, offsets):
-            rng.standard_normal(out=row[o:o + w])
-        for (w, b), o in zip(sizes, offsets):
-            rng.standard_normal(out=row[o + w:o + w + b])
-    V /= np.sqrt(np.einsum("ij,ij->i", V, V))[:, None]
+@functools.lru_cache(maxsize=4)
+def _stream(seed: int) -> list[np.ndarray]:
+    """The drawn start of the seed's standard-normal stream (a one-element list, grown in place)."""
+    return [np.empty(0)]
+
+
+def _normals(seed: int, size: int) -> np.ndarray:
+    """The first ``size`` numbers of ``np.random.default_rng(seed).standard_normal`` (read-only)."""
+    if size > _REMEMBER_LARGE:
+        return np.random.default_rng(seed).standard_normal(size)
+    held = _stream(seed)
+    if held[0].size < size:  # drawn again from the start, longer: a prefix of a draw is the shorter draw
+        held[0] = np.random.default_rng(seed).standard_normal(min(max(size, 2 * held[0].size, 1024),
+                                                                  _REMEMBER_LARGE))
+        held[0].setflags(write=False)
+    return held[0][:size]
+
+
+def _directions(N: int, n: int, seed: int) -> np.ndarray:
+    """:func:`direction_matrix` for N parameters (read-only)."""
+    V = _normals(seed, n * N).reshape(n, N)
+    V = V / np.sqrt(np.einsum("ij,ij->i", V, V))[:, None]
     V.setflags(write=False)  # remembered and shared: nobody may change it
     return V
 

@@ -354,20 +354,26 @@ def test_layer_inputs_are_the_trace_activations():
             np.testing.assert_array_equal(a, b)
 
 
-def test_random_directions_are_the_per_array_draws():
-    """One flat draw per call gives the numbers of drawing each direction's W arrays, then its b arrays."""
+def test_random_directions_are_consecutive_stretches_of_the_seeds_normal_stream():
+    """Direction i is the numbers i·N .. (i+1)·N − 1 of the seed's standard-normal stream, normalised, laid out
+    in the order of Gradients.flat: every W^(L) row by row, then b^(L), layer by layer."""
     case = make_case("tanh", "identity", "mse", widths=(4, 3, 5, 2), seed=14)
-    rng = np.random.default_rng(7)
-    for v in random_directions(case, 3, seed=7):
-        dW = [rng.standard_normal(W.shape) for W in case.weights]
-        db = [rng.standard_normal(b.shape) for b in case.biases]
-        norm = np.sqrt(sum(float((a * a).sum()) for a in (*dW, *db)))
-        for got, want in zip((*v.dW, *v.db), (*dW, *db)):
-            assert got.shape == want.shape and got.dtype == np.float64
-            np.testing.assert_allclose(got, want / norm, rtol=1e-15, atol=0)
+    N = case.arch.n_params
+    draw = np.random.default_rng(7).standard_normal(3 * N).reshape(3, N)
+    for v, row in zip(random_directions(case, 3, seed=7), draw):
+        row = row / np.sqrt(row @ row)
+        o = 0
+        for W, b, dW, db in zip(case.weights, case.biases, v.dW, v.db):
+            for got, want_shape in ((dW, W.shape), (db, b.shape)):
+                assert got.shape == want_shape and got.dtype == np.float64
+                np.testing.assert_allclose(got.reshape(-1), row[o:o + got.size], rtol=1e-15, atol=0)
+                o += got.size
+        assert o == N
         assert float(v.flat() @ v.flat()) == pytest.approx(1.0, rel=1e-15)
-    # a pure function of the shapes and the seed
+    # a pure function of the parameter count and the seed, whatever was drawn before
     again, other = random_directions(case, 3, seed=7), random_directions(case, 3, seed=8)
+    longer = make_case("tanh", "identity", "mse", widths=(40, 30, 50, 2), seed=14)
+    random_directions(longer, 3, seed=7)  # grows the remembered stream
     assert all(np.array_equal(a.flat(), b.flat()) for a, b in zip(random_directions(case, 3, seed=7), again))
     assert not np.array_equal(again[0].flat(), other[0].flat())
 
@@ -606,8 +612,7 @@ def test_direction_matrices_are_remembered_and_read_only():
     mine = random_directions(case, 3, seed=5)
     mine[0].dW[0][:] = 0.0
     np.testing.assert_allclose((first * first).sum(axis=1), 1.0, rtol=1e-15)
-    sizes = tuple((W.size, b.size) for W, b in zip(case.weights, case.biases))
-    np.testing.assert_array_equal(first, pr._directions(sizes, 3, 5))
+    np.testing.assert_array_equal(first, pr._directions(case.arch.n_params, 3, 5))
 
 
 @pytest.mark.parametrize("hidden", ["sigmoid", "softplus", "identity", "relu"])
