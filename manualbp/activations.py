@@ -33,7 +33,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
         np.exp(e, out=e)  # e = e^{-z}, +inf for very negative z
     e += 1.0
-    np.reciprocal(e, out=e)  # σ(z) = 1 / (1 + e^{-z})
+    np.divide(1.0, e, out=e)  # σ(z) = 1 / (1 + e^{-z})  (np.reciprocal gives the same bits, measured slower)
     return e
 
 
