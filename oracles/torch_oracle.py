@@ -2,7 +2,7 @@
 
 No ``torch.nn`` layers (their conventions differ silently: row-major samples,
 weight layout, softplus thresholds); from ``torch.nn.functional`` only ``leaky_relu``,
-``mse_loss`` and ``binary_cross_entropy_with_logits`` without reduction, exact formulas that
+``mse_loss`` and ``binary_cross_entropy_with_logits``, exact formulas that
 save autograd nodes (each node costs microseconds on these tiny tensors).  The network is the derivation's
 
     z^(L+1) = W^(L) a^(L) + b^(L),    a^(L+1) = σ(z^(L+1)),
@@ -60,36 +60,64 @@ def _activation(torch, name: str, z):
     raise AssertionError(name)  # pragma: no cover - validated by _netspec.validate
 
 
-def _costs(torch, cost: str, a, z, y):
-    """C per case, shape (K,) for (K, n, B) inputs or () for (n, B): the per-sample cost sums over the unit
-    axis -2, the batch cost is its mean over the batch axis -1 (here: the sum over both axes, divided by B)."""
+def _cost_terms(torch, cost: str, a, z, y, reduction: str):
+    """(terms, factor): C = factor · Σ over the units (axis -2) and the batch columns (axis -1) of ``terms``.
+
+    ``reduction`` "none": the terms themselves; "sum": their sum over every axis in the same autograd node
+    (a stack of cases: the sum of their costs' terms).  The factor includes the batch mean's 1/B.
+    """
     n, B = a.shape[-2], a.shape[-1]
     if cost in spec.SQUARED:
         factor, per_unit = spec.SQUARED[cost]
-        # factor · Σ_k (a_k − y_k)² [/ n]; mse_loss without reduction is exactly (a − y)², in one autograd node
-        scale, terms = (factor / n if per_unit else factor), torch.nn.functional.mse_loss(a, y, reduction="none")
+        # factor · Σ_k (a_k − y_k)² [/ n]; mse_loss is exactly (a − y)², its sum in the same node
+        scale, terms = (factor / n if per_unit else factor), torch.nn.functional.mse_loss(a, y, reduction=reduction)
     elif cost == "bce":
         # −[y log σ(z) + (1−y) log(1−σ(z))] = (1−y)·z + softplus(−z), from z: finite for any z.  torch's fused
         # form evaluates exactly that (no threshold switch) and differentiates it to σ(z) − y in one node.
-        scale, terms = 1.0, torch.nn.functional.binary_cross_entropy_with_logits(z, y, reduction="none")
+        scale, terms = 1.0, torch.nn.functional.binary_cross_entropy_with_logits(z, y, reduction=reduction)
     elif cost == "softmax_ce":
         scale, terms = -1.0, y * torch.log_softmax(z, dim=-2)  # −Σ_k y_k log a_k
+        terms = terms.sum() if reduction == "sum" else terms
     else:  # pragma: no cover - validated by _netspec.validate
         raise AssertionError(cost)
-    return terms.sum(dim=(-2, -1)) * (scale / B)
+    return terms, scale / B
 
 
-def _network_costs(torch, arch, Ws, bs, x, y):
-    """C of the plain network: per case (K,) for stacked (K, ·, ·) tensors, a scalar for one case's (·, ·).
+def _costs(torch, cost: str, a, z, y):
+    """C per case, shape (K,) for (K, n, B) inputs or () for (n, B): the per-sample cost sums over the unit
+    axis -2, the batch cost is its mean over the batch axis -1 (here: the sum over both axes, divided by B)."""
+    terms, factor = _cost_terms(torch, cost, a, z, y, "none")
+    return terms.sum(dim=(-2, -1)) * factor
 
-    ``bs`` are bias columns (n, 1), broadcast over the batch columns of x and y.
+
+def _forward(torch, arch, Ws, bs, x):
+    """(z, a) of the output layer: per case for stacked (K, ·, ·) tensors, of one case for (·, ·) ones.
+
+    ``bs`` are bias columns (n, 1), broadcast over the batch columns of x.
     """
     affine = torch.addmm if x.dim() == 2 else torch.baddbmm  # b + W a in one autograd node
     a = z = x
     for W, b, act in zip(Ws, bs, arch.activations):
         z = affine(b, W, a)  # z^(L+1) = W^(L) a^(L) + b^(L)
         a = _activation(torch, act, z)  # a^(L+1) = σ(z^(L+1))
+    return z, a
+
+
+def _network_costs(torch, arch, Ws, bs, x, y):
+    """C of the plain network: per case (K,) for stacked (K, ·, ·) tensors, a scalar for one case's (·, ·)."""
+    z, a = _forward(torch, arch, Ws, bs, x)
     return _costs(torch, arch.cost, a, z, y)
+
+
+def _network_gradients(torch, arch, Ws, bs, x, y):
+    """∂C/∂W, ∂C/∂b of the plain network (of each case, for a stack: their costs are independent).
+
+    The backward pass starts from the summed terms, seeded with C's factor: the products torch's own
+    ``factor · Σ terms`` node would pass down, with two autograd nodes fewer.
+    """
+    z, a = _forward(torch, arch, Ws, bs, x)
+    total, factor = _cost_terms(torch, arch.cost, a, z, y, "sum")
+    return torch.autograd.grad(total, [*Ws, *bs], grad_outputs=torch.tensor(factor, dtype=total.dtype))
 
 
 def _bucket_costs(torch, W, b, x, y, units, cols, acts, cost, factor, divisor, batch):
@@ -146,15 +174,16 @@ class TorchOracle:
         """Gradients of one case (source "torch"), through the plain, unpadded network."""
         spec.validate(case, self.name)
         with self._threads(small=self.bucket(case) is not None):
-            _, (dW, db) = self._run_one(case, need_grad=True)
-        return Gradients(dW, db, "torch")
+            Ws, bs, x, y = self._tensors(case, True)
+            grads = _network_gradients(self._torch, case.arch, Ws, bs, x, y)
+        n = len(Ws)
+        return Gradients(tuple(g.numpy() for g in grads[:n]), tuple(g.numpy()[:, 0] for g in grads[n:]), "torch")
 
     def cost(self, case: Case) -> float:
         """C at the case's parameters."""
         spec.validate(case, self.name)
         with self._torch.no_grad(), self._threads(small=self.bucket(case) is not None):
-            C, _ = self._run_one(case, need_grad=False)
-        return C.item()
+            return _network_costs(self._torch, case.arch, *self._tensors(case, False)).item()
 
     def gradients_many(self, cases: Sequence[Case]) -> list[Gradients]:
         """Gradients of many cases: one batched call per shape bucket (small) or architecture (large)."""
@@ -192,7 +221,7 @@ class TorchOracle:
     def _exact_many(self, cases: list[Case], key: object = None):
         """Cases of one architecture and batch shape, stacked, through the plain network."""
         with self._threads(small=self.bucket(cases[0]) is not None):
-            _, dW, db = self._run(cases, need_grad=True)
+            dW, db = self._run(cases)
         return [(tuple(g[k].copy() for g in dW), tuple(g[k].copy() for g in db)) for k in range(len(cases))]
 
     def _bucketed(self, cases: list[Case], key: tuple):
@@ -208,44 +237,30 @@ class TorchOracle:
             gW, gb = torch.autograd.grad(C.sum(), [W, b])
         return spec.unpack(cases, p, gW.numpy(), gb.numpy())
 
-    def _run(self, cases: list[Case], *, need_grad: bool):
-        """Costs (K,) and stacked gradients of K cases that share architecture and batch shape."""
+    def _run(self, cases: list[Case]):
+        """Stacked gradients (dW, db) of K cases that share architecture and batch shape."""
         torch = self._torch
         arch = cases[0].arch
 
         def stack(arrays):
             return torch.from_numpy(np.stack(arrays))
 
-        Ws = [stack([c.weights[i] for c in cases]).requires_grad_(need_grad) for i in range(arch.depth - 1)]
-        bs = [stack([c.biases[i][:, None] for c in cases]).requires_grad_(need_grad) for i in range(arch.depth - 1)]
+        Ws = [stack([c.weights[i] for c in cases]).requires_grad_(True) for i in range(arch.depth - 1)]
+        bs = [stack([c.biases[i][:, None] for c in cases]).requires_grad_(True) for i in range(arch.depth - 1)]
         x = stack([spec.as_columns(c.x) for c in cases])  # (K, n_1, B)
         y = stack([spec.as_columns(c.y) for c in cases])  # (K, n_N, B)
-        C = _network_costs(torch, arch, Ws, bs, x, y)
-        if not need_grad:
-            return C.detach().numpy(), None, None
-        grads = torch.autograd.grad(C.sum(), [*Ws, *bs])
+        grads = _network_gradients(torch, arch, Ws, bs, x, y)
         n = len(Ws)
-        dW = [g.numpy() for g in grads[:n]]
-        db = [g.numpy()[..., 0] for g in grads[n:]]
-        return C.detach().numpy(), dW, db
+        return [g.numpy() for g in grads[:n]], [g.numpy()[..., 0] for g in grads[n:]]
 
-    def _run_one(self, case: Case, *, need_grad: bool):
-        """C (a 0-d tensor) and, if ``need_grad``, the gradients (dW, db) of one case.
-
-        The case's own arrays, not a stack of one: plain matrix products, fewer autograd nodes
-        (about 1.4x faster per call on widths <= 8 than the stacked path, measured).
-        """
+    def _tensors(self, case: Case, grad: bool):
+        """(Ws, bs, x, y) of one case as tensors: the case's own arrays, not a stack of one (plain matrix
+        products, fewer autograd nodes: about 1.4x faster per call on widths <= 8, measured); bias columns."""
         torch = self._torch
 
         def tensor(array, grad=False):  # a copy: the case's arrays are read-only, torch wants writeable ones
             return torch.from_numpy(np.array(array)).requires_grad_(grad)
 
-        Ws = [tensor(W, need_grad) for W in case.weights]
-        bs = [tensor(b[:, None], need_grad) for b in case.biases]
-        x, y = tensor(spec.as_columns(case.x)), tensor(spec.as_columns(case.y))  # (n_1, B), (n_N, B)
-        C = _network_costs(torch, case.arch, Ws, bs, x, y)
-        if not need_grad:
-            return C, None
-        grads = torch.autograd.grad(C, [*Ws, *bs])
-        n = len(Ws)
-        return C, (tuple(g.numpy() for g in grads[:n]), tuple(g.numpy()[:, 0] for g in grads[n:]))
+        Ws = [tensor(W, grad) for W in case.weights]
+        bs = [tensor(b[:, None], grad) for b in case.biases]
+        return Ws, bs, tensor(spec.as_columns(case.x)), tensor(spec.as_columns(case.y))  # x (n_1, B), y (n_N, B)
