@@ -493,10 +493,10 @@ def directional_derivatives_flat(case: Case, V: np.ndarray, *, method: str = "au
     """
     choose_method(case, method)  # validates
     V = np.asarray(V, dtype=_HI)
-    n = sum(W.size + b.size for W, b in zip(case.weights, case.biases))
+    n = case.arch.n_params
     if V.ndim != 2 or V.shape[1] != n:
         raise ValueError(f"flat directions must have shape (d, {n}), got {V.shape}")
-    if not np.all(np.isfinite(V)):
+    if not np.isfinite(V).all():
         raise ValueError("a flat direction has a non-finite entry")
     return _directional(case, V, method, estimate_rounding, check_rounding(rounding, len(V)))
 
