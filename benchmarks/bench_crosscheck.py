@@ -84,8 +84,21 @@ def run(n_cases: int = 300, seed: int = 11) -> list[Row]:
         Row("2 cross-check", "cross-check / gradcheck (median of per-case ratios)", f"{r:.3f}",
             f"≤ {TARGET}", r <= TARGET,
             note=f"ratio of medians {statistics.median(cross) / statistics.median(grad):.3f}"),
+        _by_depth(cases, cross, grad),
     ]
     return rows + breakdown(cases[:100]) + localisation()
+
+
+def _by_depth(cases, cross: list[float], grad: list[float]) -> Row:
+    """The same figures per number of weight layers: the cross-check's cost is mostly fixed per call,
+    gradcheck's grows with the parameter count."""
+    parts = []
+    for depth in sorted({len(c.weights) for c in cases}):
+        idx = [i for i, c in enumerate(cases) if len(c.weights) == depth]
+        ratio = statistics.median(cross[i] / grad[i] for i in idx)
+        parts.append(f"{depth}: {fmt_time(statistics.median(cross[i] for i in idx))} vs "
+                     f"{fmt_time(statistics.median(grad[i] for i in idx))}, {ratio:.3f} ({len(idx)} cases)")
+    return Row("2 cross-check", "  by weight layers: cross-check vs gradcheck, median ratio", "; ".join(parts))
 
 
 def breakdown(cases) -> list[Row]:
