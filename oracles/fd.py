@@ -606,7 +606,7 @@ def _directional(case: Case, V: np.ndarray, method: str, estimate_rounding: bool
     data = {dt: (theta.astype(dt, copy=False), V.astype(dt, copy=False), np.asarray(case.x, dt),
                  np.asarray(case.y, dt)) for dt in dtypes}
 
-    def costs(dt, which: np.ndarray, steps: np.ndarray, crossings: bool = False):
+    def costs(dt, which: np.ndarray | None, steps: np.ndarray, crossings: bool = False):
         """C at θ + steps[p]·V[which[p]] in dtype dt; kink crossings relative to the unperturbed pass in dt."""
         th, Vd, x, y = data[dt]
         tr = base if crossings and dt == _HI else None  # single precision: an unperturbed row in the pass
@@ -614,8 +614,7 @@ def _directional(case: Case, V: np.ndarray, method: str, estimate_rounding: bool
 
     if method == "complex-step":  # analytic, or clear of kinks: no crossings to detect, no base pattern needed
         h = CS_STEP * unit
-        every = np.arange(len(V))
-        out = {dt: costs(dt, every, (1j * h).astype(np.result_type(dt, np.complex64)))[0] for dt in dtypes}
+        out = {dt: costs(dt, None, (1j * h).astype(np.result_type(dt, np.complex64)))[0] for dt in dtypes}
         est = with_rounding(_combine_complex(out[_HI], out.get(_LO), h, pooled=False), rounding)
     else:
         def evaluate(idx: np.ndarray, h: np.ndarray) -> _Evaluation:

@@ -337,13 +337,14 @@ def layer_views(arch: Architecture, rows: np.ndarray) -> tuple[list[np.ndarray],
     return Ws, bs
 
 
-def direction_costs(arch: Architecture, theta: np.ndarray, V: np.ndarray, which: np.ndarray, steps: np.ndarray,
+def direction_costs(arch: Architecture, theta: np.ndarray, V: np.ndarray, which: np.ndarray | None, steps: np.ndarray,
                     x: np.ndarray, y: np.ndarray, *, base: Trace | None = None, crossings: bool = False,
                     max_bytes: int = CHUNK_BYTES) -> tuple[np.ndarray, np.ndarray]:
     """C at θ + steps[p]·V[which[p]] for every p, and which of them cross a relu/leaky kink.
 
     θ (N,) and the directions V (d, N) are flat parameter vectors (order of ``Gradients.flat``); every
-    p is one row of a stacked pass, so different rows may move along different directions.  ``steps``
+    p is one row of a stacked pass, so different rows may move along different directions (``which``
+    None: row p along V[p], one step per direction).  ``steps``
     may be complex (complex step); the working dtype is that of θ + steps·V.  Crossings are relative
     to ``base``; without one, ``crossings=True`` evaluates the unperturbed θ as an extra row of the
     same pass and compares with it (instead of a separate :func:`trace` in the working dtype).
@@ -364,10 +365,13 @@ def direction_costs(arch: Architecture, theta: np.ndarray, V: np.ndarray, which:
         if base_row:
             rows[0] = theta
         moved = rows[int(base_row):]  # θ + s·v, built in place (large θ: one array per chunk, no gather)
-        w = which[sl]
-        cut = [0, *(np.flatnonzero(w[1:] != w[:-1]) + 1).tolist(), len(w)]  # runs of one direction
-        for lo, hi in zip(cut[:-1], cut[1:]):
-            np.multiply(steps[s + lo:s + hi, None], V[w[lo]], out=moved[lo:hi])
+        if which is None:
+            np.multiply(steps[sl, None], V[sl], out=moved)
+        else:
+            w = which[sl]
+            cut = [0, *(np.flatnonzero(w[1:] != w[:-1]) + 1).tolist(), len(w)]  # runs of one direction
+            for lo, hi in zip(cut[:-1], cut[1:]):
+                np.multiply(steps[s + lo:s + hi, None], V[w[lo]], out=moved[lo:hi])
         moved += theta
         Ws, bs = layer_views(arch, rows)
         z0 = np.matmul(Ws[0], xc) + bs[0][:, :, None]

@@ -342,6 +342,10 @@ def test_direction_costs_equal_stacked_costs_of_perturbed_parameters():
     bc = [b[None] + h[:, None] * np.stack([v.db[k] for v in random_directions(case, 3, seed=1)])
           for k, b in enumerate(case.biases)]
     np.testing.assert_array_equal(cplx, fe.costs(case.arch, Wc, bc, case.x, case.y))
+    # which=None: row p along V[p], in one chunk or one row per chunk
+    for max_bytes in (fe.CHUNK_BYTES, 1):
+        np.testing.assert_array_equal(fe.direction_costs(case.arch, theta, V, None, h, case.x, case.y,
+                                                         max_bytes=max_bytes)[0], cplx)
 
 
 def test_layer_inputs_are_the_trace_activations():
