@@ -424,7 +424,7 @@ def check_gradient_shapes(case: Case, g: Gradients, what: str = "candidate", *, 
 
 def _flat_params(case: Case) -> np.ndarray:
     """θ as one float64 vector, ordered like ``Gradients.flat`` (W^(1), b^(1), W^(2), …)."""
-    return np.concatenate([a.reshape(-1) for W, b in zip(case.weights, case.biases) for a in (W, b)]).astype(_HI)
+    return np.concatenate([a.reshape(-1) for W, b in zip(case.weights, case.biases) for a in (W, b)], dtype=_HI)
 
 
 def _direction_unit(case: Case, d: Gradients, base: fe.Trace) -> float:
@@ -628,7 +628,7 @@ def _directional(case: Case, V: np.ndarray, method: str, estimate_rounding: bool
             return _Evaluation(*res[_HI], *res.get(_LO, (None, None)))
 
         est = _richardson(evaluate, unit, base.cost, method, kinked)
-    return Directional(est.value.astype(float), est.err.astype(float), est.kink, method)
+    return Directional(est.value.astype(float, copy=False), est.err.astype(float, copy=False), est.kink, method)
 
 
 def directional_derivative(case: Case, direction: Gradients, *, method: str = "auto") -> tuple[float, float]:
