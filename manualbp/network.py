@@ -104,7 +104,7 @@ def backward(case: Case, fwd: Forward | None = None, *, input_delta: bool = True
             dz = delta[L + 1] * sigma_prime[L + 1]  # (eq. b) δ^(L+1) ⊙ σ'(z^(L+1))
         else:
             dz = sigma.backprop(z[L + 1], a[L + 1], delta[L + 1])  # (eq. b) softmax: Jᵀ δ^(L+1)
-        dC_db[L] = dz.sum(axis=1)  # (eq. b) summed over the batch columns
+        dC_db[L] = np.einsum("jb->j", dz)  # (eq. b) summed over the batch columns b (dz.sum(axis=1), in one pass)
         dC_dW[L] = dz @ a[L].T  # (eq. W)  ∂C/∂W^(L) = ∂C/∂b^(L) a^(L)ᵀ
         if L > 1 or input_delta:
             delta[L] = case.weights[L - 1].T @ dz  # (eq. δ)  δ^(L) = W^(L)ᵀ ∂C/∂b^(L)
