@@ -532,9 +532,9 @@ def _check_candidate(case: Case, g: Gradients, what: str) -> None:
     if len(g.dW) != n or len(g.db) != n:
         raise ValueError(f"{what} has {len(g.dW)} weight and {len(g.db)} bias gradients; the case has {n} layers")
     for L, (dW, db, W, b) in enumerate(zip(g.dW, g.db, case.weights, case.biases), start=1):
-        if np.shape(dW) != W.shape:
+        if getattr(dW, "shape", None) != W.shape and np.shape(dW) != W.shape:  # arrays: their own shape
             raise ValueError(f"{what}: ∂C/∂W^({L}) has shape {np.shape(dW)}, W^({L}) has shape {W.shape}")
-        if np.shape(db) != b.shape:
+        if getattr(db, "shape", None) != b.shape and np.shape(db) != b.shape:
             raise ValueError(f"{what}: ∂C/∂b^({L}) has shape {np.shape(db)}, b^({L}) has shape {b.shape}")
 
 
@@ -608,12 +608,18 @@ def _split(layout: tuple[tuple[int, str, tuple[int, ...], int], ...], flat: np.n
 
 
 def _layout(case: Case) -> tuple[tuple[int, str, tuple[int, ...], int], ...]:
+    """(layer, 'W'|'b', shape, offset in the flat vector) of every parameter array of the case."""
+    return _layout_of(case.arch.widths)
+
+
+@functools.lru_cache(maxsize=1024)
+def _layout_of(widths: tuple[int, ...]) -> tuple[tuple[int, str, tuple[int, ...], int], ...]:
     out, offset = [], 0
-    for L, (W, b) in enumerate(zip(case.weights, case.biases), start=1):
-        out.append((L, "W", W.shape, offset))
-        offset += W.size
-        out.append((L, "b", b.shape, offset))
-        offset += b.size
+    for L, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:]), start=1):
+        out.append((L, "W", (n_out, n_in), offset))
+        offset += n_out * n_in
+        out.append((L, "b", (n_out,), offset))
+        offset += n_out
     return tuple(out)
 
 
@@ -662,10 +668,10 @@ def _clear_ratios(case: Case, subject: np.ndarray, refs: Mapping[str, np.ndarray
     values = np.stack([subject, *refs.values()])  # row 0 the subject, then one row per oracle
     if not np.isfinite(values).all():
         return None
-    gaps = np.abs(values[:, None, :] - values[None, :, :])  # [k, l]: |value_k − value_l|, every pair
-    if not (gaps <= tol).all():
+    # the largest gap |value_k − value_l| over every pair is the spread max − min, entry by entry
+    if not (values.max(axis=0) - values.min(axis=0) <= tol).all():
         return None
-    return gaps[0, 1:].max(axis=0) / tol, tol  # the subject's largest gap to an oracle, per entry
+    return np.abs(values[1:] - subject).max(axis=0) / tol, tol  # the subject's largest gap to an oracle, per entry
 
 
 def _prepare(case: Case, candidate: Gradients, grads: dict[str, Gradients], kinds: dict[str, str],
