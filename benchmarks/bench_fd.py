@@ -80,7 +80,7 @@ def run(repeats: int = 5) -> list[Row]:
                         fmt_time(t_fast),
                         note=f"= {fast_in_fwd[label]:.0f} forward passes ({fmt_time(t_fwd)} each); "
                              f"passed={res.passed}, {res.method}; the first call, drawing the directions "
-                             f"(remembered: a pure function of the shapes and the seed), {fmt_time(t_first)}"))
+                             f"(remembered: a pure function of the parameter count and the seed), {fmt_time(t_first)}"))
         for name, fn, rate in (("full per-entry FD", lambda case=case: fd_gradients(case), full_rate),
                                ("torch gradcheck (float64)", lambda case=case: gradcheck(case), gc_rate)):
             if rate is not None and rate * n > BUDGET:
