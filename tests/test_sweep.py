@@ -126,6 +126,23 @@ def test_spawned_workers_compute_chunks_identically(serial_60):
     assert all(r.status != "fail" for r in results)
 
 
+def test_a_cold_process_compiles_first_and_its_worker_adopts_the_programs(monkeypatch, serial_60):
+    """With no JAX program compiled yet here, this process runs a chunk first (compiling) while the worker
+    imports; the worker's chunks then come with those programs and compile nothing."""
+    from oracles import base
+    from oracles.jax_oracle import JaxOracle
+
+    monkeypatch.setitem(base._CACHE, "jax", JaxOracle())  # cold: nothing compiled in this process
+    chunks = list(_processes(_chunks(60, 20), (3, ALL, None, DEFAULT), 2, speculate=False))
+    here = f"{os.uname().nodename}:{os.getpid()}"
+    first = next(c for c in chunks if c.worker == here)
+    assert first.chunk == 2 and first.compile_count > 0  # the last chunk, run here before any is sent
+    away = [c for c in chunks if c.worker != here]
+    assert away and all(c.compile_count == 0 for c in away)
+    results = [r for c in sorted(chunks, key=lambda c: c.chunk) for r in c.results]
+    assert [r.error_ratio for r in results] == serial_60.sections["sweep"]["error_ratio"]
+
+
 def test_dask_cluster_gives_identical_results_and_failures():
     distributed = pytest.importorskip("distributed")
     kw = dict(seed=2, oracles=("torch", "fd"), progress=False, chunk_size=10, shrink_failures=False)
