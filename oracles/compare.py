@@ -285,7 +285,8 @@ def _weight_errors(dz: np.ndarray, Mdz: np.ndarray, Edz: np.ndarray, abs_a: np.n
     aaT = _T(abs_a)
     SW = Mdz @ aaT
     Sb = _sum_samples(Mdz)
-    EW = Edz @ _T(abs_a + Ea) + adz @ _T(Ea) + (gB + u) * (adz @ aaT) + (B + 1) * tiny
+    # E_dz (|a| + E_a)ᵀ + |dz| E_aᵀ + (γ(B+1) + u) |dz| |a|ᵀ, the last two terms in one product
+    EW = Edz @ _T(abs_a + Ea) + adz @ _T(Ea + (gB + u) * abs_a) + (B + 1) * tiny
     Eb = _sum_samples(Edz) + gB * _sum_samples(adz) + (B + 1) * tiny
     return EW, Eb[..., 0], SW, Sb[..., 0]
 
