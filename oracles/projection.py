@@ -99,8 +99,11 @@ _REMEMBER = 2**14
 """Direction matrices of at most this many entries are kept (least recently used, up to 1024 of them)."""
 
 _REMEMBER_LARGE = 2**22
-"""Larger ones up to this many entries (32 MB) are kept too, the two most recent; so is the stream they come
-from, for the four most recent seeds."""
+"""Larger ones up to this many entries (32 MB) are kept too, the two most recent."""
+
+_STREAM = 2**16
+"""The start of each seed's stream is kept up to this many numbers (512 kB; the four most recent seeds):
+enough for every small case, whose matrices come and go; a larger draw is made afresh."""
 
 
 @functools.lru_cache(maxsize=4)
@@ -111,12 +114,11 @@ def _stream(seed: int) -> list[np.ndarray]:
 
 def _normals(seed: int, size: int) -> np.ndarray:
     """The first ``size`` numbers of ``np.random.default_rng(seed).standard_normal`` (read-only)."""
-    if size > _REMEMBER_LARGE:
+    if size > _STREAM:
         return np.random.default_rng(seed).standard_normal(size)
     held = _stream(seed)
     if held[0].size < size:  # drawn again from the start, longer: a prefix of a draw is the shorter draw
-        held[0] = np.random.default_rng(seed).standard_normal(min(max(size, 2 * held[0].size, 1024),
-                                                                  _REMEMBER_LARGE))
+        held[0] = np.random.default_rng(seed).standard_normal(min(max(size, 2 * held[0].size, 1024), _STREAM))
         held[0].setflags(write=False)
     return held[0][:size]
 

@@ -380,6 +380,15 @@ def test_random_directions_are_consecutive_stretches_of_the_seeds_normal_stream(
     random_directions(longer, 3, seed=7)  # grows the remembered stream
     assert all(np.array_equal(a.flat(), b.flat()) for a, b in zip(random_directions(case, 3, seed=7), again))
     assert not np.array_equal(again[0].flat(), other[0].flat())
+    # beyond the remembered start of the stream: the same rule, drawn afresh
+    from oracles import projection as pr
+
+    big = make_case("tanh", "identity", "mse", widths=(300, 120, 2), seed=14)
+    N = big.arch.n_params
+    assert 2 * N > pr._STREAM
+    want = np.random.default_rng(7).standard_normal(2 * N).reshape(2, N)
+    np.testing.assert_allclose(pr.direction_matrix(big, 2, 7), want / np.sqrt((want * want).sum(axis=1))[:, None],
+                               rtol=1e-15, atol=0)
 
 
 def test_flat_directions_give_the_same_derivatives():
