@@ -186,7 +186,7 @@ class JaxOracle:
         self.chunk = chunk
         self.fast_compile = bool(fast_compile)
         self._compiled: dict[tuple, object] = {}
-        self._exported: dict[tuple, tuple] = {}
+        self._exported: dict[tuple, tuple | None] = {}  # None: could not be serialized
         self._lock = threading.Lock()
         self.compile_count = 0
         """Compilations this oracle asked XLA for (its cache misses); real compilations are at most this."""
@@ -225,15 +225,19 @@ class JaxOracle:
         """The bucket programs compiled so far, serialized for :meth:`load_programs` in another process.
 
         Only for processes of the same machine and JAX build (a sweep's worker processes): a worker that
-        adopts them skips its own compilations, about a second per process.
+        adopts them skips its own compilations, about a second per process.  A program this JAX build
+        cannot serialize is left out (the worker compiles it).
         """
         from jax.experimental import serialize_executable
 
         with self._lock:
             for key, exe in self._compiled.items():
                 if key[0] == "bucket" and key not in self._exported:
-                    self._exported[key] = serialize_executable.serialize(exe)
-            return dict(self._exported)
+                    try:
+                        self._exported[key] = serialize_executable.serialize(exe)
+                    except Exception:  # noqa: BLE001 - not serializable here: left to the worker to compile
+                        self._exported[key] = None
+            return {key: blob for key, blob in self._exported.items() if blob is not None}
 
     def load_programs(self, programs: dict[tuple, tuple]) -> int:
         """Adopt programs from another process's :meth:`export_programs`; the number adopted.

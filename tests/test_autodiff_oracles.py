@@ -493,3 +493,16 @@ def test_jax_programs_travel_to_another_oracle_without_compiling():
     assert target.compile_count == 0
     for a, b in zip(expected, got):
         np.testing.assert_array_equal(a.flat(), b.flat())
+
+
+def test_jax_programs_that_cannot_be_serialized_are_left_out(monkeypatch):
+    """A JAX build that cannot serialize a program exports nothing for it (the worker compiles it)."""
+    from jax.experimental import serialize_executable
+
+    def refuse(exe):
+        raise NotImplementedError("no serialization here")
+
+    monkeypatch.setattr(serialize_executable, "serialize", refuse)
+    oracle = JaxOracle(min_batch=3)
+    oracle.gradients(make_case(np.random.default_rng(13), (3, 4, 2), ("tanh", "sigmoid"), "half_mse", 3))
+    assert oracle.compile_count == 1 and oracle.export_programs() == {}
