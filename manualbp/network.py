@@ -73,12 +73,15 @@ def forward(case: Case) -> Forward:
                    {L: _like(v, case) for L, v in a.items()}, C)
 
 
-def backward(case: Case, fwd: Forward | None = None, *, input_delta: bool = True) -> Backward:
+def backward(case: Case, fwd: Forward | None = None, *, input_delta: bool = True, keep: bool = True) -> Backward:
     """Backpropagate from δ^(N) = ∂C/∂a^(N) down to δ^(1).
 
     δ^(1) = ∂C/∂x is not needed for any parameter gradient; ``input_delta=False``
     skips it (its matrix product costs as much as ∂C/∂W^(1)) and leaves it out of
-    :attr:`Backward.delta`.
+    :attr:`Backward.delta`.  ``keep=False`` lets each δ^(L+1) and σ'(z^(L+1)) go once
+    layer L is done, leaving them out too: two arrays the size of a layer's activations
+    fewer held at once, per layer (for a large network, memory that the allocator would
+    otherwise hand back to the system after every call and map again on the next).
     """
     fwd = fwd or forward(case)
     N = case.arch.depth
@@ -108,6 +111,9 @@ def backward(case: Case, fwd: Forward | None = None, *, input_delta: bool = True
         dC_dW[L] = dz @ a[L].T  # (eq. W)  ∂C/∂W^(L) = ∂C/∂b^(L) a^(L)ᵀ
         if L > 1 or input_delta:
             delta[L] = case.weights[L - 1].T @ dz  # (eq. δ)  δ^(L) = W^(L)ᵀ ∂C/∂b^(L)
+        if not keep:
+            del delta[L + 1]
+            sigma_prime.pop(L + 1, None)
     return Backward(
         {L: _like(v, case) for L, v in delta.items()},
         {L: _like(v, case) for L, v in sigma_prime.items()},
@@ -118,7 +124,7 @@ def backward(case: Case, fwd: Forward | None = None, *, input_delta: bool = True
 
 def gradients(case: Case) -> Gradients:
     """∂C/∂W^(L) and ∂C/∂b^(L) for every layer of the case."""
-    return backward(case, input_delta=False).gradients()
+    return backward(case, input_delta=False, keep=False).gradients()
 
 
 def cost(case: Case) -> float:

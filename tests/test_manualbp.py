@@ -176,3 +176,23 @@ def test_architecture_uniform_and_counts():
     arch = Architecture.uniform([3, 4, 2], hidden="relu", output="identity", cost="mse")
     assert arch.activations == ("relu", "identity")
     assert arch.n_params == 4 * 3 + 4 + 2 * 4 + 2
+
+
+@pytest.mark.parametrize("acts, cost", [(("sigmoid", "sigmoid", "sigmoid"), "half_mse"),
+                                        (("relu", "tanh", "softmax"), "softmax_ce"),
+                                        (("softplus", "identity", "sigmoid"), "bce")])
+def test_backward_without_keeping_intermediates_gives_the_same_gradients(acts, cost):
+    """keep=False (what gradients() uses) frees δ and σ' layer by layer: the same ∂C/∂W, ∂C/∂b to the bit,
+    and nothing of δ or σ' left in the result."""
+    case = random_case(np.random.default_rng(21), (4, 6, 5, 3), acts, cost, batch=7)
+    full = manualbp.backward(case)
+    lean = manualbp.backward(case, input_delta=False, keep=False)
+    assert lean.delta == {} and lean.sigma_prime == {}
+    for L in full.dC_dW:
+        np.testing.assert_array_equal(lean.dC_dW[L], full.dC_dW[L])
+        np.testing.assert_array_equal(lean.dC_db[L], full.dC_db[L])
+    assert set(full.delta) == {1, 2, 3, 4} and set(full.sigma_prime) == ({2, 3, 4} if cost != "softmax_ce" else {2, 3})
+    g = manualbp.gradients(case)
+    for L, (dW, db) in enumerate(zip(g.dW, g.db), start=1):
+        np.testing.assert_array_equal(dW, full.dC_dW[L])
+        np.testing.assert_array_equal(db, full.dC_db[L])
