@@ -18,7 +18,7 @@ from manualbp import Gradients
 from manualbp import gradients as manualbp_gradients
 from oracles.sweep_cases import Distribution, random_cases
 
-from .common import Row, fmt_time
+from .common import Row, fmt_time, median_interval
 from .gradcheck import gradcheck
 
 TARGET = 0.1
@@ -76,6 +76,7 @@ def run(n_cases: int = 300, seed: int = 11) -> list[Row]:
             grad.append(time.perf_counter() - t0)
     ratios = [a / b for a, b in zip(cross, grad)]
     r = statistics.median(ratios)
+    lo, hi = median_interval(ratios)
     rows = [
         Row("2 cross-check", f"fast cross-check (torch+jax+fd) of one case, median of {n_cases}",
             fmt_time(statistics.median(cross)), note=f"verdicts {statuses}; alternating blocks of {BLOCK} cases"),
@@ -83,7 +84,8 @@ def run(n_cases: int = 300, seed: int = 11) -> list[Row]:
             fmt_time(statistics.median(grad))),
         Row("2 cross-check", "cross-check / gradcheck (median of per-case ratios)", f"{r:.3f}",
             f"≤ {TARGET}", r <= TARGET,
-            note=f"ratio of medians {statistics.median(cross) / statistics.median(grad):.3f}"),
+            note=f"95% confidence interval of the median {lo:.3f} to {hi:.3f}; ratio of medians "
+                 f"{statistics.median(cross) / statistics.median(grad):.3f}"),
         _by_depth(cases, cross, grad),
     ]
     return rows + breakdown(cases[:100]) + localisation()

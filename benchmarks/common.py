@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 
 @dataclass
@@ -47,10 +49,39 @@ def timed_blocks(fns: dict[str, Callable[[], object]], rounds: int, per_block: i
     return times
 
 
+def paired_ratios(blocks: dict[str, list[list[float]]], a: str, b: str) -> list[float]:
+    """Per round, a's block median / b's block median: each ratio from blocks run back to back, so a slow
+    phase of the machine scales both sides of it."""
+    return [statistics.median(x) / statistics.median(y) for x, y in zip(blocks[a], blocks[b])]
+
+
 def paired_ratio(blocks: dict[str, list[list[float]]], a: str, b: str) -> float:
-    """Median over rounds of (a's block median / b's block median): each ratio from blocks run back to back,
-    so a slow phase of the machine scales both sides of it."""
-    return statistics.median(statistics.median(x) / statistics.median(y) for x, y in zip(blocks[a], blocks[b]))
+    """The median over rounds of :func:`paired_ratios`."""
+    return statistics.median(paired_ratios(blocks, a, b))
+
+
+def median_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
+    """A distribution-free confidence interval of the median of ``values``, at least ``level``.
+
+    The interval between the j-th smallest and the j-th largest value covers the median of the distribution
+    the values were drawn from with probability 1 − 2·P(X < j), X ~ Binomial(n, ½), whatever that
+    distribution; j is the largest order for which that is at least ``level`` (with too few values for
+    ``level``: the whole range).
+    """
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must lie strictly between 0 and 1, got {level!r}")
+    xs = sorted(values)
+    n = len(xs)
+    if n == 0:
+        raise ValueError("the interval of the median needs at least one value")
+    below, j = 0, 0  # below: P(X < j + 1) · 2^n, X ~ Binomial(n, ½)
+    while j < n // 2:
+        below += math.comb(n, j)
+        if 2**n - 2 * below < Fraction(level) * 2**n:  # exact: the coverage of order j + 1 falls below level
+            break
+        j += 1
+    j = max(j, 1)
+    return xs[j - 1], xs[n - j]
 
 
 def fmt_time(seconds: float) -> str:
