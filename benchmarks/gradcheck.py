@@ -7,24 +7,7 @@ batch cost the mean over columns), so gradcheck perturbs exactly the case's W^(L
 from __future__ import annotations
 
 from manualbp import Case
-
-
-def _act(torch, name: str, z):
-    if name == "sigmoid":
-        return torch.sigmoid(z)
-    if name == "tanh":
-        return torch.tanh(z)
-    if name == "relu":
-        return torch.relu(z)
-    if name == "leaky_relu":
-        return torch.nn.functional.leaky_relu(z, 0.01)
-    if name == "softplus":
-        return torch.logaddexp(torch.zeros_like(z), z)
-    if name == "identity":
-        return z
-    if name == "softmax":
-        return torch.softmax(z, dim=0)
-    raise ValueError(name)
+from oracles.torch_oracle import _activation
 
 
 def cost_function(case: Case):
@@ -41,7 +24,7 @@ def cost_function(case: Case):
         a = x
         for k, name in enumerate(acts):
             z = params[2 * k] @ a + params[2 * k + 1][:, None]
-            a = _act(torch, name, z)
+            a = _activation(torch, name, z)  # the oracle's σ: one column per sample, softmax over the units
         if cost == "half_mse":
             per = 0.5 * ((a - y) ** 2).sum(0) / n_out
         elif cost == "half_sse":
