@@ -25,11 +25,11 @@ from .costs import get_cost
 
 @dataclass(frozen=True)
 class Forward:
-    """z^(L) for L = 2..N and a^(L) for L = 1..N (a^(1) = x), plus the cost C."""
+    """z^(L) for L = 2..N and a^(L) for L = 1..N (a^(1) = x), plus the cost C (None when not evaluated)."""
 
     z: dict[int, np.ndarray]
     a: dict[int, np.ndarray]
-    cost: float
+    cost: float | None
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,9 @@ def _like(v: np.ndarray, case: Case) -> np.ndarray:
     return v if case.batched else v[:, 0]
 
 
-def forward(case: Case) -> Forward:
-    """Run the network on x, keeping every z^(L) and a^(L)."""
+def forward(case: Case, *, with_cost: bool = True) -> Forward:
+    """Run the network on x, keeping every z^(L) and a^(L), and evaluate C (``with_cost=False``: the
+    backward pass alone needs no C, and for a small network C costs a quarter of the gradients)."""
     N = case.arch.depth
     z: dict[int, np.ndarray] = {}
     a: dict[int, np.ndarray] = {1: _columns(case.x)}  # a^(1) = x
@@ -68,7 +69,7 @@ def forward(case: Case) -> Forward:
         z[L + 1] = W @ a[L]  # (eq. z)  z^(L+1) = W^(L) a^(L) + b^(L) ...
         z[L + 1] += b[:, None]  # ... with b^(L) added in place to every column
         a[L + 1] = sigma.f(z[L + 1])  # (eq. a)  a^(L+1) = σ(z^(L+1))
-    C = get_cost(case.arch.cost).value(a[N], _columns(case.y), z[N])
+    C = get_cost(case.arch.cost).value(a[N], _columns(case.y), z[N]) if with_cost else None
     return Forward({L: _like(v, case) for L, v in z.items()},
                    {L: _like(v, case) for L, v in a.items()}, C)
 
@@ -83,7 +84,7 @@ def backward(case: Case, fwd: Forward | None = None, *, input_delta: bool = True
     fewer held at once, per layer (for a large network, memory that the allocator would
     otherwise hand back to the system after every call and map again on the next).
     """
-    fwd = fwd or forward(case)
+    fwd = fwd or forward(case, with_cost=False)
     N = case.arch.depth
     z = {L: _columns(v) for L, v in fwd.z.items()}
     a = {L: _columns(v) for L, v in fwd.a.items()}

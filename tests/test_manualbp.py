@@ -196,3 +196,18 @@ def test_backward_without_keeping_intermediates_gives_the_same_gradients(acts, c
     for L, (dW, db) in enumerate(zip(g.dW, g.db), start=1):
         np.testing.assert_array_equal(dW, full.dC_dW[L])
         np.testing.assert_array_equal(db, full.dC_db[L])
+
+
+def test_forward_without_the_cost_keeps_every_z_and_a():
+    """forward(with_cost=False), what backward uses when given no forward pass: the same z and a to the bit,
+    C not evaluated (None); with it, C is the mean of the per-sample costs computed sample by sample."""
+    case = random_case(np.random.default_rng(5), (3, 5, 2), ("tanh", "sigmoid"), "half_mse", batch=4)
+    full, lean = manualbp.forward(case), manualbp.forward(case, with_cost=False)
+    assert lean.cost is None
+    assert set(lean.z) == set(full.z) and set(lean.a) == set(full.a)
+    for L in full.z:
+        np.testing.assert_array_equal(lean.z[L], full.z[L])
+    for L in full.a:
+        np.testing.assert_array_equal(lean.a[L], full.a[L])
+    per_sample = [0.5 * np.mean((full.a[3][:, b] - case.y[:, b]) ** 2) for b in range(4)]
+    assert full.cost == pytest.approx(np.mean(per_sample), rel=1e-12)
