@@ -252,8 +252,30 @@ def _check_chunk_in_worker(programs: dict[tuple, tuple] | None, *args: Any) -> C
     return check_chunk(*args)
 
 
-def _processes(chunks, args, workers: int, *, speculate: bool = True) -> Iterator[ChunkResult]:
-    """Chunks spread over this process and ``workers`` − 1 fresh ones (spawned: torch and JAX are not fork-safe).
+def _spawn(workers: int, oracles: Sequence[str]) -> Any:
+    """A pool of ``workers`` − 1 fresh processes (spawned: torch and JAX are not fork-safe), each already
+    importing the oracles: its first task, started now, so that it overlaps whatever this process does next."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_init, initargs=(workers,))
+    for _ in range(workers - 1):  # each submission while none is idle starts a process
+        pool.submit(_warm_up, oracles)
+    return pool
+
+
+def _close(pool: Any) -> None:
+    """Stop the pool's processes: whatever they still run is not needed (done here, or the sweep failed)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        proc.terminate()
+
+
+def _processes(chunks, args, workers: int, *, speculate: bool = True, pool: Any = None) -> Iterator[ChunkResult]:
+    """Chunks spread over this process and the ``workers`` − 1 processes of ``pool`` (:func:`_spawn`; a new one
+    when None), which it closes at the end.
 
     This process works from the back of the list while the new processes start up and take chunks from
     the front, two queued per process.  The new processes first import the oracles while this one runs
@@ -262,15 +284,11 @@ def _processes(chunks, args, workers: int, *, speculate: bool = True) -> Iterato
     process re-runs the chunks still out (a chunk's result does not depend on where it runs) rather
     than wait for a slow process, and whichever copy ends first counts.
     """
-    import multiprocessing
     from collections import deque
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    ctx = multiprocessing.get_context("spawn")
     todo = deque(chunks)
-    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx, initializer=_worker_init,
-                               initargs=(workers,))
     running: dict[Any, tuple[int, int, int]] = {}
     yielded: set[int] = set()
 
@@ -279,11 +297,11 @@ def _processes(chunks, args, workers: int, *, speculate: bool = True) -> Iterato
         return check_chunk(args[0], chunk[0], chunk[1], chunk[2], *args[1:])
 
     broken = False
-    threads = _worker_init(workers)  # this process is one of the workers too
+    threads = None
     try:
+        pool = pool or _spawn(workers, args[1])
+        threads = _worker_init(workers)  # this process is one of the workers too
         programs = _programs(args[1])
-        for _ in range(workers - 1):  # each submission while none is idle starts a process
-            pool.submit(_warm_up, args[1])
         if programs is None and "jax" in args[1] and todo:
             yield here(todo.pop())  # compiles while the workers import; they get the programs with their chunks
             programs = _programs(args[1])
@@ -317,10 +335,8 @@ def _processes(chunks, args, workers: int, *, speculate: bool = True) -> Iterato
             import torch
 
             torch.set_num_threads(threads)
-        procs = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for proc in procs:  # the processes this sweep started; whatever they still run is already done here
-            proc.terminate()
+        if pool is not None:
+            _close(pool)
 
 
 def _dask(chunks, args, scheduler: Any) -> Iterator[ChunkResult]:
@@ -621,29 +637,40 @@ def run_sweep(n_cases: int, *, seed: int = 0, oracles: Sequence[str] = ("torch",
     if not oracles or bad:
         raise ValueError(f"unknown oracle(s) {bad or list(oracles)}; valid names: {', '.join(ORACLE_NAMES)}")
     subject_fn = _resolve_subject(subject)
-    for name in oracles:  # a missing dependency fails here, before any work is sent anywhere
-        get_oracle(name)
+    # worker processes start first: their imports then overlap this process's own (seconds, cold)
+    pool = _spawn(int(workers), oracles) if scheduler is None and workers > 1 else None
+    try:
+        for name in oracles:  # a missing dependency fails here, before any work is sent anywhere
+            get_oracle(name)
+    except BaseException:
+        if pool is not None:
+            _close(pool)
+        raise
     chunks = _chunks(int(n_cases), int(chunk_size))
     args = (int(seed), oracles, subject, dist)
     if scheduler is not None:
         stream = _dask(chunks, args, scheduler)
-    elif workers > 1:
-        stream = _processes(chunks, args, int(workers))
+    elif pool is not None:
+        stream = _processes(chunks, args, int(workers), pool=pool)
     else:
         stream = _serial(chunks, args)
 
     t0 = time.perf_counter()
     done: dict[int, ChunkResult] = {}
     fails = 0
-    with _progress(progress, int(n_cases)) as bar:
-        task = bar.add_task("sweep", total=int(n_cases), rate="-", fails=0)
-        for chunk in stream:
-            done[chunk.chunk] = chunk
-            fails += sum(r.status == "fail" for r in chunk.results) + (chunk.error is not None)
-            n_done = sum(len(c.results) for c in done.values())
-            rate = n_done / max(time.perf_counter() - t0, 1e-9)
-            bar.update(task, advance=chunks[chunk.chunk][2] - chunks[chunk.chunk][1], rate=f"{rate:,.0f}",
-                       fails=fails)
+    try:
+        with _progress(progress, int(n_cases)) as bar:
+            task = bar.add_task("sweep", total=int(n_cases), rate="-", fails=0)
+            for chunk in stream:
+                done[chunk.chunk] = chunk
+                fails += sum(r.status == "fail" for r in chunk.results) + (chunk.error is not None)
+                n_done = sum(len(c.results) for c in done.values())
+                rate = n_done / max(time.perf_counter() - t0, 1e-9)
+                bar.update(task, advance=chunks[chunk.chunk][2] - chunks[chunk.chunk][1], rate=f"{rate:,.0f}",
+                           fails=fails)
+    finally:
+        if pool is not None:  # also when the stream never started
+            _close(pool)
     seconds = time.perf_counter() - t0
 
     ordered = [done[k] for k in sorted(done)]
