@@ -105,7 +105,8 @@ def backward(case: Case, fwd: Forward | None = None, *, input_delta: bool = True
             # δ^(N) ⊙ σ'(z^(N)) simplifies to (a − y)/B and stays finite when σ saturates.
             dz = fused
         elif sigma.prime is not None:
-            dz = delta[L + 1] * sigma_prime[L + 1]  # (eq. b) δ^(L+1) ⊙ σ'(z^(L+1))
+            # (eq. b) δ^(L+1) ⊙ σ'(z^(L+1)); without ``keep``, in the buffer of σ'(z^(L+1)), which is dropped below
+            dz = np.multiply(delta[L + 1], sigma_prime[L + 1], out=None if keep else sigma_prime[L + 1])
         else:
             dz = sigma.backprop(z[L + 1], a[L + 1], delta[L + 1])  # (eq. b) softmax: Jᵀ δ^(L+1)
         dC_db[L] = np.einsum("jb->j", dz)  # (eq. b) summed over the batch columns b (dz.sum(axis=1), in one pass)
