@@ -867,15 +867,21 @@ def compare(
         status = "fail"
         if case.dtype == "float32" and rerun is not None:
             case64 = case.astype("float64")
-            float64 = compare(case64, rerun(case64), oracles=[o for o in resolved], fast=fast)
-            if float64.passed:
-                status = "precision"
-                for d in discrepancies:
-                    if d.status == "fail":
-                        d.status = "precision"
-                notes.append("the float32 discrepancies vanish in float64: precision, not a bug")
+            try:
+                g64 = rerun(case64)
+                _check_candidate(case64, g64, "the float64 re-run")
+            except Exception as exc:  # noqa: BLE001 - the subject's own failure: the float32 verdict stands
+                notes.append(f"the float64 re-run gave no gradients ({type(exc).__name__}: {exc})")
             else:
-                notes.append(f"the float64 re-run also fails ({float64.status})")
+                float64 = compare(case64, g64, oracles=[o for o in resolved], fast=fast)
+                if float64.passed:
+                    status = "precision"
+                    for d in discrepancies:
+                        if d.status == "fail":
+                            d.status = "precision"
+                    notes.append("the float32 discrepancies vanish in float64: precision, not a bug")
+                else:
+                    notes.append(f"the float64 re-run also fails ({float64.status})")
     elif "non-differentiable" in statuses or eb.kinks or fd_kink:
         status = "non-differentiable"
     elif unjudged:

@@ -82,14 +82,57 @@ class ChunkResult:
     error: str | None = None  # the chunk itself failed (traceback): every case of it is unchecked
 
 
+SUBJECT_TIMEOUT = 5.0
+"""Seconds a subject other than manualbp's backprop gets per case before the call counts as hung."""
+
+MAX_HANGS = 3
+"""After this many hung calls, one subject is not called again in that chunk (or that shrinking search)."""
+
+
+class SubjectHang(TimeoutError):
+    """The subject did not return within its time limit."""
+
+
+class SubjectSkipped(RuntimeError):
+    """The subject was not called: it had hung too often already."""
+
+
+class _TimeLimited:
+    """A subject called with a time limit per case (in a thread, :func:`oracles.harness.run_with_timeout`):
+    a hung call raises :class:`SubjectHang`, and once ``max_hangs`` calls hung every later one raises
+    :class:`SubjectSkipped` without running (each would cost the time limit)."""
+
+    def __init__(self, fn: Subject, timeout: float | None = None, max_hangs: int | None = None) -> None:
+        self.fn = fn
+        self.timeout = SUBJECT_TIMEOUT if timeout is None else timeout
+        self.max_hangs = MAX_HANGS if max_hangs is None else max_hangs
+        self.hangs = 0
+        self._stuck: list[Any] = []  # threads of hung calls that could not be stopped
+
+    def __call__(self, case: Case) -> Gradients:
+        from .harness import run_with_timeout
+
+        if self.hangs >= self.max_hangs:
+            raise SubjectSkipped(f"not called: the subject already hung {self.hangs} times")
+        status, value, _ = run_with_timeout(self.fn, (case,), self.timeout, self._stuck)
+        if status == "hang":
+            self.hangs += 1
+            raise SubjectHang(f"the subject did not return within {self.timeout:g} s")
+        if status == "raises":
+            exc = value[0]
+            raise exc if isinstance(exc, Exception) else RuntimeError(f"{type(exc).__name__}: {exc}")
+        return value
+
+
 def _resolve_subject(subject: Any) -> Subject:
-    """A callable Case -> Gradients: manualbp's backprop by default, or anything with ``.gradients``."""
+    """A callable Case -> Gradients: manualbp's backprop by default (called directly), or anything else with
+    a time limit per call (:class:`_TimeLimited`): a callable, or an object with ``.gradients``."""
     if subject is None:
         return manualbp_gradients
     if hasattr(subject, "gradients") and callable(subject.gradients):
-        return subject.gradients
+        return _TimeLimited(subject.gradients)
     if callable(subject):
-        return subject
+        return _TimeLimited(subject)
     raise TypeError(f"subject must be a callable Case -> Gradients (or have .gradients), got {type(subject).__name__}")
 
 
@@ -116,6 +159,8 @@ def _subject_gradients(subject: Subject, case: Case) -> Gradients | str:
     try:
         g = subject(case)
         check_gradient_shapes(case, g, "subject's gradients")
+    except (SubjectHang, SubjectSkipped) as exc:
+        return f"{'hang' if isinstance(exc, SubjectHang) else 'skipped'}: {exc}"
     except Exception as exc:  # noqa: BLE001 - a misbehaving subject is a finding, not a crash
         return f"{type(exc).__name__}: {exc}"
     return g
@@ -476,11 +521,17 @@ def shrink(case: Case, subject: Subject, oracles: Sequence[str], *, max_examples
                                         costs=(arch.cost,), dtypes=(arch.dtype,)),
         batch=(None, 1, 2, 4), label="shrunk")
 
+    def fresh() -> Subject:  # a time-limited subject with a hang budget of its own (the sweep's may be spent)
+        return _TimeLimited(subject.fn, subject.timeout, subject.max_hangs) if isinstance(subject, _TimeLimited) \
+            else subject
+
+    searching = fresh()
+
     def fails(c: Case) -> bool:
-        g = _subject_gradients(subject, c)
+        g = _subject_gradients(searching, c)
         if isinstance(g, str):
-            return True
-        return compare(c, g, oracles=oracles, fast=True, rerun=subject if c.dtype == "float32" else None
+            return not g.startswith("skipped:")  # not called: nothing known about this case
+        return compare(c, g, oracles=oracles, fast=True, rerun=searching if c.dtype == "float32" else None
                        ).status == "fail"
 
     cfg = settings(max_examples=max_examples, database=None, derandomize=True, deadline=None,
@@ -493,6 +544,7 @@ def shrink(case: Case, subject: Subject, oracles: Sequence[str], *, max_examples
     else:
         note = (f"shrunk by Hypothesis from sweep case {original} ({describe(arch)}) "
                 f"to {describe(small.arch)}")
+    subject = fresh()
     g = _subject_gradients(subject, small)
     check = f"sweep case {original}"
     if isinstance(g, str):

@@ -196,6 +196,23 @@ def _kink_case(hidden: str = "relu") -> Case:
                        activations=(hidden, "tanh"), cost="half_mse", label="kink")
 
 
+@pytest.mark.parametrize("rerun_gives", ["raises", "wrong shapes"])
+def test_a_float64_rerun_that_gives_no_gradients_leaves_the_float32_failure(rerun_gives):
+    case = seed_case("float32")
+    wrong = _plant(manualbp.gradients(case), 3, "b", (1,), 1e-2)
+
+    def rerun(c: Case) -> Gradients:
+        if rerun_gives == "raises":
+            raise ValueError("no float64 here")
+        return Gradients(wrong.dW[:1], wrong.db[:1], "truncated")
+
+    v = compare(case, wrong, rerun=rerun)
+    assert v.status == "fail" and v.float64 is None
+    assert any(f.status == "fail" and (f.layer, f.param, f.entry) == (3, "b", (1,)) for f in v.discrepancies)
+    why = "ValueError: no float64 here" if rerun_gives == "raises" else "weight and 1 bias gradients"
+    assert any("float64 re-run gave no gradients" in n and why in n for n in v.notes), v.notes
+
+
 @pytest.mark.parametrize("hidden", ["relu", "leaky_relu"])
 def test_a_kink_is_non_differentiable_not_a_failure(hidden):
     case = _kink_case(hidden)

@@ -174,6 +174,49 @@ def test_subject_that_raises_is_a_failure_not_a_crash():
     assert any(f.kind == "subject-error" and "boom" in f.message for f in report.errors)
 
 
+def _hangs_when_deep(case: Case) -> Gradients:
+    """A subject caught in an endless loop on networks of 3 or more weight layers; manualbp's answer otherwise."""
+    while len(case.weights) >= 3:
+        pass
+    return manualbp.gradients(case)
+
+
+def test_subject_that_hangs_is_a_failure_and_the_sweep_goes_on(monkeypatch):
+    import oracles.sweep as sw
+
+    monkeypatch.setattr(sw, "SUBJECT_TIMEOUT", 0.2)
+    n, size = 12, 4
+    expected = {}  # case -> what the sweep must say: each chunk stops calling the subject after MAX_HANGS hangs
+    for start in range(0, n, size):
+        hangs = 0
+        for i, c in enumerate(random_cases(0, start, start + size), start=start):
+            if hangs >= sw.MAX_HANGS:
+                expected[i] = "already hung 3 times"
+            elif len(c.weights) >= 3:
+                hangs += 1
+                expected[i] = "did not return within 0.2 s"
+            else:
+                expected[i] = "pass"
+    assert {"pass", "already hung 3 times", "did not return within 0.2 s"} == set(expected.values())
+    report = run_sweep(n, seed=0, oracles=("torch",), subject=_hangs_when_deep, progress=False,
+                       shrink_failures=False, chunk_size=size)
+    said = {int(f.check.split()[-1]): f.message for f in report.errors if f.kind == "subject-error"}
+    for i, what in expected.items():
+        assert (i not in said) if what == "pass" else (what in said[i]), (i, what, said.get(i))
+    n_pass = sum(v == "pass" for v in expected.values())
+    assert report.sections["sweep"]["by_status"] == {"fail": n - n_pass, "pass": n_pass}
+
+
+def test_a_hang_is_shrunk_to_the_smallest_network_that_hangs(monkeypatch):
+    import oracles.sweep as sw
+
+    monkeypatch.setattr(sw, "SUBJECT_TIMEOUT", 0.2)
+    case = next(c for c in random_cases(0, 0, 40) if len(c.weights) == 4)
+    shrunk = sw.shrink(case, sw._resolve_subject(_hangs_when_deep), ("torch",), max_examples=30)
+    assert len(shrunk.case.weights) == 3 and max(shrunk.case.arch.widths) == 1  # hangs, and nothing smaller does
+    assert any("did not return within 0.2 s" in f.message for f in shrunk.findings)
+
+
 def test_cli_sweep_json_and_files(tmp_path, capsys):
     from oracles.cli import main
 
