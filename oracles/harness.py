@@ -75,7 +75,7 @@ class _Timeout(Exception):
     """Injected into a hung subject's thread to stop it."""
 
 
-def _stop_thread(thread: threading.Thread) -> None:
+def stop_thread(thread: threading.Thread) -> None:
     """Ask a running thread to stop by raising _Timeout in it (works between Python bytecodes)."""
     if thread.ident is None:
         return
@@ -105,7 +105,7 @@ def run_with_timeout(func: Any, args: tuple, timeout: float | None,
     thread.start()
     thread.join(timeout)
     if thread.is_alive():
-        _stop_thread(thread)
+        stop_thread(thread)
         thread.join(0.2)
         if thread.is_alive() and stuck is not None:
             stuck.append(thread)

@@ -166,6 +166,48 @@ def _subject_gradients(subject: Subject, case: Case) -> Gradients | str:
     return g
 
 
+def _answer_all(subject: Subject, cases: Sequence[Case], answers: Any, stop: Any) -> None:
+    """(In a worker thread.)  The subject's answer to each case in turn, until ``stop`` is set."""
+    for case in cases:
+        if stop.is_set():
+            return
+        answers.put(_subject_gradients(subject, case))
+
+
+def _subject_answers(subject: _TimeLimited, cases: Sequence[Case]) -> list[Gradients | str]:
+    """The answer of a time-limited subject to every case (its gradients, or why there are none).
+
+    The calls run in turn in one worker thread (a thread per call would cost more than a small case's
+    whole check), each within the subject's time limit: a call that hangs is asked to stop and the
+    remaining cases go on in a new thread, until the subject's hang budget is spent.
+    """
+    import queue
+    import threading
+
+    from .harness import stop_thread
+
+    out: list[Gradients | str] = []
+    while len(out) < len(cases):
+        if subject.hangs >= subject.max_hangs:
+            why = f"skipped: not called: the subject already hung {subject.hangs} times"
+            return out + [why] * (len(cases) - len(out))
+        answers: Any = queue.SimpleQueue()
+        stop = threading.Event()
+        worker = threading.Thread(target=_answer_all, args=(subject.fn, cases[len(out):], answers, stop),
+                                  name="manualbp-subject", daemon=True)
+        worker.start()
+        while len(out) < len(cases):
+            try:
+                out.append(answers.get(timeout=subject.timeout))
+            except queue.Empty:
+                stop.set()  # a late answer goes to this thread's queue, no longer read
+                stop_thread(worker)
+                subject.hangs += 1
+                out.append(f"hang: the subject did not return within {subject.timeout:g} s")
+                break
+    return out
+
+
 def _gradients_many(oracle: Any, cases: list[Case]) -> list[Gradients]:
     """``oracle.gradients_many(cases)``, with every shape bucket filled to the oracle's full call size.
 
@@ -215,7 +257,8 @@ def check_chunk(seed: int, chunk: int, start: int, stop: int, oracles: Sequence[
     try:
         subject_fn = _resolve_subject(subject)
         cases = random_cases(seed, start, stop, dist)
-        candidates = [_subject_gradients(subject_fn, c) for c in cases]
+        candidates = (_subject_answers(subject_fn, cases) if isinstance(subject_fn, _TimeLimited)
+                      else [_subject_gradients(subject_fn, c) for c in cases])
         refs: dict[str, list[Gradients]] = {}
         compiles = 0
         for name in oracles:
