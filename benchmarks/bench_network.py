@@ -5,6 +5,15 @@ JAX (jit of grad) and the matrix products alone — the same eight products manu
 (three forward, three ∂C/∂W, two δ; δ^(1) = ∂C/∂x is not needed and manualbp.gradients skips it),
 each allocating its result as manualbp's do.  That is the roofline of this code: everything
 manualbp adds on top of it is elementwise work.
+
+Every process lays out its memory differently, and that moves this figure more than anything within one
+process: the same code measured from +7.6% to +12.9% in float32 from one fresh process to the next (+8.6%
+and +12.8% in two processes of one run), each with a 95% interval of about ±1% over its own rounds.  So, as
+pyperf does (20 worker processes by default), the elementwise overhead of record is the median over several
+fresh child processes (:data:`PROCESSES`); the absolute times and the
+torch and JAX ratios come from one more.  The benchmark's own process, after the sweeps and the
+cross-checks, measured between +8.9% and +19.6% in float64: it is kept as an explanatory row, with two more
+child runs that take the allocator and the second BLAS thread out.
 """
 
 from __future__ import annotations
@@ -105,6 +114,9 @@ KEEP_MEMORY = {"MALLOC_TRIM_THRESHOLD_": "1000000000", "MALLOC_MMAP_THRESHOLD_":
 ROUNDS, PER_BLOCK = 15, 3
 """Item 6 times each variant in ROUNDS alternating blocks of PER_BLOCK calls; ratios are paired per round."""
 
+PROCESSES = 5
+"""Fresh processes whose median is the elementwise overhead of record."""
+
 
 def overhead_only(repeats: int = 15) -> dict[str, tuple[float, float, float]]:
     """Per dtype (elementwise overhead, minor page faults per call of manualbp, of the matmuls), for the
@@ -123,29 +135,65 @@ ONE_BLAS_THREAD = {**KEEP_MEMORY, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS"
 """The second explanatory child run: also one BLAS thread (numpy's elementwise work is single-threaded)."""
 
 
-def _overhead_keeping_memory(repeats: int, extra: dict[str, str] = KEEP_MEMORY
-                             ) -> dict[str, tuple[float, float, float]] | None:
-    """The same overhead measured in a child process with the environment ``extra`` (default: an allocator
-    that keeps freed memory, so no page faults)."""
+def _in_child(code: str, extra: dict[str, str]) -> object | None:
+    """The JSON that ``code`` prints last, run in a fresh interpreter with the environment ``extra`` added
+    (None when the child fails)."""
     import json
     import os
     import subprocess
     import sys
     from pathlib import Path
 
-    code = ("import json; from benchmarks.bench_network import overhead_only; "
-            f"print(json.dumps(overhead_only({repeats})))")
-    env = {**os.environ, **extra}
     try:
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=env,
-                             cwd=Path(__file__).resolve().parent.parent, check=True)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900,
+                             env={**os.environ, **extra}, cwd=Path(__file__).resolve().parent.parent, check=True)
     except (subprocess.SubprocessError, OSError):
         return None
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _overhead_in_child(repeats: int, extra: dict[str, str] = KEEP_MEMORY
+                             ) -> dict[str, tuple[float, float, float]] | None:
+    """The same overhead measured in a child process with the environment ``extra`` (default: an allocator
+    that keeps freed memory, so no page faults)."""
+    return _in_child("import json; from benchmarks.bench_network import overhead_only; "
+                     f"print(json.dumps(overhead_only({repeats})))", extra)  # type: ignore[return-value]
+
+
 def run(repeats: int = 15) -> list[Row]:
-    """Time every variant in float32 and float64; rows with the elementwise-overhead and torch targets."""
+    """Item 6's rows: the figures of record from fresh child processes (:func:`measure` in one, the overhead's
+    median over :data:`PROCESSES` more), then the explanatory ones (this process after the other benchmarks;
+    an allocator keeping freed memory; one BLAS thread)."""
+    record = _in_child("import dataclasses, json; from benchmarks.bench_network import measure; "
+                       f"print(json.dumps([dataclasses.asdict(r) for r in measure({repeats})]))", {})
+    where = "a fresh child process" if record is not None else "this process (the child process failed)"
+    rows = [Row(**r) for r in record] if record is not None else measure(repeats)  # type: ignore[arg-type]
+    for r in rows:
+        if r.met is not None:
+            r.note = (r.note + "; " if r.note else "") + f"measured in {where}"
+    samples = [s for s in (_overhead_in_child(repeats, {}) for _ in range(PROCESSES)) if s]
+    if samples:  # the overhead of record: the median over fresh processes, in place of the single process's
+        rows = [r for r in rows if "elementwise overhead over" not in r.figure]
+        for dtype in ("float32", "float64"):
+            values = sorted(s[dtype][0] for s in samples)
+            overhead = statistics.median(values)
+            rows.insert(next(i for i, r in enumerate(rows) if r.figure.startswith(f"{dtype}: minor page")),
+                        Row("6 manualbp", f"{dtype}: elementwise overhead over the matrix products", f"{overhead:+.1%}",
+                            f"≤ {OVERHEAD_TARGET:.0%}", overhead <= OVERHEAD_TARGET,
+                            note=f"median over {len(values)} fresh processes, each the median over its "
+                                 f"{max(ROUNDS, repeats)} rounds of the ratio of adjacent blocks: "
+                                 + ", ".join(f"{v:+.1%}" for v in values)))
+    here = overhead_only(repeats)
+    for dtype, (overhead, faults, faults_mm) in here.items():
+        rows.append(Row("6 manualbp", f"{dtype}: elementwise overhead, this process after the other benchmarks",
+                        f"{overhead:+.1%}", note=f"explanatory: page faults per call, manualbp / matmuls: "
+                                                 f"{faults:.0f} / {faults_mm:.0f}"))
+    return rows + _explanatory(repeats)
+
+
+def measure(repeats: int = 15) -> list[Row]:
+    """Time every variant in float32 and float64 in this process; rows with the elementwise-overhead and torch
+    targets."""
     rows: list[Row] = []
     for dtype in ("float32", "float64"):
         case = network_case(dtype)
@@ -183,14 +231,16 @@ def run(repeats: int = 15) -> list[Row]:
                             f"{paired_ratio(blocks, 'manualbp', 'jax jit'):.2f}×"))
         for name, note in notes.items():
             rows.append(Row("6 manualbp", f"{dtype}: {name}", "skipped", note=note))
+    return rows
+
+
+def _explanatory(repeats: int) -> list[Row]:
+    """The overhead in child processes that take the allocator's returns and the second BLAS thread out."""
+    rows = []
     for what, extra, why in [("allocator keeping freed memory", KEEP_MEMORY, "no page faults"),
                              ("one BLAS thread", ONE_BLAS_THREAD,
-                              "matrix products and elementwise work both on one core: the elementwise work alone"),
-                             ("a fresh process", {},
-                              "the default allocator: when a call frees more than glibc's trim threshold, the "
-                              "memory goes back to the OS and the next call maps it again; the figures of record "
-                              "come from this process, after the other benchmarks")]:
-        measured = _overhead_keeping_memory(repeats, extra)
+                              "matrix products and elementwise work both on one core: the elementwise work alone")]:
+        measured = _overhead_in_child(repeats, extra)
         for dtype, (overhead, faults, faults_mm) in (measured or {}).items():
             env = " ".join(f"{k}={v}" for k, v in extra.items()) or "no extra settings"
             rows.append(Row("6 manualbp", f"{dtype}: elementwise overhead, {what}", f"{overhead:+.1%}",
