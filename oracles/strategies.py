@@ -32,6 +32,7 @@ appear.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -144,14 +145,17 @@ def architectures(
 _architectures = architectures
 
 
+@functools.lru_cache(maxsize=4096)
 def _grid_array(shape: tuple[int, ...], bound: float, grid: int) -> st.SearchStrategy[np.ndarray]:
-    """Arrays of k/grid with |k/grid| <= bound (shrinks to zeros)."""
+    """Arrays of k/grid with |k/grid| <= bound (shrinks to zeros).  Remembered: a strategy object works out
+    its properties once, which a new one per draw would repeat."""
     k = max(int(math.floor(bound * grid)), 0)
     return hnp.arrays(np.int64, shape, elements=st.integers(-k, k), fill=st.nothing()).map(lambda a: a / grid)
 
 
+@functools.lru_cache(maxsize=4096)
 def _wide_array(shape: tuple[int, ...], bound: float) -> st.SearchStrategy[np.ndarray]:
-    """Arrays mixing grid values and general floats up to ±bound (extreme mode)."""
+    """Arrays mixing grid values and general floats up to ±bound (extreme mode; remembered like _grid_array)."""
     elems = st.one_of(st.integers(-8, 8).map(lambda k: k / 8),
                       st.floats(-bound, bound, allow_nan=False, allow_infinity=False, width=32))
     return hnp.arrays(np.float64, shape, elements=elems, fill=st.nothing())
@@ -229,6 +233,33 @@ def _repair_layer(act: str, W: np.ndarray, b: np.ndarray, a: np.ndarray, *, dtyp
     return W, b
 
 
+@st.composite
+def _draw_params(draw, arch: Architecture, x: np.ndarray, extreme: bool, max_preactivation: float,
+                 kink_margin: float) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    """The draw of :func:`parameters` (defined once: Hypothesis parses a composite's source when it is defined,
+    about a millisecond, which a composite defined per case would pay per case)."""
+    Ws, bs = [], []
+    a = x if x.ndim == 2 else x[:, None]
+    a = a.astype(arch.dtype)
+    for L in range(1, arch.depth):
+        n_in, n_out = arch.widths[L - 1], arch.widths[L]
+        if extreme:
+            W = draw(_wide_array((n_out, n_in), 64.0))
+            b = draw(_wide_array((n_out,), 64.0))
+        else:
+            W = draw(_grid_array((n_out, n_in), 2.0 / math.sqrt(n_in), GRID))
+            b = draw(_grid_array((n_out,), 0.5, GRID))
+            W, b = _repair_layer(arch.activations[L - 1], W, b, a, dtype=arch.dtype,
+                                 max_preactivation=max_preactivation, kink_margin=kink_margin)
+        W, b = W.astype(arch.dtype), b.astype(arch.dtype)
+        Ws.append(W)
+        bs.append(b)
+        with np.errstate(all="ignore"):
+            z = W @ a + b[:, None]
+            a = ACTIVATIONS[arch.activations[L - 1]].f(z)
+    return tuple(Ws), tuple(bs)
+
+
 def parameters(
     arch: Architecture,
     x: np.ndarray,
@@ -253,30 +284,7 @@ def parameters(
     if not (isinstance(kink_margin, (int, float)) and 0 <= kink_margin < max_preactivation):
         raise InvalidArgument(f"kink_margin must be in [0, max_preactivation), got {kink_margin!r}")
 
-    @st.composite
-    def draw_params(draw):
-        Ws, bs = [], []
-        a = x if x.ndim == 2 else x[:, None]
-        a = a.astype(arch.dtype)
-        for L in range(1, arch.depth):
-            n_in, n_out = arch.widths[L - 1], arch.widths[L]
-            if extreme:
-                W = draw(_wide_array((n_out, n_in), 64.0))
-                b = draw(_wide_array((n_out,), 64.0))
-            else:
-                W = draw(_grid_array((n_out, n_in), 2.0 / math.sqrt(n_in), GRID))
-                b = draw(_grid_array((n_out,), 0.5, GRID))
-                W, b = _repair_layer(arch.activations[L - 1], W, b, a, dtype=arch.dtype,
-                                     max_preactivation=max_preactivation, kink_margin=kink_margin)
-            W, b = W.astype(arch.dtype), b.astype(arch.dtype)
-            Ws.append(W)
-            bs.append(b)
-            with np.errstate(all="ignore"):
-                z = W @ a + b[:, None]
-                a = ACTIVATIONS[arch.activations[L - 1]].f(z)
-        return tuple(Ws), tuple(bs)
-
-    return draw_params()
+    return _draw_params(arch, x, extreme, max_preactivation, kink_margin)
 
 
 def cases(
