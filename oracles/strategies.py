@@ -130,13 +130,16 @@ def architectures(
                               " (bce needs 'sigmoid', softmax_ce needs 'softmax')")
     pairs = st.sampled_from(tuple(allowed)).flatmap(lambda c: st.sampled_from(allowed[c]).map(lambda o: (c, o)))
 
+    layers, width = st.integers(min_layers, max_layers), st.integers(min_width, max_width)
+    hidden_st, dtype_st = st.sampled_from(hidden), st.sampled_from(dtypes)  # made once, drawn from per case
+
     @st.composite
     def draw_arch(draw) -> Architecture:
-        n = draw(st.integers(min_layers, max_layers))
-        widths = tuple(draw(st.integers(min_width, max_width)) for _ in range(n))
-        hid = tuple(draw(st.sampled_from(hidden)) for _ in range(n - 2))
+        n = draw(layers)
+        widths = tuple(draw(width) for _ in range(n))
+        hid = tuple(draw(hidden_st) for _ in range(n - 2))
         cost, out = draw(pairs)
-        dtype = draw(st.sampled_from(dtypes))
+        dtype = draw(dtype_st)
         return Architecture(widths, (*hid, out), cost, dtype)
 
     return draw_arch()
