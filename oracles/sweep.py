@@ -201,7 +201,8 @@ def _subject_answers(subject: _TimeLimited, cases: Sequence[Case]) -> list[Gradi
                 out.append(answers.get(timeout=subject.timeout))
             except queue.Empty:
                 stop.set()  # a late answer goes to this thread's queue, no longer read
-                stop_thread(worker)
+                if worker.is_alive():
+                    stop_thread(worker)
                 subject.hangs += 1
                 out.append(f"hang: the subject did not return within {subject.timeout:g} s")
                 break
