@@ -7,13 +7,15 @@ each allocating its result as manualbp's do.  That is the roofline of this code:
 manualbp adds on top of it is elementwise work.
 
 Every process lays out its memory differently, and that moves this figure more than anything within one
-process: the same code measured from +7.6% to +12.9% in float32 from one fresh process to the next (+8.6%
-and +12.8% in two processes of one run), each with a 95% interval of about ±1% over its own rounds.  So, as
-pyperf does (20 worker processes by default), the elementwise overhead of record is the median over several
-fresh child processes (:data:`PROCESSES`); the absolute times and the
-torch and JAX ratios come from one more.  The benchmark's own process, after the sweeps and the
-cross-checks, measured between +8.9% and +19.6% in float64: it is kept as an explanatory row, with two more
-child runs that take the allocator and the second BLAS thread out.
+process: the same code measured from +6.6% to +14.3% in float32 from one fresh process to the next within an
+hour, each with a 95% interval of about ±1% over its own rounds.  The arrays sit at the same offsets within
+their pages in every process (checked for every z and a), and this machine gives no transparent huge pages
+(AnonHugePages 0), so what differs is which physical pages back them, and with it how they share the
+caches.  So, as pyperf does (20 worker processes by default), the elementwise overhead of record is the
+median over several fresh child processes (:data:`PROCESSES`), with a distribution-free confidence interval
+of that median; the absolute times and the torch and JAX ratios come from one more.  The benchmark's own
+process, after the sweeps and the cross-checks, is kept as an explanatory row, with two more child runs that
+take the allocator and the second BLAS thread out.
 """
 
 from __future__ import annotations
@@ -114,8 +116,9 @@ KEEP_MEMORY = {"MALLOC_TRIM_THRESHOLD_": "1000000000", "MALLOC_MMAP_THRESHOLD_":
 ROUNDS, PER_BLOCK = 15, 3
 """Item 6 times each variant in ROUNDS alternating blocks of PER_BLOCK calls; ratios are paired per round."""
 
-PROCESSES = 5
-"""Fresh processes whose median is the elementwise overhead of record."""
+PROCESSES = 9
+"""Fresh processes whose median is the elementwise overhead of record (9: the fewest for which the
+distribution-free 95% interval of the median is narrower than the whole range)."""
 
 
 def overhead_only(repeats: int = 15) -> dict[str, tuple[float, float, float]]:
@@ -177,12 +180,13 @@ def run(repeats: int = 15) -> list[Row]:
         for dtype in ("float32", "float64"):
             values = sorted(s[dtype][0] for s in samples)
             overhead = statistics.median(values)
+            lo, hi = median_interval(values)
             rows.insert(next(i for i, r in enumerate(rows) if r.figure.startswith(f"{dtype}: minor page")),
                         Row("6 manualbp", f"{dtype}: elementwise overhead over the matrix products", f"{overhead:+.1%}",
                             f"≤ {OVERHEAD_TARGET:.0%}", overhead <= OVERHEAD_TARGET,
-                            note=f"median over {len(values)} fresh processes, each the median over its "
-                                 f"{max(ROUNDS, repeats)} rounds of the ratio of adjacent blocks: "
-                                 + ", ".join(f"{v:+.1%}" for v in values)))
+                            note=f"median over {len(values)} fresh processes (95% confidence interval of that "
+                                 f"median {lo:+.1%} to {hi:+.1%}), each the median over its {max(ROUNDS, repeats)} "
+                                 "rounds of the ratio of adjacent blocks: " + ", ".join(f"{v:+.1%}" for v in values)))
     here = overhead_only(repeats)
     for dtype, (overhead, faults, faults_mm) in here.items():
         rows.append(Row("6 manualbp", f"{dtype}: elementwise overhead, this process after the other benchmarks",
