@@ -164,6 +164,22 @@ def test_bce_saturated_sigmoid_is_finite():
     assert g.dW[0][0, 0] == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize(("dtype", "gap"), [("float64", 713.0), ("float32", 100.0)])
+def test_softmax_output_below_the_normal_range_gives_no_overflow_warning(dtype, gap):
+    """A softmax output entry that is tiny but not 0 (a subnormal): δ^(N) = −y/a/B overflows, as it must, and
+    the gradients, which take the fused ∂C/∂z^(N) = a − y, stay finite; no warning either way."""
+    case = Case.create([np.array([[gap], [0.0], [0.0]])], [np.zeros(3)], np.array([-1.0]),
+                       np.array([0.2, 0.3, 0.5]), activations=["softmax"], cost="softmax_ce", dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bwd = manualbp.backward(case)
+        g = manualbp.gradients(case)
+    a0 = manualbp.forward(case).a[2][0]
+    assert 0 < a0 < np.finfo(dtype).smallest_normal  # the case does reach the subnormal range
+    assert bwd.delta[2][0] == -np.inf
+    assert all(np.all(np.isfinite(d)) for d in (*g.dW, *g.db))
+
+
 def test_derivation_numbering():
     case = seed_case()
     fwd, bwd = manualbp.forward(case), manualbp.backward(case)
