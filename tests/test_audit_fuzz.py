@@ -17,7 +17,7 @@ ENVS = ["cases", "bmatrix", "pmatrix", "Bmatrix", "aligned", "split", "matrix"]
 TOKENS = ["{", "}", "\\\\", "&", "$", "$$", "^", "_", "\\frac", "=", "\\left(", "\\right)", "\\begin{cases}",
           "\\end{bmatrix}", "\\sum_{k=1}^{n_L}", "a_i^{(L)}", "0.5", "\\odot", "{}^{T}"]
 KINDS = {"malformed", "layout", "notation", "index", "symbol", "shape", "missing-term", "relation", "sign",
-         "transpose", "arithmetic", "rounding", "mismatch"}
+         "transpose", "arithmetic", "rounding", "mismatch", "not-evaluable", "coverage", "model", "consequence"}
 
 
 @st.composite

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from oracles.findings import Check, Finding, Location, Report
 
+from .coverage import DATA, EVALUATED, NOT_EVALUABLE, Coverage, unread_worked_example, verdict_reason
 from .extract import Equation, extract
 from .fixes import splice_text
 from .markdown import Document, MathBlock, split_markdown
@@ -36,7 +37,8 @@ from .tree import Deriv, Sym
 __all__ = ["audit_file", "audit_text", "SEVERITY"]
 
 SEVERITY = {"malformed": "error", "layout": "warning", "notation": "warning", "rounding": "info",
-            "internal": "error"}
+            "internal": "error", "not-evaluable": "warning", "coverage": "error", "model": "warning",
+            "consequence": "info"}
 KNOWN_SYMBOLS = {"a", "z", "w", "W", "b", "y", "x", "C", "delta", "sigma", "n", "e", "partial", "A", "Z", "J",
                  "E", "L", "N", "T"}
 
@@ -57,15 +59,21 @@ def audit_text(text: str, name: str = "<text>") -> Report:
         auditor.run()
     except Exception as exc:  # noqa: BLE001 - last resort: the auditor reports, it never crashes
         auditor.add("internal", f"the auditor stopped early: {type(exc).__name__}: {exc}", 1, None)
+    try:
+        auditor._report_coverage()
+    except Exception as exc:  # noqa: BLE001 - as above
+        auditor.add("internal", f"the auditor could not tally what it checked: {type(exc).__name__}: {exc}", 1,
+                    None)
     report = Report(title=f"Derivation audit: {name}")
     errors = sum(1 for f in auditor.findings if f.severity == "error")
+    cov = auditor.coverage
     check = Check(name=f"audit {name}", source="audit", passed=errors == 0,
-                  summary=f"{auditor.n_checked} equations checked, {len(auditor.findings)} findings "
-                          f"({errors} errors)",
-                  details={"network": auditor.network_summary(), "notes": auditor.model.notes})
+                  summary=f"{cov.summary()}; {len(auditor.findings)} findings ({errors} errors)",
+                  details={"network": auditor.network_summary(), "notes": auditor.model.notes,
+                           "coverage": cov.to_dict()})
     report.add(check, auditor.findings)
-    report.sections["audit"] = {"file": name, "equations": len(auditor.equations),
-                                "checked": auditor.n_checked, "network": auditor.network_summary(),
+    report.sections["audit"] = {"file": name, "equations": cov.read, "checked": cov.evaluated,
+                                "coverage": cov.to_dict(), "network": auditor.network_summary(),
                                 "notes": list(auditor.model.notes)}
     report.timings["audit_seconds"] = time.perf_counter() - t0
     return report
@@ -79,9 +87,10 @@ class _Auditor:
         self._seen: set = set()
         self.model = Model()
         self.equations: list[Equation] = []
-        self.n_checked = 0
+        self.coverage = Coverage()
         self.doc: Document | None = None
         self._splices: list[tuple[int, int, str]] = []  # every fix's edits, in file offsets
+        self.model_problem: str | None = None  # why no network model fits, when none does
 
     # ------------------------------------------------------------------ helpers
     def line(self, block: MathBlock, pos: int) -> int:
@@ -136,14 +145,40 @@ class _Auditor:
             self.add(p.kind, p.message, line, _clip(frag), fix=fix, values={"offsets": offsets}, splices=spl)
         self._configure()
         for eq in self.equations:
+            line = self.line(eq.block, eq.span[0])
             if eq.index in self.model.binding_eqs:
+                self.coverage.set(eq.index, line, DATA)
                 continue
             try:
                 self._check(eq)
             except Exception as exc:  # noqa: BLE001 - one equation must not stop the audit
+                self.coverage.set(eq.index, line, NOT_EVALUABLE, "the auditor failed on it (reported above)")
                 self.add("internal", f"the auditor could not check this equation: {type(exc).__name__}: {exc}",
-                         self.line(eq.block, eq.span[0]), _clip(eq.block.text[eq.span[0]:eq.span[1]]))
+                         line, _clip(eq.block.text[eq.span[0]:eq.span[1]]))
         self._merge_fixes()
+
+    def _report_coverage(self) -> None:
+        """Findings for what could not be evaluated: each equation, unread numbers, and nothing at all."""
+        cov = self.coverage
+        cov.worked_example = self.model.worked is not None
+        if self.model_problem:
+            self.add("model", self.model_problem, 1, None)
+        if not cov.worked_example:
+            line, why = unread_worked_example(self.equations, self.model, self.line)
+            if line is not None:
+                cov.unread_numbers, cov.unread_reason = line, why
+                self.add("not-evaluable", "these numbers look like a worked example, but the auditor could not "
+                         f"read one ({why}), so no stated number was checked", line, None)
+        for idx, st in sorted(cov.statuses.items()):
+            if st.state == NOT_EVALUABLE and not st.silent:
+                eq = next((e for e in self.equations if e.index == idx), None)
+                frag = None if eq is None else _clip(eq.block.text[eq.span[0]:eq.span[1]])
+                self.add("not-evaluable", f"not checked: {st.reason}", st.line, frag,
+                         severity="info" if st.minor else "warning")
+        if cov.evaluated == 0:
+            what = (f"none of the {cov.read} equations read" if cov.read else "no equation was found")
+            self.add("coverage", f"nothing in this document could be evaluated ({what}): the audit cannot "
+                     "vouch for any of it", 1, None)
 
     def _merge_fixes(self) -> None:
         """Each fix becomes its fragment with every edit that falls inside it applied (paste-ready)."""
@@ -196,23 +231,16 @@ class _Auditor:
         m.worked = worked
         if worked is None:
             infer_widths(m, eqs)
-        if has_cost:
-            match_cost(m)
-        if worked is not None:
-            worked.cost_expr = m.cost_expr
-            if m.cost in ("half_mse", "half_sse", "mse", "bce") and worked.case.arch.cost != m.cost:
-                from manualbp import Case
-
-                from .semantics import Instance
-                c = worked.case
-                try:
-                    m.worked = Instance(Case.create(c.weights, c.biases, c.x, c.y, hidden=m.activation,
-                                                    cost=m.cost, label="worked example"), "worked example")
-                    m.worked.cost_expr = m.cost_expr
-                except (ValueError, TypeError):
-                    pass
-        if len(cands) > 1 or not has_cost:
-            self._choose(cands, costs=None if has_cost else ["half_mse", "half_sse", "mse"])
+        own_cost = has_cost and getattr(m, "cost_rhs", None) is not None
+        if len(cands) > 1 or not has_cost or own_cost:
+            self._choose(cands, costs=None if has_cost else ["half_mse", "half_sse", "mse"], own_cost=own_cost)
+        elif m.worked is not None and m.worked.case.arch.cost != m.cost:
+            try:
+                m.worked = _recost(m.worked, m.activation, m.cost)
+            except (ValueError, TypeError) as exc:
+                self.model_problem = f"the worked example cannot take the cost {m.cost}: {exc}"
+        if m.worked is not None:
+            m.worked.cost_expr = m.cost_expr
         m.notes.append("convention: " + m.conv.describe())
 
     def _input_layer(self) -> int | None:
@@ -265,41 +293,65 @@ class _Auditor:
                                      splices=[(eq.block.offset + s.span[0], eq.block.offset + s.span[0] + ln,
                                                s.name.swapcase())])
 
-    def _choose(self, cands: list[Convention], costs: list[str] | None) -> None:
+    def _choose(self, cands: list[Convention], costs: list[str] | None, own_cost: bool = False) -> None:
+        """The convention (and cost) under which the fewest equations fail; the document's own definition
+        of C, when it has one, is matched to a named cost under each convention in turn."""
         m = self.model
-        from .equations import contexts, judge
         best = None
+        rejected: list[str] = []
+        worked0 = m.worked
+        first = (m.conv, m.cost, m.cost_expr, worked0)
+        notes0 = list(m.notes)
         for conv in cands:
-            for cost in (costs or [m.cost]):
-                m.conv, m.cost, m._randoms = conv, cost, None
-                if m.worked is not None and cost != m.worked.case.arch.cost:
-                    from manualbp import Case
-
-                    from .semantics import Instance
-                    c = m.worked.case
+            m.conv = conv
+            if own_cost:
+                m.worked = None if worked0 is None else _recost(worked0, m.activation, "bce")  # a in (0, 1)
+                match_cost(m)
+                m.notes[:] = notes0 + m.notes[len(notes0):][-1:]
+                options = [(m.cost, m.cost_expr)]
+            else:
+                options = [(c, m.cost_expr) for c in (costs or [m.cost])]
+            for cost, expr in options:
+                m.cost, m.cost_expr, m._randoms, m.worked = cost, expr, None, worked0
+                if worked0 is not None and cost != worked0.case.arch.cost:
                     try:
-                        m.worked = Instance(Case.create(c.weights, c.biases, c.x, c.y, hidden=m.activation,
-                                                        cost=cost, label="worked example"), "worked example")
-                    except (ValueError, TypeError):
+                        m.worked = _recost(worked0, m.activation, cost)
+                    except (ValueError, TypeError) as exc:
+                        rejected.append(f"{conv.describe()}, cost {cost}: {exc}")
                         continue
-                fails = 0
-                for eq in self.equations:
-                    if eq.index in m.binding_eqs:
-                        continue
-                    mem = [x for x in eq.members if not is_numeric(x)]
-                    if len(mem) < 2:
-                        continue
-                    envs = contexts(m, mem, "fixed")[:24]
-                    try:
-                        o = judge(mem, envs)
-                    except Exception:  # noqa: BLE001
-                        continue
-                    fails += bool(o.failures)
-                key = (fails, cands.index(conv))
+                if m.worked is not None:
+                    m.worked.cost_expr = expr
+                # a convention under which the document's C is a named cost beats one under which it is not
+                key = (expr is not None and own_cost, self._failing(), cands.index(conv))
                 if best is None or key < best[0]:
-                    best = (key, conv, cost, m.worked)
-        _, m.conv, m.cost, m.worked = best
+                    best = (key, conv, cost, expr, m.worked, list(m.notes))
+        if best is None:
+            m.conv, m.cost, m.cost_expr, m.worked = first
+            self.model_problem = "no network model fits the document: " + "; ".join(rejected)
+        else:
+            _, m.conv, m.cost, m.cost_expr, m.worked, notes = best
+            m.notes[:] = notes
         m._randoms = None
+
+    def _failing(self) -> int:
+        """How many equations fail (on a sample of contexts) under the model as it stands."""
+        from .equations import contexts, judge
+        m = self.model
+        fails = 0
+        for eq in self.equations:
+            if eq.index in m.binding_eqs:
+                continue
+            mem = [x for x in eq.members if not is_numeric(x)]
+            if len(mem) < 2:
+                continue
+            envs = contexts(m, mem, "fixed")[:24]
+            try:
+                o = judge(mem, envs)
+            except Exception:  # noqa: BLE001 - a candidate model that cannot evaluate counts as failing
+                fails += 1
+                continue
+            fails += bool(o.failures)
+        return fails
 
     # ------------------------------------------------------------------ checking
     def _check(self, eq: Equation) -> None:
@@ -309,17 +361,24 @@ class _Auditor:
         m = self.model
         text = eq.block.text
         members = eq.members
+        eq_line = self.line(eq.block, eq.span[0])
+        cov = self.coverage
         if any(r == "other" for r in eq.rels):
+            cov.set(eq.index, eq_line, NOT_EVALUABLE, "relations other than = and ≈ (≠, ≤, →, …) are not checked",
+                    minor=True)
             return
         numeric = [i for i, x in enumerate(members) if is_numeric(x) or is_literal(x)]
         if numeric and len(numeric) == len(members):
-            return  # numbers only (1/2 · [1 2 3] = [0.5 1 1.5]): nothing to bind
-        self.n_checked += 1
+            cov.set(eq.index, eq_line, NOT_EVALUABLE, "numbers only: no side names a quantity to check them against",
+                    minor=True)
+            return
+        numbers_reason = None
         if numeric:
             if m.worked is None:
                 sym_members = [x for x in members if not is_numeric(x)]
+                numbers_reason = "its numbers need the worked example, which the auditor could not read"
             else:
-                issues, _ = check_numbers(members, m, self._docvals, text)
+                issues, _, numbers_reason = check_numbers(members, m, self._docvals, text)
                 for iss in issues:
                     line = self.line(eq.block, iss.node.span[0])
                     frag = text[iss.node.span[0]:iss.node.span[1]]
@@ -328,16 +387,27 @@ class _Auditor:
                              values={**iss.values, "offsets": off},
                              splices=[(off[0], off[1], iss.fix_text)] if iss.fix_text is not None else None)
                 sym_members = [x for x in members if not (is_numeric(x) or is_literal(x))]
+                if numbers_reason is None:
+                    cov.set(eq.index, eq_line, EVALUATED, numbers=True)
             scope = "worked"
         else:
             sym_members = members
             scope = "fixed"
         if len(sym_members) < 2:
+            if numbers_reason is not None:
+                cov.set(eq.index, eq_line, NOT_EVALUABLE, numbers_reason)
             return
         envs = contexts(m, sym_members, scope)
         outcome = judge(sym_members, envs)
+        blocked = verdict_reason(outcome, len(sym_members))
+        if blocked is None:
+            cov.set(eq.index, eq_line, EVALUATED)
+        else:
+            cov.set(eq.index, eq_line, NOT_EVALUABLE, blocked[0], silent=blocked[1] == "missing")
         if not outcome.failures:
             return
+        if blocked is not None and cov.statuses[eq.index].state != EVALUATED:
+            return  # reported once, as a not-evaluable equation, by _report_coverage
         fix, targets = find_fix(eq, sym_members, outcome, envs, m, text)
         first_fail = next(iter(outcome.failures.values()))[0]
         detail = describe_failure(first_fail)
@@ -351,7 +421,8 @@ class _Auditor:
                     if f0.error.kind == "missing":
                         continue  # already reported as malformed
                     if f0.error.kind == "unsupported":
-                        m.notes.append(f"line {self.line(eq.block, node.span[0])}: not checked ({f0.error})")
+                        self.add("not-evaluable", f"this side could not be evaluated: {f0.error}",
+                                 self.line(eq.block, node.span[0]), _clip(text[node.span[0]:node.span[1]]))
                         continue
                     kind = "notation"
                 self.add(kind, f"this side does not hold: {describe_failure(f0)}",
@@ -385,6 +456,17 @@ class _Auditor:
         if not hasattr(self, "_dv"):
             self._dv: dict = {}
         return self._dv
+
+
+def _recost(inst, activation: str, cost: str):
+    """The worked example ``inst`` with another cost (a sigmoid output layer for cross-entropy)."""
+    from manualbp import Case
+
+    from .semantics import Instance
+    c = inst.case
+    case = Case.create(c.weights, c.biases, c.x, c.y, hidden=activation,
+                       output="sigmoid" if cost == "bce" else None, cost=cost, label="worked example")
+    return Instance(case, "worked example")
 
 
 def _conflict(x: tuple[int, int], y: tuple[int, int]) -> bool:

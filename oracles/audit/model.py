@@ -216,7 +216,8 @@ def build_worked(model: Model, eqs: list[Equation]) -> tuple[Instance | None, li
     y = np.real(b[("y", 0)][0]).reshape(-1)
     cost = model.cost if model.cost in ("half_mse", "half_sse", "mse", "bce") else "half_mse"
     try:
-        case = Case.create(Ws, bs, x, y, hidden=model.activation, cost=cost, label="worked example")
+        case = Case.create(Ws, bs, x, y, hidden=model.activation, output="sigmoid" if cost == "bce" else None,
+                           cost=cost, label="worked example")
     except (ValueError, TypeError) as exc:
         return None, [str(exc)]
     inst = Instance(case, "worked example")

@@ -248,8 +248,10 @@ def _approximate_numbers(node: Node) -> list[tuple[Num, int]]:
 
 # ------------------------------------------------------------------------- the check
 
-def check_numbers(members: list[Node], model: Model, docvals: dict, text: str) -> tuple[list[NumberIssue], list[int]]:
-    """Issues with the stated numbers of one chain; also returns the symbolic member indices."""
+def check_numbers(members: list[Node], model: Model, docvals: dict,
+                  text: str) -> tuple[list[NumberIssue], list[int], str | None]:
+    """Issues with the stated numbers of one chain, the symbolic member indices, and why the numbers
+    could not be compared (None when they were)."""
     inst = model.worked
     env = model.env(inst)
     issues: list[NumberIssue] = []
@@ -263,12 +265,12 @@ def check_numbers(members: list[Node], model: Model, docvals: dict, text: str) -
             kinds.append("sym")
     sym_idx = [i for i, k in enumerate(kinds) if k == "sym"]
     if not sym_idx:
-        return issues, sym_idx
+        return issues, sym_idx, "no side names a quantity of the network"
     ref = sym_idx[0]
     try:
         ref_val = np.real(evaluate(members[ref], env))
-    except EvalError:
-        return issues, sym_idx
+    except EvalError as exc:
+        return issues, sym_idx, f"the side the numbers stand for cannot be computed: {exc}"
     q_ref = canonical(members[ref], model.conv)
     expr_vals: list[np.ndarray] = []
     for i, m in enumerate(members):
@@ -319,7 +321,7 @@ def check_numbers(members: list[Node], model: Model, docvals: dict, text: str) -
         if vals is not None and vals.size == ref_val.size:
             vals = vals.reshape(ref_val.shape)
             docvals[q_ref] = vals
-    return issues, sym_idx
+    return issues, sym_idx, None
 
 
 def _check_entry(lit: Node, exact: float, q, entry: int, model: Model, docvals: dict) -> list[NumberIssue]:

@@ -1,0 +1,147 @@
+"""What the audit could and could not evaluate: equations read, evaluated, not evaluable (with why).
+
+An equation counts as evaluated when, in at least one context, its reference
+member and one other member both gave a verdict (a value, or a shape or index
+error, which is a verdict too).  Unknown symbols, unsupported notation and
+unreadable members block a verdict: such an equation is *not evaluable*, and
+the report says so with the reason instead of pretending it was checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .model import has_decimals, matrix_literal
+
+BLOCKING = ("unbound", "unsupported", "missing")  # EvalError kinds that leave an equation without a verdict
+
+EVALUATED, DATA, NOT_EVALUABLE = "evaluated", "data", "not evaluable"
+
+
+@dataclass
+class EquationStatus:
+    """One equation's coverage: its line, state and (when not evaluated) the reason."""
+
+    line: int
+    state: str  # EVALUATED, DATA (a value of the worked example or the cost's definition) or NOT_EVALUABLE
+    reason: str = ""
+    numbers: bool = False  # its stated numbers were compared with manualbp
+    minor: bool = False  # not evaluable by design (≠, numbers only): reported as info, not as a warning
+    silent: bool = False  # unreadable: the malformed finding already says why, no second finding
+
+
+@dataclass
+class Coverage:
+    """Every equation's status, plus whether the worked example's numbers were read."""
+
+    statuses: dict[int, EquationStatus] = field(default_factory=dict)  # by equation index
+    worked_example: bool = False
+    unread_numbers: int | None = None  # line of numbers that look like a worked example but were not read
+    unread_reason: str = ""
+
+    def set(self, index: int, line: int, state: str, reason: str = "", *, numbers: bool = False,
+            minor: bool = False, silent: bool = False) -> None:
+        """Record (or upgrade) an equation's status; an evaluated verdict is never downgraded."""
+        old = self.statuses.get(index)
+        if old is not None and old.state == EVALUATED and state != EVALUATED:
+            return
+        self.statuses[index] = EquationStatus(line, state, reason, numbers or bool(old and old.numbers), minor,
+                                              silent)
+
+    def count(self, state: str) -> int:
+        """How many equations are in ``state``."""
+        return sum(s.state == state for s in self.statuses.values())
+
+    @property
+    def read(self) -> int:
+        """Equations read from the document."""
+        return len(self.statuses)
+
+    @property
+    def evaluated(self) -> int:
+        """Equations that got a verdict."""
+        return self.count(EVALUATED)
+
+    @property
+    def numbers_checked(self) -> int:
+        """Equations whose stated numbers were compared with manualbp."""
+        return sum(s.numbers for s in self.statuses.values())
+
+    def summary(self) -> str:
+        """'12 equations read: 9 evaluated, 2 worked-example values, 1 not evaluable; …'."""
+        parts = [f"{self.evaluated} evaluated"]
+        if self.count(DATA):
+            parts.append(f"{self.count(DATA)} definitions or given values")
+        parts.append(f"{self.count(NOT_EVALUABLE)} not evaluable")
+        text = f"{self.read} equations read: " + ", ".join(parts)
+        if self.worked_example:
+            text += f"; worked example read ({self.numbers_checked} equations' numbers checked)"
+        elif self.unread_numbers is not None:
+            text += f"; worked example NOT read (numbers from line {self.unread_numbers})"
+        else:
+            text += "; no worked example"
+        return text
+
+    def to_dict(self) -> dict:
+        """JSON-ready counts and the not-evaluable equations with their reasons."""
+        return {
+            "read": self.read, "evaluated": self.evaluated, "definitions": self.count(DATA),
+            "not_evaluable": self.count(NOT_EVALUABLE), "numbers_checked": self.numbers_checked,
+            "worked_example_read": self.worked_example, "unread_numbers_line": self.unread_numbers,
+            "not_evaluable_equations": [{"line": s.line, "reason": s.reason}
+                                        for _, s in sorted(self.statuses.items()) if s.state == NOT_EVALUABLE],
+        }
+
+
+def verdict_reason(outcome, members_count: int) -> tuple[str, str] | None:
+    """None when the judged chain got a verdict; otherwise why not: (the first blocking error, its kind)."""
+    ref = outcome.ref
+    first: tuple[str, str] | None = None
+    for i, fl in outcome.failures.items():
+        for f in fl:
+            if f.error is not None and f.error.kind in BLOCKING:
+                first = first or (str(f.error), f.error.kind)
+            elif i == ref:
+                return None  # the reference side itself fails with a verdict (e.g. a shape error)
+    if outcome.checked == 0:
+        return first or ("no layer or index value of the network makes this equation apply", "range")
+    for i in range(members_count):
+        if i == ref:
+            continue
+        blocked = sum(1 for f in outcome.failures.get(i, []) if f.error is not None and f.error.kind in BLOCKING)
+        if blocked < outcome.checked:
+            return None
+    return first or ("no side could be compared", "unsupported")
+
+
+def unread_worked_example(equations: list, model, line_of: Callable) -> tuple[int | None, str]:
+    """(line, why) of the first stated numbers when no worked example was read; (None, "") when there are none.
+
+    Numbers that look like a worked example: a member that is a matrix or vector of numbers, or a number
+    written with decimals.
+    """
+    from .numbers import is_literal
+
+    first = None
+    for eq in equations:
+        for mem, blk in zip(eq.members, eq.member_blocks or [eq.block] * len(eq.members)):
+            if is_literal(mem) and (matrix_literal(mem) is not None or has_decimals(mem)):
+                first = line_of(blk, mem.span[0])
+                break
+        if first is not None:
+            break
+    if first is None:
+        return None, ""
+    b = model.bindings
+    if not any(kind == "w" for kind, _ in b):
+        why = "no weight matrix was recognised: write W^{(l)} = [numbers] (or w^{(l)}) for each layer"
+    elif ("x", 0) not in b:
+        why = "the input x = [numbers] is not given"
+    elif ("y", 0) not in b:
+        why = "the target y = [numbers] is not given"
+    else:
+        missing = [k for kind, k in b if kind == "w" and ("b", k) not in b]
+        why = (f"b^{{({missing[0]})}} is not given" if missing else
+               "its W, b, x and y do not fit together (see the shape finding)")
+    return first, why

@@ -1,0 +1,127 @@
+"""The audit says what it could and could not evaluate, and never stops early on a valid document.
+
+Expected numbers are computed here with numpy, independently of manualbp and of the documents.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from oracles.audit import audit_text
+from oracles.cli import main
+
+DATA = Path(__file__).resolve().parent / "data" / "audit"
+
+W1 = np.array([[0.1, 0.2, -0.1], [-0.3, 0.1, 0.2]])
+B1 = np.array([0.0, 0.1])
+W2 = np.array([[0.5, -0.4], [0.3, 0.8]])
+B2 = np.array([-0.1, 0.2])
+X = np.array([0.5, -1.0, 2.0])
+Y = np.array([1.0, 0.0])
+
+
+def _col(v, d: int = 4) -> str:
+    return "\\begin{pmatrix} " + " \\\\ ".join(f"{x:.{d}f}" for x in v) + " \\end{pmatrix}"
+
+
+def _mat(m) -> str:
+    return "\\begin{pmatrix} " + " \\\\ ".join(" & ".join(f"{x:g}" for x in r) for r in m) + " \\end{pmatrix}"
+
+
+def tanh_sigmoid_bce_doc(a1=None) -> tuple[str, dict]:
+    """A tanh hidden layer, a sigmoid output and binary cross-entropy, with its worked example."""
+    z1 = W1 @ X + B1
+    a1_true = np.tanh(z1)
+    a1 = a1_true if a1 is None else a1
+    z2 = W2 @ a1_true + B2
+    a2 = 1 / (1 + np.exp(-z2))
+    d2 = a2 - Y
+    d1 = (W2.T @ d2) * (1 - a1_true ** 2)
+    text = f"""# tanh hidden, sigmoid output, cross-entropy
+
+Input is layer $0$ ($a^{{(0)}} = x$) and $\\delta^{{(l)}} = \\partial C / \\partial z^{{(l)}}$.
+
+$$C = -\\sum_{{k=1}}^{{2}} \\left[ y_k \\log a_k^{{(2)}} + (1 - y_k) \\log\\left(1 - a_k^{{(2)}}\\right) \\right]$$
+
+$$a^{{(1)}} = \\tanh\\left(z^{{(1)}}\\right)$$
+
+$$\\delta^{{(2)}} = a^{{(2)}} - y$$
+
+$$\\delta^{{(1)}} = \\left(W^{{(2)}}\\right)^T \\delta^{{(2)}} \\odot \\left(1 - \\left(a^{{(1)}}\\right)^2\\right)$$
+
+## Numbers
+
+$$W^{{(1)}} = {_mat(W1)}, b^{{(1)}} = {_col(B1, 1)}$$
+
+$$W^{{(2)}} = {_mat(W2)}, b^{{(2)}} = {_col(B2, 1)}$$
+
+$$x = {_col(X, 1)}, y = {_col(Y, 0)}$$
+
+$$a^{{(1)}} = \\tanh\\left(z^{{(1)}}\\right) = {_col(a1)}$$
+
+$$\\delta^{{(1)}} = {_col(d1)}$$
+"""
+    return text, {"a1": a1_true, "d1": d1}
+
+
+def test_tanh_hidden_sigmoid_output_bce_is_audited():
+    """Fails before: every candidate model raised 'cost bce needs a sigmoid output' and the auditor stopped."""
+    text, _ = tanh_sigmoid_bce_doc()
+    report = audit_text(text, "tanh-bce")
+    assert [(f.kind, f.message) for f in report.findings] == []
+    cov = report.sections["audit"]["coverage"]
+    assert cov["worked_example_read"] and cov["numbers_checked"] == 2 and cov["evaluated"] >= 4
+
+
+def test_tanh_bce_wrong_number_is_found_with_the_true_value():
+    text, true = tanh_sigmoid_bce_doc()
+    wrong = true["a1"].copy()
+    wrong[1] += 0.0045  # a transposed digit's worth
+    report = audit_text(tanh_sigmoid_bce_doc(a1=wrong)[0], "tanh-bce-wrong")
+    errors = [f for f in report.errors]
+    assert [f.kind for f in errors] == ["arithmetic"]
+    assert float(errors[0].fix) == round(true["a1"][1], 4)
+    assert not [f for f in report.findings if f.kind == "internal"]
+
+
+def test_nothing_evaluable_exits_1_and_says_so(capsys):
+    """Fails before: exit 0 and '… equations checked' for a document of which nothing was evaluated."""
+    path = DATA / "rowvec_unreadable.md"
+    assert main(["audit", str(path), "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    cov = data["sections"]["audit"]["coverage"]
+    assert cov["evaluated"] == 0 and cov["read"] == cov["definitions"] + cov["not_evaluable"]
+    kinds = [(f["kind"], f["severity"]) for f in data["findings"]]
+    assert ("coverage", "error") in kinds
+    lines = path.read_text().splitlines()
+    not_eval = [f for f in data["findings"] if f["kind"] == "not-evaluable"]
+    # each names its line, and the line holds math
+    assert not_eval and all("$" in lines[f["where"]["line"] - 1] or "\\" in lines[f["where"]["line"] - 1]
+                            for f in not_eval)
+    assert {e["line"] for e in cov["not_evaluable_equations"]} <= {f["where"]["line"] for f in not_eval}
+    unread = [f for f in not_eval if "worked example" in f["message"] and "could not read one" in f["message"]]
+    assert len(unread) == 1 and "bmatrix" in lines[unread[0]["where"]["line"] - 1]  # the first stated numbers
+    assert "0 evaluated" in data["checks"][0]["summary"]
+
+
+def test_partly_evaluable_document_counts_honestly():
+    text, _ = tanh_sigmoid_bce_doc()
+    text += "\n$$\\frac{\\partial L}{\\partial q} = q \\star r$$\n"
+    report = audit_text(text, "partly")
+    cov = report.sections["audit"]["coverage"]
+    assert cov["not_evaluable"] == 1 and cov["evaluated"] >= 4
+    (f,) = [f for f in report.findings if f.kind == "not-evaluable"]
+    assert f.severity == "warning" and f.where.line == text.count("\n")
+    assert not report.errors
+
+
+def test_markdown_and_html_reports_carry_the_coverage(tmp_path):
+    path = DATA / "rowvec_unreadable.md"
+    for fmt in ("md", "html"):
+        out = tmp_path / f"r.{fmt}"
+        assert main(["audit", str(path), "--format", fmt, "-o", str(out)]) == 1
+        body = out.read_text()
+        assert "0 evaluated" in body and "not evaluable" in body
