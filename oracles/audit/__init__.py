@@ -334,7 +334,7 @@ class _Auditor:
         m._randoms = None
 
     def _failing(self) -> int:
-        """How many equations fail (on a sample of contexts) under the model as it stands."""
+        """How many equations fail or cannot be evaluated (on a sample of contexts) under the model as it stands."""
         from .equations import contexts, judge
         m = self.model
         fails = 0
@@ -350,7 +350,8 @@ class _Auditor:
             except Exception:  # noqa: BLE001 - a candidate model that cannot evaluate counts as failing
                 fails += 1
                 continue
-            fails += bool(o.failures)
+            # an equation no layer value makes apply counts as failing: a wrong layer numbering must not win
+            fails += bool(o.failures) or verdict_reason(o, len(mem)) is not None
         return fails
 
     # ------------------------------------------------------------------ checking
@@ -383,7 +384,11 @@ class _Auditor:
                     line = self.line(eq.block, iss.node.span[0])
                     frag = text[iss.node.span[0]:iss.node.span[1]]
                     off = [eq.block.offset + iss.node.span[0], eq.block.offset + iss.node.span[1]]
-                    self.add(iss.kind, iss.message, line, _clip(frag), fix=iss.fix_text,
+                    message = iss.message
+                    if iss.cause is not None:
+                        message += (f"; it follows from the wrong {self._number_text(iss.cause)} at line "
+                                    f"{self._number_line(iss.cause)}: fix that one and this becomes {iss.fix_text}")
+                    self.add(iss.kind, message, line, _clip(frag), fix=iss.fix_text,
                              values={**iss.values, "offsets": off},
                              splices=[(off[0], off[1], iss.fix_text)] if iss.fix_text is not None else None)
                 sym_members = [x for x in members if not (is_numeric(x) or is_literal(x))]
@@ -403,7 +408,8 @@ class _Auditor:
         if blocked is None:
             cov.set(eq.index, eq_line, EVALUATED)
         else:
-            cov.set(eq.index, eq_line, NOT_EVALUABLE, blocked[0], silent=blocked[1] == "missing")
+            cov.set(eq.index, eq_line, NOT_EVALUABLE, blocked[0],
+                    silent=blocked[1] == "missing" and self._malformed_in(eq.block))
         if not outcome.failures:
             return
         if blocked is not None and cov.statuses[eq.index].state != EVALUATED:
@@ -445,6 +451,27 @@ class _Auditor:
             self.add(e.kind, msg, self.line(eq.block, e.splice[0]), _clip(frag), fix=fixed,
                      values={**_values(first_fail), "edit": e.what, "offsets": [off + lo, off + hi]},
                      splices=[(off + a, off + b, r) for a, b, r in [x.splice for x in fix.edits] + repairs])
+
+    def _malformed_in(self, block: MathBlock) -> bool:
+        """True when a malformed finding was reported on one of the block's lines."""
+        lo, hi = self.line(block, 0), self.line(block, len(block.text))
+        return any(f.kind == "malformed" and lo <= (f.where.line or 0) <= hi for f in self.findings)
+
+    def _number_line(self, node) -> int:
+        """The file line of a number node of any block (the first wrong number of a chain of steps)."""
+        blk = self._block_of(node)
+        return self.line(blk, node.span[0]) if blk is not None else 1
+
+    def _number_text(self, node) -> str:
+        blk = self._block_of(node)
+        return blk.text[node.span[0]:node.span[1]].strip() if blk is not None else "number"
+
+    def _block_of(self, node) -> MathBlock | None:
+        for eq in self.equations:
+            for mem, blk in zip(eq.members, eq.member_blocks or [eq.block] * len(eq.members)):
+                if any(n is node for n in mem.walk()):
+                    return blk
+        return None
 
     def _repairs(self, eq: Equation) -> list[tuple[int, int, str]]:
         from .latex import structure

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from .latex import (
     ROW_ENVS,
     Env,
+    Group,
     Problem,
     Tok,
     items_span,
@@ -76,18 +77,65 @@ def _has_relation(items: list) -> bool:
     return any(relation_of(it) == "=" or relation_of(it) == "≈" for it in items)
 
 
+SPACES = ("quad", "qquad", ",", ";", "!", " ", "enspace", "thinspace", "medspace", "thickspace")
+WORDS = ("text", "textrm", "textnormal", "mbox", "mathrm")
+
+
+def _is_connector(items: list, k: int) -> int:
+    """How many items from k on are a spacing macro or a word in text (\\qquad \\text{and}); 0 if none."""
+    it = items[k]
+    if isinstance(it, Tok) and it.kind == "macro" and it.val in SPACES:
+        return 1
+    if (isinstance(it, Tok) and it.kind == "macro" and it.val in WORDS and k + 1 < len(items)
+            and isinstance(items[k + 1], Group)
+            and all(isinstance(x, Tok) and x.kind == "char" and (x.val.isalpha() or x.val in " ,.;:")
+                    for x in items[k + 1].items)):
+        return 2
+    return 0
+
+
+def _strip_connectors(items: list) -> list:
+    """The items without leading and trailing connectors (', \\qquad \\text{and} \\qquad' between equations)."""
+    lo, hi = 0, len(items)
+    while lo < hi and (n := _is_connector(items, lo)):
+        lo += n
+    while hi > lo:
+        if _is_connector(items, hi - 1):
+            hi -= 1
+        elif hi - 2 >= lo and _is_connector(items, hi - 2) == 2:
+            hi -= 2
+        else:
+            break
+    return items[lo:hi]
+
+
+def _drop_colon_before_equals(items: list) -> list:
+    """':=' (a definition) read as '='."""
+    return [it for k, it in enumerate(items)
+            if not (isinstance(it, Tok) and it.kind == "char" and it.val == ":" and k + 1 < len(items)
+                    and relation_of(items[k + 1]) == "=")]
+
+
 def _split_commas(items: list) -> list[list]:
+    """Equations listed in one row: 'a = 1, b = 2' or 'a = 1 \\qquad\\text{and}\\qquad b = 2'."""
     parts: list[list] = [[]]
-    for it in items:
-        if isinstance(it, Tok) and it.kind == "char" and it.val == "," or (
-                isinstance(it, Tok) and it.kind == "macro" and it.val in ("quad", "qquad")
-                and False):
+    k = 0
+    while k < len(items):
+        it = items[k]
+        n = _is_connector(items, k)
+        if isinstance(it, Tok) and it.kind == "char" and it.val == ",":
             parts.append([])
+        elif n == 2 and parts[-1] and _has_relation(parts[-1]):
+            parts.append([])  # \text{and} between two equations
+            k += n
+            continue
         else:
             parts[-1].append(it)
+        k += 1
+    parts = [_strip_connectors(p) for p in parts]
     if len(parts) > 1 and all(_has_relation(p) for p in parts if p) and all(parts):
         return parts
-    return [items]
+    return [_strip_connectors(items)]
 
 
 def _rows_of(items: list, block: MathBlock, problems: list[Problem]) -> list[list]:
@@ -111,7 +159,7 @@ def _rows_of(items: list, block: MathBlock, problems: list[Problem]) -> list[lis
                 start, end, None, kind="layout"))
             rows.extend(segs)
             continue
-        for part in _split_commas(r):
+        for part in _split_commas(_drop_colon_before_equals(r)):
             rows.append(part)
     return rows
 

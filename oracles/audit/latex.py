@@ -147,8 +147,8 @@ def tokenize(text: str) -> list[Tok]:
         if kind == "comment":
             pos = end
             continue
-        if kind in ("mathmode_inline", "mathmode_display"):
-            pos = end
+        if kind in ("mathmode_inline", "mathmode_display") or (kind == "char" and not val.strip()):
+            pos = end  # a blank line (pylatexenc's paragraph break) is only space in math
             continue
         toks.append(Tok(kind, val, t.pos, end, t.pre_space or ""))
         pos = end

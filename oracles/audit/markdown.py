@@ -1,14 +1,29 @@
-"""Split a Markdown document into its math blocks, each with its file offset and line numbers."""
+"""Split a Markdown document into its math blocks, each with its file offset and line numbers.
+
+Math is ``$$ … $$``, ``\\[ … \\]``, ``$ … $``, ``\\( … \\)`` and the LaTeX display environments
+(``equation``, ``align``, ``gather``, ``multline``, … and their starred forms) written in the prose.
+Code is never math: markdown-it-py tells fenced and indented code blocks and inline code spans from
+prose, and their text is left out.  ``\\tag``, ``\\label``, ``\\nonumber`` and ``\\notag`` are blanked
+(same length, so every offset still points into the file) since they say nothing about the maths.
+"""
 
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
+from functools import lru_cache
+
+# display environments that may stand on their own in Markdown (MathJax, KaTeX, pandoc all accept them)
+DISPLAY_ENVS = ("equation", "align", "gather", "multline", "flalign", "alignat", "eqnarray", "displaymath")
+ONE_EQUATION_ENVS = ("multline",)  # its \\ breaks one long equation, it does not separate equations
+_ENV_RE = re.compile(r"\\begin\{(" + "|".join(DISPLAY_ENVS) + r")(\*?)\}")
+_ANNOTATION_RE = re.compile(r"\\(?:tag\*?|label)\s*\{[^{}]*\}|\\(?:nonumber|notag)(?![A-Za-z])")
 
 
 @dataclass(frozen=True)
 class MathBlock:
-    """The LaTeX between ``$$ … $$`` (or ``$ … $``, ``\\[ … \\]``) and where it sits in the file."""
+    """The LaTeX between ``$$ … $$`` (or ``$ … $``, ``\\[ … \\]``, an environment) and where it sits."""
 
     text: str
     offset: int  # file offset of text[0]
@@ -53,73 +68,149 @@ def _section_of(line: str, current: str) -> str:
     return current
 
 
+@lru_cache(maxsize=1)
+def _parser():
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
+
+
+def code_spans(text: str) -> list[tuple[int, int]]:
+    """File offset ranges of code: fenced and indented code blocks (whole lines) and inline code spans."""
+    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+
+    def line_off(k: int) -> int:
+        return starts[k] if k < len(starts) else len(text)
+
+    out: list[tuple[int, int]] = []
+    for tok in _parser().parse(text):
+        if tok.map is None:
+            continue
+        lo, hi = line_off(tok.map[0]), line_off(tok.map[1])
+        if tok.type in ("fence", "code_block"):
+            out.append((lo, hi))
+        elif tok.type == "inline" and any(c.type == "code_inline" for c in tok.children or ()):
+            out += _inline_code(text, lo, hi)
+    return out
+
+
+def _inline_code(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
+    """Backtick code spans in text[lo:hi] (CommonMark: a run of n backticks up to the next run of exactly n)."""
+    out = []
+    i = lo
+    while i < hi:
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] != "`":
+            i += 1
+            continue
+        j = i
+        while j < hi and text[j] == "`":
+            j += 1
+        k, close = j, None
+        while k < hi and close is None:
+            if text[k] != "`":
+                k += 1
+                continue
+            m = k
+            while m < hi and text[m] == "`":
+                m += 1
+            if m - k == j - i:
+                close = m
+            k = m
+        if close is None:
+            i = j  # a run with no partner is literal backticks
+        else:
+            out.append((i, close))
+            i = close
+    return out
+
+
+def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with every character of the spans (but newlines) replaced by a space."""
+    chars = list(text)
+    for s, e in spans:
+        for k in range(s, min(e, len(chars))):
+            if chars[k] != "\n":
+                chars[k] = " "
+    return "".join(chars)
+
+
+def _blank(match: re.Match) -> str:
+    return " " * len(match.group(0))
+
+
+def clean_math(text: str, env: str | None = None) -> str:
+    """Math text with \\tag/\\label/\\nonumber blanked (and, in multline, the line breaks): same length."""
+    text = _ANNOTATION_RE.sub(_blank, text)
+    if env in ONE_EQUATION_ENVS:
+        text = text.replace("\\\\", "  ")
+    return text
+
+
 def split_markdown(text: str, name: str = "<text>") -> Document:
-    """Find every math block of a Markdown text; fenced code blocks are skipped."""
+    """Find every math block of a Markdown text; code blocks and code spans are skipped."""
     blocks: list[MathBlock] = []
     prose: list[tuple[int, str]] = []
     unclosed: list[tuple[int, str]] = []
-    i = 0
-    n = len(text)
+    src = _mask(text, code_spans(text))  # what is read; blocks keep the same offsets into ``text``
+    n = len(src)
     section = ""
     line_start = 0
-    in_fence = False
-    buf_start = 0
+    i = 0
 
     def line_no(off: int) -> int:
         return text.count("\n", 0, off) + 1
 
+    def flush(upto: int) -> None:
+        nonlocal section
+        seg = src[line_start:upto]
+        if seg.strip():
+            prose.append((line_no(line_start), seg))
+            section = _section_of(seg, section)
+
     while i < n:
-        if text.startswith("```", i) and (i == 0 or text[i - 1] == "\n"):
-            in_fence = not in_fence
-            j = text.find("\n", i)
-            i = n if j < 0 else j + 1
-            continue
-        if in_fence:
-            j = text.find("\n", i)
-            i = n if j < 0 else j + 1
-            continue
-        ch = text[i]
-        if ch == "\\" and i + 1 < n and text[i + 1] == "$":
+        ch = src[i]
+        if ch == "\\" and i + 1 < n and src[i + 1] in "$\\":
             i += 2
             continue
         opener = None
-        if text.startswith("$$", i):
+        env = None
+        if src.startswith("$$", i):
             opener, closer, display = "$$", "$$", True
-        elif text.startswith("\\[", i):
+        elif src.startswith("\\[", i):
             opener, closer, display = "\\[", "\\]", True
+        elif src.startswith("\\(", i):
+            opener, closer, display = "\\(", "\\)", False
+        elif src.startswith("\\begin{", i):
+            m = _ENV_RE.match(src, i)
+            if m:
+                env = m.group(1) + m.group(2)
+                opener, closer, display = m.group(0), f"\\end{{{env}}}", True
         elif ch == "$":
             opener, closer, display = "$", "$", False
         if opener is None:
             if ch == "\n":
-                seg = text[line_start:i]
-                if seg.strip():
-                    prose.append((line_no(line_start), seg))
-                    section = _section_of(seg, section)
+                flush(i)
                 line_start = i + 1
             i += 1
             continue
-        # flush prose before the math on this line
-        seg = text[line_start:i]
-        if seg.strip():
-            prose.append((line_no(line_start), seg))
-            section = _section_of(seg, section)
+        flush(i)
         start = i + len(opener)
-        j = _find_closer(text, start, closer, display)
+        j = _find_closer(src, start, closer, display)
         if j < 0:
             unclosed.append((line_no(i), opener))
-            end = n if display else (text.find("\n", start) if text.find("\n", start) >= 0 else n)
-            blocks.append(MathBlock(text[start:end], start, line_no(start), display, section, closed=False))
+            end = n if display else (src.find("\n", start) if src.find("\n", start) >= 0 else n)
+            blocks.append(MathBlock(clean_math(src[start:end], env), start, line_no(start), display, section,
+                                    closed=False))
             i = end
             line_start = i
             continue
-        blocks.append(MathBlock(text[start:j], start, line_no(start), display, section))
+        blocks.append(MathBlock(clean_math(src[start:j], env), start, line_no(start), display, section))
         i = j + len(closer)
         line_start = i
-        buf_start = i
-    seg = text[line_start:]
-    if seg.strip() and not in_fence:
-        prose.append((line_no(line_start), seg))
-    _ = buf_start
+    flush(n)
     return Document(name, text, blocks, prose, unclosed)
 
 
@@ -134,6 +225,4 @@ def _find_closer(text: str, start: int, closer: str, display: bool) -> int:
             continue
         if not display and "\n\n" in text[start:j]:
             return -1
-        if display and closer == "$$" and text.startswith("$$", start) and j == start:
-            return j
         return j

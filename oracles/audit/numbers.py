@@ -27,7 +27,7 @@ MULS = {"mul", "times", "cdot"}
 class NumberIssue:
     """One stated number (or vector) that is off."""
 
-    kind: str  # arithmetic, rounding, shape
+    kind: str  # arithmetic, rounding, consequence, shape
     node: Node  # the number (or the literal, for shape)
     stated: object
     exact: object
@@ -35,6 +35,7 @@ class NumberIssue:
     fix_text: str | None
     message: str
     values: dict
+    cause: Node | None = None  # for a consequence: the first wrong number it follows from
 
 
 def literal_values(node: Node) -> np.ndarray | None:
@@ -130,10 +131,13 @@ def exact_value(q: tuple, inst: Instance, model: Model) -> np.ndarray | None:
     return transpose(v) if len(q) > 2 and q[2] == "T" else v
 
 
-def recompute(q: tuple, docvals: dict, inst: Instance, model: Model) -> list[np.ndarray]:
-    """The quantity recomputed by one step of the network from the document's own stated inputs."""
+def recompute(q: tuple, docvals: dict, inst: Instance, model: Model, used: set | None = None) -> list[np.ndarray]:
+    """The quantity recomputed by one step of the network from the document's own stated inputs
+    (the quantities taken from the document are added to ``used``)."""
     def get(k):
         v = docvals.get(k)
+        if v is not None and used is not None:
+            used.add(k)
         return v if v is not None else exact_value(k, inst, model)
 
     kind, L = q[0], q[1]
@@ -330,16 +334,12 @@ def _check_entry(lit: Node, exact: float, q, entry: int, model: Model, docvals: 
     if within(stated, exact, d):
         return []
     drift = False
+    used: set = set()
     if q is not None:
-        for alt in recompute(q, docvals, model.worked, model):
+        for alt in recompute(q, docvals, model.worked, model, used):
             if alt.ndim == 1 and entry < alt.shape[0] and within(stated, alt[entry], d):
                 drift = True
-    kind = "rounding" if drift else "arithmetic"
-    fix = fmt_number(exact, d)
-    msg = (f"{stated:g} should be {fix} (exact {exact:.6g})"
-           + ("; it follows from the document's own rounded inputs" if drift else ""))
-    return [NumberIssue(kind, lit, stated, exact, d, fix, msg, {"document": stated, "exact": exact,
-                                                                 "decimals": d})]
+    return [_issue(lit, stated, exact, d, drift, _cause(used, docvals) if drift else None)]
 
 
 def _check_literal(lit: Node, exact: np.ndarray, q, model: Model, docvals: dict, text: str,
@@ -360,24 +360,65 @@ def _check_literal(lit: Node, exact: np.ndarray, q, model: Model, docvals: dict,
                             {"document": stated, "exact": exact})]
     if d == 0 and not any(n.decimals for n in numbers_in(lit)):
         d = 0
-    issues = []
+    issues: list[NumberIssue] = []
     cells = literal_cells(lit)
-    recomputed = recompute(q, docvals, model.worked, model) if q is not None else []
+    used: set = set()
+    recomputed = recompute(q, docvals, model.worked, model, used) if q is not None else []
     flat_stated = np.atleast_1d(stated).reshape(-1)
     flat_exact = np.atleast_1d(exact).reshape(-1)
     flat_cells = [c for r in cells for c in r]
     for k, (s, e, cell) in enumerate(zip(flat_stated, flat_exact, flat_cells)):
-        tol_d = d
-        if within(s, e, tol_d) or (d == 0 and np.isclose(s, e, rtol=1e-9, atol=1e-12)):
+        dk = cell_decimals(cell, d)
+        if within(s, e, dk) or (dk == 0 and np.isclose(s, e, rtol=1e-9, atol=1e-12)):
             continue
-        drift = any(np.atleast_1d(alt).reshape(-1).shape[0] > k and within(s, np.atleast_1d(alt).reshape(-1)[k], d)
-                    for alt in recomputed + [v for v in expr_vals if np.shape(v) == np.shape(exact)])
-        fix = fmt_number(e, d)
-        kind = "rounding" if drift else "arithmetic"
-        msg = (f"{s:g} should be {fix} (exact {e:.6g})"
-               + ("; it follows from the document's own rounded inputs" if drift else ""))
-        issues.append(NumberIssue(kind, cell, s, e, d, fix, msg, {"document": s, "exact": e, "decimals": d}))
+        from_doc = any(_entry_matches(alt, k, s, dk) for alt in recomputed)
+        drift = from_doc or any(_entry_matches(v, k, s, dk) for v in expr_vals if np.shape(v) == np.shape(exact))
+        issues.append(_issue(cell, s, e, dk, drift, _cause(used, docvals) if from_doc else None))
+    if q is not None:
+        _remember_wrong(q, issues, docvals)
     return issues
+
+
+def cell_decimals(cell: Node, default: int) -> int:
+    """The decimals a number is judged at: its own (0.1869 to 4, -0.01442 to 5 in one vector); an integer
+    among decimals (0 in [0.25, 0]) takes the vector's."""
+    own = max((n.decimals for n in numbers_in(cell)), default=0)
+    return own if own > 0 else default
+
+
+def _entry_matches(alt, k: int, stated: float, d: int) -> bool:
+    flat = np.atleast_1d(alt).reshape(-1)
+    return flat.shape[0] > k and within(stated, flat[k], d)
+
+
+WRONG = "wrong"  # docvals key: quantity -> the first wrong number it was computed from (or is)
+
+
+def _cause(used: set, docvals: dict) -> Node | None:
+    """The first wrong stated number among the document's inputs of a step (None when all were right)."""
+    wrong = docvals.get(WRONG, {})
+    causes = [wrong[k] for k in used if k in wrong]
+    return min(causes, key=lambda n: n.span[0], default=None) if causes else None
+
+
+def _remember_wrong(q: tuple, issues: list[NumberIssue], docvals: dict) -> None:
+    """Later steps computed from ``q`` follow from its first wrong number (its own, or the one it follows from)."""
+    for iss in issues:
+        origin = iss.node if iss.kind == "arithmetic" else iss.cause
+        if origin is not None:
+            docvals.setdefault(WRONG, {}).setdefault(q, origin)
+            return
+
+
+def _issue(node: Node, stated: float, exact: float, d: int, drift: bool, cause: Node | None) -> NumberIssue:
+    """An off number: a consequence of an earlier wrong one, rounding drift, or an arithmetic error."""
+    fix = fmt_number(exact, d)
+    kind = "consequence" if cause is not None else "rounding" if drift else "arithmetic"
+    msg = f"{stated:g} should be {fix} (exact {exact:.6g})"
+    if kind == "rounding":
+        msg += "; it follows from the document's own rounded inputs"
+    return NumberIssue(kind, node, stated, exact, d, fix, msg, {"document": stated, "exact": exact, "decimals": d},
+                       cause)
 
 
 def _shape_fix(lit: Node, stated: np.ndarray, exact: np.ndarray, d: int, text: str) -> str | None:

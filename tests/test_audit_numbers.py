@@ -1,0 +1,127 @@
+"""Stated numbers: each is judged at its own last digit, and a wrong one's later consequences are not errors.
+
+The worked example's values are computed here with numpy (independently of manualbp and of the auditor).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from oracles.audit import audit_text
+
+W1 = np.array([[0.1, 0.2, -0.1], [-0.3, 0.1, 0.2]])
+B1 = np.array([0.0, 0.1])
+W2 = np.array([[0.5, -0.4], [0.3, 0.8]])
+B2 = np.array([-0.1, 0.2])
+X = np.array([0.5, -1.0, 2.0])
+Y = np.array([0.6, 0.4])
+
+
+def sig(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def forward_backward() -> dict:
+    """A sigmoid 3-2-2 network with C = ½ Σ (a − y)², δ = ∂C/∂z."""
+    z1 = W1 @ X + B1
+    a1 = sig(z1)
+    z2 = W2 @ a1 + B2
+    a2 = sig(z2)
+    sp2 = a2 * (1 - a2)
+    d2 = (a2 - Y) * sp2
+    d1 = (W2.T @ d2) * a1 * (1 - a1)
+    return {"a1": a1, "a2": a2, "sp2": sp2, "d2": d2, "d1": d1}
+
+
+def col(v, fmt: str = ".4f") -> str:
+    return "\\begin{pmatrix} " + " \\\\ ".join(format(x, fmt) for x in v) + " \\end{pmatrix}"
+
+
+def mat(m) -> str:
+    return "\\begin{pmatrix} " + " \\\\ ".join(" & ".join(f"{x:g}" for x in r) for r in m) + " \\end{pmatrix}"
+
+
+def document(v: dict, d1_fmt: str = ".4f") -> tuple[str, dict]:
+    """The derivation's worked example with the values ``v``; also the line of each stated quantity."""
+    lines = [
+        "# A sigmoid network",
+        "",
+        "Input is layer $0$ and $\\delta^{(l)} = \\partial C / \\partial z^{(l)}$.",
+        "",
+        "$$C = \\frac{1}{2} \\sum_{k=1}^{2} \\left(a_k^{(2)} - y_k\\right)^2$$",
+        "",
+        f"$$W^{{(1)}} = {mat(W1)}, b^{{(1)}} = {col(B1, 'g')}$$",
+        "",
+        f"$$W^{{(2)}} = {mat(W2)}, b^{{(2)}} = {col(B2, 'g')}$$",
+        "",
+        f"$$x = {col(X, 'g')}, y = {col(Y, 'g')}$$",
+        "",
+        f"$$a^{{(1)}} = \\sigma\\left(z^{{(1)}}\\right) = {col(v['a1'])}$$",
+        "",
+        f"$$a^{{(2)}} = \\sigma\\left(z^{{(2)}}\\right) = {col(v['a2'])}$$",
+        "",
+        f"$$\\sigma'\\left(z^{{(2)}}\\right) = a^{{(2)}} \\odot \\left(1 - a^{{(2)}}\\right) = {col(v['sp2'])}$$",
+        "",
+        f"$$\\delta^{{(2)}} = \\left(a^{{(2)}} - y\\right) \\odot \\sigma'\\left(z^{{(2)}}\\right) = {col(v['d2'])}$$",
+        "",
+        f"$$\\frac{{\\partial C}}{{\\partial b^{{(2)}}}} = \\delta^{{(2)}} = {col(v['d2'])}$$",
+        "",
+        f"$$\\delta^{{(1)}} = \\left(W^{{(2)}}\\right)^T \\delta^{{(2)}} \\odot a^{{(1)}} "
+        f"\\odot \\left(1 - a^{{(1)}}\\right) = {col(v['d1'], d1_fmt)}$$",
+    ]
+    where = {k: next(i + 1 for i, ln in enumerate(lines) if ln.startswith(p)) for k, p in (
+        ("sp2", "$$\\sigma'"), ("d2", "$$\\delta^{(2)}"), ("db2", "$$\\frac{\\partial C}{\\partial b"),
+        ("d1", "$$\\delta^{(1)}"))}
+    return "\n".join(lines) + "\n", where
+
+
+def test_the_correct_document_is_clean():
+    text, _ = document(forward_backward())
+    report = audit_text(text, "sigmoid")
+    assert [(f.where.line, f.kind, f.message) for f in report.findings] == []
+    assert report.sections["audit"]["coverage"]["numbers_checked"] >= 6
+
+
+def test_each_number_is_judged_at_its_own_significant_figures():
+    """Fails before: a vector's entries were all judged at its longest entry's decimals, so 0.1869 next to
+    -0.01442 (both 4 significant figures, both right) was 'should be 0.18688'."""
+    v = forward_backward()
+    text, where = document(v, d1_fmt=".4g")
+    stated = [float(format(x, ".4g")) for x in v["d1"]]
+    decimals = [len(format(x, ".4g").split(".")[1]) for x in v["d1"]]
+    assert len(set(decimals)) > 1  # the example needs entries with different decimals
+    d = max(decimals)
+    assert any(abs(s - e) > 0.5 * 10 ** -d for s, e in zip(stated, v["d1"]))  # wrong at the longest's decimals
+    report = audit_text(text, "sigfigs")
+    assert [(f.where.line, f.kind) for f in report.findings] == []
+
+
+def test_a_wrong_step_is_the_error_and_what_follows_from_it_a_consequence():
+    """Fails before: δ computed from the wrong σ' was 'rounding' (and ∂C/∂b, equal to it, too)."""
+    v = forward_backward()
+    r = {k: np.round(x, 4) for k, x in v.items()}
+    wrong = r.copy()
+    wrong["sp2"] = r["sp2"] + np.array([0.0, 0.01])  # one digit off
+    wrong["d2"] = np.round((r["a2"] - Y) * wrong["sp2"], 4)  # computed on from the wrong value
+    assert abs(wrong["d2"][1] - v["d2"][1]) > 0.0005
+    text, where = document(wrong)
+    report = audit_text(text, "propagating")
+    found = sorted((f.where.line, f.kind, f.severity) for f in report.findings)
+    assert found == [(where["sp2"], "arithmetic", "error"), (where["d2"], "consequence", "info"),
+                     (where["db2"], "consequence", "info")]
+    first = next(f for f in report.findings if f.kind == "arithmetic")
+    assert float(first.fix) == r["sp2"][1]
+    for f in report.findings:
+        if f.kind == "consequence":
+            assert f"line {where['sp2']}" in f.message and float(f.fix) == round(v["d2"][1], 4)
+
+
+def test_an_independent_wrong_number_stays_an_error():
+    """A wrong δ that does not follow from the stated inputs is an arithmetic error, not a consequence."""
+    v = forward_backward()
+    r = {k: np.round(x, 4) for k, x in v.items()}
+    r["d2"] = r["d2"] + np.array([0.003, 0.0])
+    text, where = document(r)
+    report = audit_text(text, "independent")
+    kinds = sorted((f.where.line, f.kind) for f in report.findings)
+    assert (where["d2"], "arithmetic") in kinds and not any(k == "consequence" for _, k in kinds)
