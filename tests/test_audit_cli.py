@@ -28,3 +28,15 @@ def test_markdown_html_and_text(capsys, tmp_path):
     assert "<html" in out.read_text().lower()
     assert main(["audit", src, "--format", "text"]) == 1
     assert "sign" in capsys.readouterr().out
+
+
+def test_text_output_prints_document_text_verbatim(capsys, monkeypatch):
+    """Fails before: rich read '[l-1]' in the fix and '[numbers]' in a message as markup and dropped them."""
+    monkeypatch.setenv("COLUMNS", "400")
+    data = Path(__file__).resolve().parent / "data" / "audit"
+    assert main(["audit", str(data / "bracket_layers.md")]) == 1
+    out = capsys.readouterr().out
+    assert "a^{[l-1]}" in out and "a^{}" not in out
+    main(["audit", str(data / "rowvec_unreadable.md")])
+    out = capsys.readouterr().out
+    assert "W^{(l)} = [numbers]" in out

@@ -86,25 +86,27 @@ def _html(report) -> str:
 
 
 def _text(report, output: str | None) -> None:
+    """The findings as a rich table; every string from the document is shown as written (never as markup)."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     fh = open(output, "w", encoding="utf-8") if output else None
     try:
         console = Console(file=fh) if fh else Console()
-        console.print(f"[bold]{report.title}[/]")
+        console.print(Text(report.title, style="bold"))
         for c in report.checks:
-            console.print(c.summary)
+            console.print(Text(c.summary))
         if not report.findings:
-            console.print("[green]No findings.[/]")
+            console.print(Text("No findings.", style="green"))
             return
         table = Table(show_lines=True)
         for col in ("line", "kind", "severity", "message", "fix"):
             table.add_column(col, overflow="fold")
         colour = {"error": "red", "warning": "yellow", "info": "cyan"}
         for f in _sorted(report):
-            table.add_row(str(f.where.line), f.kind, f"[{colour[f.severity]}]{f.severity}[/]", f.message,
-                          _one_line(f.fix or ""))
+            table.add_row(Text(str(f.where.line)), Text(f.kind), Text(f.severity, style=colour[f.severity]),
+                          Text(f.message), Text(_one_line(f.fix or "")))
         console.print(table)
     finally:
         if fh:

@@ -51,23 +51,26 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
         return 0
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
     net = data["network"]
-    console.print(f"[bold]Worked example[/]: widths {net['widths']}, activations {net['activations']}, "
-                  f"cost {net['cost']} (C = ½·Σ_k (a_k − y_k)²/n_L), {net['dtype']}")
+    console.print("[bold]Worked example[/]: " + escape(
+        f"widths {net['widths']}, activations {net['activations']}, "
+        f"cost {net['cost']} (C = ½·Σ_k (a_k − y_k)²/n_L), {net['dtype']}"))
     problem = Table(title="PROBLEM", show_lines=False)
     problem.add_column("symbol")
     problem.add_column("value")
     for k, v in data["problem"].items():
-        problem.add_row(k, _fmt(v, "g"))
+        problem.add_row(escape(k), escape(_fmt(v, "g")))
     console.print(problem)
     steps = Table(title="Intermediates, in the derivation's order", show_lines=True)
     steps.add_column("symbol", style="bold")
     steps.add_column("full precision")
     steps.add_column("as the derivation rounds")
     for s in data["steps"]:
-        steps.add_row(s["symbol"], _fmt(s["value"], ".17g"), _fmt(s["rounded"], f".{s['decimals']}f"))
+        steps.add_row(escape(s["symbol"]), escape(_fmt(s["value"], ".17g")),
+                      escape(_fmt(s["rounded"], f".{s['decimals']}f")))
     console.print(steps)
     return 0

@@ -64,17 +64,18 @@ def _write(report, outdir: str) -> dict:
 
 def _print_text(report) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
     s, t = report.sections["sweep"], report.timings.get("sweep", {})
     console.print(f"[bold]sweep[/]: {s['cases']} cases (seed {s['seed']}, {s['architectures']} distinct "
-                  f"architectures), oracles {', '.join(s['oracles'])}")
+                  f"architectures), oracles {escape(', '.join(s['oracles']))}")
     table = Table(title="verdicts")
     table.add_column("status")
     table.add_column("cases", justify="right")
     for status, n in sorted(s["by_status"].items()):
-        table.add_row(status, str(n))
+        table.add_row(escape(status), str(n))
     console.print(table)
     agree = ", ".join(f"{k} {v:.1e}" for k, v in s["oracle_agreement"].items())
     rel = ", ".join(f"{k} {v:.1e}" for k, v in s["max_rel_err"].items())
@@ -85,11 +86,11 @@ def _print_text(report) -> None:
                       f"{', JAX compilations ' + str(t['compile_count']) if 'jax' in s['oracles'] else ''}")
     for check in report.checks:
         if not check.passed:
-            console.print(f"[red]FAIL[/] {check.name}: {check.summary}")
+            console.print(f"[red]FAIL[/] {escape(check.name)}: {escape(check.summary)}")
     for f in report.errors[:20]:
-        console.print(f"  [red]{f.kind}[/] {f.where}: {f.message}")
+        console.print(f"  [red]{escape(f.kind)}[/] {escape(str(f.where))}: {escape(f.message)}")
         if f.reproduce:
-            console.print(f"    reproduce: {f.reproduce}")
+            console.print(f"    reproduce: {escape(f.reproduce)}")
 
 
 def run(args: argparse.Namespace) -> int:
