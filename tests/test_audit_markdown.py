@@ -86,3 +86,10 @@ def test_definition_and_connector_words_between_equations():
     cov = report.sections["audit"]["coverage"]
     base = audit_text(text, "base").sections["audit"]["coverage"]
     assert cov["evaluated"] == base["evaluated"] + 3 and cov["not_evaluable"] == 0
+
+
+def test_a_table_row_states_its_quantity_equals_its_value():
+    text = "| quantity | value |\n|---|---|\n| $a^{(1)}$ | $0.52$ |\n| $C$ | text |\n| plain | $x$ |\n"
+    (block,) = split_markdown(text).blocks[:1]
+    assert block.line == 3 and block.text.split() == ["a^{(1)}", "=", "0.52"]
+    assert text[block.offset:block.offset + len(block.text)].replace("$", " ").replace("|", "=") == block.text

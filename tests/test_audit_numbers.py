@@ -125,3 +125,24 @@ def test_an_independent_wrong_number_stays_an_error():
     report = audit_text(text, "independent")
     kinds = sorted((f.where.line, f.kind) for f in report.findings)
     assert (where["d2"], "arithmetic") in kinds and not any(k == "consequence" for _, k in kinds)
+
+
+def table(rows: list[tuple[str, str]]) -> str:
+    return "\n| quantity | value |\n|---|---|\n" + "".join(f"| ${q}$ | ${v}$ |\n" for q, v in rows)
+
+
+def test_numbers_in_a_table_are_checked():
+    """Fails before: '| $a^{(1)}$ | $…$ |' rows were two unrelated inline maths, nothing checked."""
+    v = forward_backward()
+    text, _ = document(v)
+    rows = [("a^{(1)}", col(v["a1"])), ("a_2^{(2)}", f"{v['a2'][1]:.4f}"),
+            ("\\delta_1^{(2)}", f"{v['d2'][0] + 0.01:.4f}"), ("\\text{note}", "see above")]
+    report = audit_text(text + table(rows), "table")
+    lines = (text + table(rows)).splitlines()
+    found = [(f.where.line, f.kind) for f in report.findings]
+    bad = next(i + 1 for i, ln in enumerate(lines) if ln.startswith("| $\\delta_1"))
+    assert found == [(bad, "arithmetic")]
+    (f,) = report.findings
+    assert float(f.fix) == round(v["d2"][0], 4)
+    base = audit_text(text, "no table").sections["audit"]["coverage"]["numbers_checked"]
+    assert report.sections["audit"]["coverage"]["numbers_checked"] == base + 3

@@ -373,13 +373,14 @@ class _Auditor:
             cov.set(eq.index, eq_line, NOT_EVALUABLE, "numbers only: no side names a quantity to check them against",
                     minor=True)
             return
-        numbers_reason = None
+        numbers_reason, said = None, False
         if numeric:
             if m.worked is None:
                 sym_members = [x for x in members if not is_numeric(x)]
                 numbers_reason = "its numbers need the worked example, which the auditor could not read"
             else:
                 issues, _, numbers_reason = check_numbers(members, m, self._docvals, text)
+                said = any(iss.kind == "not-evaluable" for iss in issues)
                 for iss in issues:
                     line = self.line(eq.block, iss.node.span[0])
                     frag = text[iss.node.span[0]:iss.node.span[1]]
@@ -400,7 +401,7 @@ class _Auditor:
             scope = "fixed"
         if len(sym_members) < 2:
             if numbers_reason is not None:
-                cov.set(eq.index, eq_line, NOT_EVALUABLE, numbers_reason)
+                cov.set(eq.index, eq_line, NOT_EVALUABLE, numbers_reason, silent=said)
             return
         envs = contexts(m, sym_members, scope)
         outcome = judge(sym_members, envs)

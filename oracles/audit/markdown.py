@@ -72,7 +72,7 @@ def _section_of(line: str, current: str) -> str:
 def _parser():
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark")
+    return MarkdownIt("commonmark").enable("table")
 
 
 def code_spans(text: str) -> list[tuple[int, int]]:
@@ -127,6 +127,55 @@ def _inline_code(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
     return out
 
 
+def table_rows(text: str) -> list[tuple[int, int]]:
+    """File offset ranges of the body rows of Markdown tables."""
+    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    out = []
+    in_body = False
+    for tok in _parser().parse(text):
+        if tok.type in ("tbody_open", "tbody_close"):
+            in_body = tok.type == "tbody_open"
+        elif in_body and tok.type == "tr_open" and tok.map is not None:
+            lo = starts[tok.map[0]] if tok.map[0] < len(starts) else len(text)
+            hi = starts[tok.map[1]] if tok.map[1] < len(starts) else len(text)
+            out.append((lo, hi))
+    return out
+
+
+def _row_statements(src: str, rows: list[tuple[int, int]]) -> dict[int, tuple[int, int, int, int]]:
+    """Table rows that state a value, '| $quantity$ | $value$ |': the '$' offsets of both cells, by the first.
+
+    A row qualifies when it holds exactly two inline-math cells and the second has a digit.
+    """
+    out = {}
+    for lo, hi in rows:
+        spans = []
+        k = lo
+        while k < hi:
+            j = src.find("$", k, hi)
+            if j < 0:
+                break
+            if src.startswith("$$", j) or (j > 0 and src[j - 1] == "\\"):
+                spans = []
+                break
+            e = _find_closer(src, j + 1, "$", False)
+            if e < 0 or e >= hi:
+                break
+            spans.append((j, e))
+            k = e + 1
+        if len(spans) == 2 and "|" in src[spans[0][1]:spans[1][0]] and any(
+                c.isdigit() for c in src[spans[1][0]:spans[1][1]]):
+            out[spans[0][0]] = (*spans[0], *spans[1])
+    return out
+
+
+def _joined(src: str, a_close: int, b_open: int) -> str:
+    """The text between two cells' math as ' = ' (the first '|' becomes '=', the rest spaces): same length."""
+    mid = [" "] * (b_open + 1 - a_close)
+    mid[src.index("|", a_close, b_open) - a_close] = "="
+    return "".join(mid)
+
+
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
     """``text`` with every character of the spans (but newlines) replaced by a space."""
     chars = list(text)
@@ -155,6 +204,7 @@ def split_markdown(text: str, name: str = "<text>") -> Document:
     prose: list[tuple[int, str]] = []
     unclosed: list[tuple[int, str]] = []
     src = _mask(text, code_spans(text))  # what is read; blocks keep the same offsets into ``text``
+    statements = _row_statements(src, table_rows(src))
     n = len(src)
     section = ""
     line_start = 0
@@ -177,6 +227,13 @@ def split_markdown(text: str, name: str = "<text>") -> Document:
             continue
         opener = None
         env = None
+        if i in statements:  # '| $a^{(1)}$ | $0.52$ |' reads as a^{(1)} = 0.52
+            flush(i)
+            a_open, a_close, b_open, b_close = statements[i]
+            body = src[a_open + 1:a_close] + _joined(src, a_close, b_open) + src[b_open + 1:b_close]
+            blocks.append(MathBlock(clean_math(body), a_open + 1, line_no(a_open), False, section))
+            i = line_start = b_close + 1
+            continue
         if src.startswith("$$", i):
             opener, closer, display = "$$", "$$", True
         elif src.startswith("\\[", i):

@@ -285,6 +285,7 @@ def check_numbers(members: list[Node], model: Model, docvals: dict,
         except EvalError:
             pass
     last_lit = None
+    compared, blocked = 0, None
     for i, m in enumerate(members):
         if kinds[i] == "sym":
             continue
@@ -292,6 +293,7 @@ def check_numbers(members: list[Node], model: Model, docvals: dict,
         if kinds[i] == "lit":
             issues += _check_literal(m, ref_val, q_ref, model, docvals, text, expr_vals)
             last_lit = m
+            compared += 1
             continue
         # arithmetic member: aligned literals, then the whole
         aligned = align(members[anchor], m, env)
@@ -301,13 +303,20 @@ def check_numbers(members: list[Node], model: Model, docvals: dict,
                 issues += _check_literal(lit, val, q, model, docvals, text, [])
             else:
                 issues += _check_entry(lit, val, q, entry, model, docvals)
+        compared += bool(aligned)
         if len(issues) == before:
             try:
                 v = np.real(evaluate(m, env))
             except EvalError as exc:
-                issues.append(NumberIssue("shape", m, None, None, 0, None, f"cannot compute this member: {exc}",
-                                          {}))
+                if exc.kind == "shape":
+                    issues.append(NumberIssue("shape", m, None, None, 0, None, f"cannot compute this member: {exc}",
+                                              {}))
+                    compared += 1
+                else:  # unreadable or unsupported: the auditor's limit, not the document's error
+                    blocked = blocked or f"this member could not be evaluated: {exc}"
+                    issues.append(NumberIssue("not-evaluable", m, None, None, 0, None, blocked, {}))
                 continue
+            compared += 1
             tol = propagated_tolerance(m, env)
             if v.size == 1 and ref_val.size == 1:
                 v, ref_val = v.reshape(()), ref_val.reshape(())
@@ -325,7 +334,7 @@ def check_numbers(members: list[Node], model: Model, docvals: dict,
         if vals is not None and vals.size == ref_val.size:
             vals = vals.reshape(ref_val.shape)
             docvals[q_ref] = vals
-    return issues, sym_idx, None
+    return issues, sym_idx, None if compared else (blocked or "no stated number could be compared")
 
 
 def _check_entry(lit: Node, exact: float, q, entry: int, model: Model, docvals: dict) -> list[NumberIssue]:
