@@ -146,3 +146,19 @@ def test_numbers_in_a_table_are_checked():
     assert float(f.fix) == round(v["d2"][0], 4)
     base = audit_text(text, "no table").sections["audit"]["coverage"]["numbers_checked"]
     assert report.sections["audit"]["coverage"]["numbers_checked"] == base + 3
+
+
+def test_values_listed_over_several_lines_of_one_display_are_read():
+    """Fails before: 'W = …, \\;' / 'b = …, \\;' on separate lines of one $$ kept the trailing ',' (W = M × ∅),
+    so no worked example was read, and a false 'layout' warning said the lines ran together."""
+    v = forward_backward()
+    text, _ = document(v)
+    lines = text.splitlines()
+    w1 = next(i for i, ln in enumerate(lines) if ln.startswith("$$W^{(1)}"))
+    w2 = next(i for i, ln in enumerate(lines) if ln.startswith("$$W^{(2)}"))
+    x = next(i for i, ln in enumerate(lines) if ln.startswith("$$x ="))
+    body = [lines[k][2:-2].replace(", b^", ", \\;\nb^") for k in (w1, w2, x)]
+    listed = lines[:w1] + ["$$", ", \\;\n".join(body), "$$"] + lines[x + 1:]
+    report = audit_text("\n".join(listed) + "\n", "listed")
+    assert [(f.where.line, f.kind) for f in report.findings] == []
+    assert report.sections["audit"]["coverage"]["worked_example_read"]

@@ -116,6 +116,14 @@ def _drop_colon_before_equals(items: list) -> list:
                     and relation_of(items[k + 1]) == "=")]
 
 
+def _ends_with_comma(items: list) -> bool:
+    """True when the items end with ',' (spacing after it aside)."""
+    k = len(items) - 1
+    while k >= 0 and _is_connector(items, k) == 1:
+        k -= 1
+    return k >= 0 and isinstance(items[k], Tok) and items[k].kind == "char" and items[k].val == ","
+
+
 def _split_commas(items: list) -> list[list]:
     """Equations listed in one row: 'a = 1, b = 2' or 'a = 1 \\qquad\\text{and}\\qquad b = 2'."""
     parts: list[list] = [[]]
@@ -132,10 +140,10 @@ def _split_commas(items: list) -> list[list]:
         else:
             parts[-1].append(it)
         k += 1
-    parts = [_strip_connectors(p) for p in parts]
-    if len(parts) > 1 and all(_has_relation(p) for p in parts if p) and all(parts):
-        return parts
-    return [_strip_connectors(items)]
+    parts = [p for p in (_strip_connectors(p) for p in parts) if p]
+    if len(parts) == 1 or (len(parts) > 1 and all(_has_relation(p) for p in parts)):
+        return parts  # one equation (a trailing ',' dropped), or a list of them
+    return [_strip_connectors(items)] if parts else []
 
 
 def _rows_of(items: list, block: MathBlock, problems: list[Problem]) -> list[list]:
@@ -150,6 +158,10 @@ def _rows_of(items: list, block: MathBlock, problems: list[Problem]) -> list[lis
             continue
         segs = _line_segments(r, block.text)
         rel_segs = [s for s in segs if _has_relation(s)]
+        if len(segs) > 1 and all(_ends_with_comma(s) for s in segs[:-1]):
+            for seg in segs:  # 'W = …, \;' on one line, 'b = …' on the next: a list, not a run-together chain
+                rows.extend(_split_commas(_drop_colon_before_equals(seg)))
+            continue
         if len(segs) > 1 and len(rel_segs) > 1 and all(
                 _has_relation(s) and relation_of(s[0]) is None for s in segs[1:]):
             start, end = items_span(r)
