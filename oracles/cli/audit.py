@@ -11,7 +11,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``audit`` subcommand."""
     p = sub.add_parser("audit", help="audit a derivation: every equation, every number, with fixes",
                        description="Audit a Markdown + LaTeX backprop derivation. Exit code 1 when there are "
-                                   "error-severity findings, 0 otherwise, 2 on a usage error.")
+                                   "error-severity findings or when nothing could be evaluated, 0 when "
+                                   "something was evaluated and nothing is wrong, 2 on a usage error.")
     p.add_argument("file", help="the Markdown derivation")
     p.add_argument("--format", choices=("text", "md", "json", "html"), default="text")
     p.add_argument("-o", "--output", help="write the report here instead of stdout")
@@ -19,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Audit the file, print the report, exit 1 when there are errors."""
+    """Audit the file, print the report, exit 1 when there are errors (nothing evaluable is one)."""
     from oracles.audit import audit_file
 
     report = audit_file(args.file)
