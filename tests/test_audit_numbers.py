@@ -162,3 +162,13 @@ def test_values_listed_over_several_lines_of_one_display_are_read():
     report = audit_text("\n".join(listed) + "\n", "listed")
     assert [(f.where.line, f.kind) for f in report.findings] == []
     assert report.sections["audit"]["coverage"]["worked_example_read"]
+
+
+def test_input_given_as_a_chain_x_equals_a0_is_read():
+    """Fails before: '$$x = a^{(0)} = (numbers)$$' was not a binding (a^{(0)} is a symbol), so no worked example."""
+    text, _ = document(forward_backward())
+    chained = text.replace("$$x = ", "$$x = a^{(0)} = ")
+    assert chained != text
+    report = audit_text(chained, "chain")
+    assert [(f.where.line, f.kind) for f in report.findings] == []
+    assert report.sections["audit"]["coverage"]["worked_example_read"]

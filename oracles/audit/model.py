@@ -237,8 +237,8 @@ def find_bindings(model: Model, eqs: list[Equation]) -> None:
         kind = sym_kind(lhs)
         if kind not in ("w", "b", "x", "y"):
             continue
-        if not all(is_numeric(m) for m in eq.members[1:]):
-            continue
+        if not is_numeric(eq.members[-1]) or not all(is_numeric(m) or _names_input(m, kind) for m in eq.members[1:]):
+            continue  # x = a^{(1)} = (numbers) binds x too
         if kind in ("w", "b"):
             if not isinstance(lhs.layer, Num):
                 continue
@@ -257,6 +257,13 @@ def find_bindings(model: Model, eqs: list[Equation]) -> None:
             continue
         model.bindings[key] = (val, eq)
         model.binding_eqs.add(eq.index)
+
+
+def _names_input(node: Node, kind: str) -> bool:
+    """True when ``node`` is a^{(l)} standing for the input x in a chain x = a^{(l)} = (numbers)."""
+    while isinstance(node, Paren):
+        node = node.x
+    return kind == "x" and isinstance(node, Sym) and sym_kind(node) == "a" and not node.sub and node.layer is not None
 
 
 def detect_activation(model: Model, eqs: list[Equation], prose: str) -> None:
