@@ -125,3 +125,4 @@ def test_markdown_and_html_reports_carry_the_coverage(tmp_path):
         assert main(["audit", str(path), "--format", fmt, "-o", str(out)]) == 1
         body = out.read_text()
         assert "0 evaluated" in body and "not evaluable" in body
+

@@ -305,7 +305,11 @@ class _Auditor:
         for conv in cands:
             m.conv = conv
             if own_cost:
-                m.worked = None if worked0 is None else _recost(worked0, m.activation, "bce")  # a in (0, 1)
+                try:
+                    m.worked = None if worked0 is None else _recost(worked0, m.activation, "bce")  # a in (0, 1)
+                except (ValueError, TypeError) as exc:
+                    rejected.append(f"{conv.describe()}: {exc}")
+                    m.worked = None
                 match_cost(m)
                 m.notes[:] = notes0 + m.notes[len(notes0):][-1:]
                 options = [(m.cost, m.cost_expr)]
