@@ -125,4 +125,6 @@ def test_markdown_and_html_reports_carry_the_coverage(tmp_path):
         assert main(["audit", str(path), "--format", fmt, "-o", str(out)]) == 1
         body = out.read_text()
         assert "0 evaluated" in body and "not evaluable" in body
+        if fmt == "html":
+            assert "0 of 10 equations evaluated" in body  # the audit section's lead says so too
 

@@ -352,18 +352,28 @@ def _findings_part(report: Report, *sources: str) -> str:
     items = [it for s in sources for it in groups.get(s, [])]
     if not items:
         if sources == ("audit",) and "audit" in report.sections:
-            return '<p class="none">The audit found nothing to report.</p>'
+            return f'<p class="none">The audit found nothing to report{e(_coverage(report))}.</p>'
         return ""
     out = []
     if sources == ("audit",):
         info = report.sections.get("audit") or {}
         name = info.get("file") or next((f.where.file for _, f in items if f.where.file), "")
         if name:
-            out.append(f'<p class="lead">Every equation and number of <code>{e(name)}</code>, checked against '
-                       "manualbp; each finding gives the line, the LaTeX concerned and, where one exists, the "
-                       "smallest fix.</p>")
+            out.append(f'<p class="lead">The equations and numbers of <code>{e(name)}</code>, checked against '
+                       f"manualbp{e(_coverage(report))}; each finding gives the line, the LaTeX concerned and, "
+                       "where one exists, the smallest fix.</p>")
     out += [_finding(lab, f) for lab, f in items]
     return "\n".join(out)
+
+
+def _coverage(report: Report) -> str:
+    """' (12 of 20 equations evaluated, 3 not evaluable; worked example read)', or '' without coverage data."""
+    cov = (report.sections.get("audit") or {}).get("coverage")
+    if not cov:
+        return ""
+    worked = "worked example read" if cov.get("worked_example_read") else "no worked example read"
+    return (f" ({cov['evaluated']} of {cov['read']} equations evaluated, {cov['not_evaluable']} not evaluable; "
+            f"{worked})")
 
 
 def _finding(label: str, f: Finding) -> str:
