@@ -128,3 +128,17 @@ def test_markdown_and_html_reports_carry_the_coverage(tmp_path):
         if fmt == "html":
             assert "0 of 10 equations evaluated" in body  # the audit section's lead says so too
 
+
+
+def test_an_equation_blocked_by_another_line_names_that_line():
+    """An equation that differentiates the document's own C, which cannot be evaluated, says where the
+    problem is (the definition of C), not just the error as if it were in the equation itself."""
+    text, _ = tanh_sigmoid_bce_doc()
+    lines = text.splitlines()
+    c_line = next(i + 1 for i, ln in enumerate(lines) if ln.startswith("$$C ="))
+    lines[c_line - 1] = "$$C = \\sum_{k=1}^{2} \\operatorname{huber}\\left(a_k^{(2)} - y_k\\right)$$"
+    lines.append("$$\\frac{\\partial C}{\\partial a^{(2)}} = a^{(2)} - y$$")
+    report = audit_text("\n".join(lines) + "\n", "blocked")
+    last = [f for f in report.findings if f.where.line == len(lines)]
+    assert [f.kind for f in last] == ["not-evaluable"]
+    assert f"on line {c_line}" in last[0].message

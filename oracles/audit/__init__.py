@@ -392,7 +392,8 @@ class _Auditor:
                     message = iss.message
                     if iss.cause is not None:
                         message += (f"; it follows from the wrong {self._number_text(iss.cause)} at line "
-                                    f"{self._number_line(iss.cause)}: fix that one and this becomes {iss.fix_text}")
+                                    f"{self._number_line(iss.cause) or '?'}: fix that one and this becomes "
+                                    f"{iss.fix_text}")
                     self.add(iss.kind, message, line, _clip(frag), fix=iss.fix_text,
                              values={**iss.values, "offsets": off},
                              splices=[(off[0], off[1], iss.fix_text)] if iss.fix_text is not None else None)
@@ -413,8 +414,13 @@ class _Auditor:
         if blocked is None:
             cov.set(eq.index, eq_line, EVALUATED)
         else:
-            cov.set(eq.index, eq_line, NOT_EVALUABLE, blocked[0],
-                    silent=blocked[1] == "missing" and self._malformed_in(eq.block))
+            reason, kind, node = blocked
+            if node is not None and not any(n is node for mem in sym_members for n in mem.walk()):
+                line = self._number_line(node)  # e.g. the document's own C, which this equation differentiates
+                if line:
+                    reason += f" (on line {line}, which this equation depends on)"
+            cov.set(eq.index, eq_line, NOT_EVALUABLE, reason,
+                    silent=kind == "missing" and self._malformed_in(eq.block) and reason == blocked[0])
         if not outcome.failures:
             return
         if blocked is not None and cov.statuses[eq.index].state != EVALUATED:
@@ -462,10 +468,10 @@ class _Auditor:
         lo, hi = self.line(block, 0), self.line(block, len(block.text))
         return any(f.kind == "malformed" and lo <= (f.where.line or 0) <= hi for f in self.findings)
 
-    def _number_line(self, node) -> int:
-        """The file line of a number node of any block (the first wrong number of a chain of steps)."""
+    def _number_line(self, node) -> int | None:
+        """The file line of a node of any equation (a first wrong number, the document's C, …)."""
         blk = self._block_of(node)
-        return self.line(blk, node.span[0]) if blk is not None else 1
+        return self.line(blk, node.span[0]) if blk is not None else None
 
     def _number_text(self, node) -> str:
         blk = self._block_of(node)

@@ -94,25 +94,26 @@ class Coverage:
         }
 
 
-def verdict_reason(outcome, members_count: int) -> tuple[str, str] | None:
-    """None when the judged chain got a verdict; otherwise why not: (the first blocking error, its kind)."""
+def verdict_reason(outcome, members_count: int) -> tuple[str, str, object] | None:
+    """None when the judged chain got a verdict; otherwise why not: (the first blocking error, its kind, the
+    node it is about, which may sit in another equation, e.g. the document's definition of C)."""
     ref = outcome.ref
-    first: tuple[str, str] | None = None
+    first: tuple[str, str, object] | None = None
     for i, fl in outcome.failures.items():
         for f in fl:
             if f.error is not None and f.error.kind in BLOCKING:
-                first = first or (str(f.error), f.error.kind)
+                first = first or (str(f.error), f.error.kind, f.error.node)
             elif i == ref:
                 return None  # the reference side itself fails with a verdict (e.g. a shape error)
     if outcome.checked == 0:
-        return first or ("no layer or index value of the network makes this equation apply", "range")
+        return first or ("no layer or index value of the network makes this equation apply", "range", None)
     for i in range(members_count):
         if i == ref:
             continue
         blocked = sum(1 for f in outcome.failures.get(i, []) if f.error is not None and f.error.kind in BLOCKING)
         if blocked < outcome.checked:
             return None
-    return first or ("no side could be compared", "unsupported")
+    return first or ("no side could be compared", "unsupported", None)
 
 
 def unread_worked_example(equations: list, model, line_of: Callable) -> tuple[int | None, str]:
