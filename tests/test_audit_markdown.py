@@ -93,3 +93,13 @@ def test_a_table_row_states_its_quantity_equals_its_value():
     (block,) = split_markdown(text).blocks[:1]
     assert block.line == 3 and block.text.split() == ["a^{(1)}", "=", "0.52"]
     assert text[block.offset:block.offset + len(block.text)].replace("$", " ").replace("|", "=") == block.text
+
+
+def test_quoted_display_and_comments():
+    """A display quoted over several lines reads as one; an HTML comment and \\(…\\) behave as rendered."""
+    text = ("> $$\n> z^{(2)} = W^{(1)} a^{(1)}\n>   + b^{(1)}\n> $$\n\n<!--\n$$C = 12345$$\n-->\n\n"
+            "Inline \\(a^{(2)} = \\sigma(z^{(2)})\\) too.\n")
+    doc = split_markdown(text)
+    assert [" ".join(b.text.split()) for b in doc.blocks] == ["z^{(2)} = W^{(1)} a^{(1)} + b^{(1)}",
+                                                              "a^{(2)} = \\sigma(z^{(2)})"]
+    assert [b.line for b in doc.blocks] == [1, 10]

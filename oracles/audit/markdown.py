@@ -3,8 +3,9 @@
 Math is ``$$ … $$``, ``\\[ … \\]``, ``$ … $``, ``\\( … \\)`` and the LaTeX display environments
 (``equation``, ``align``, ``gather``, ``multline``, … and their starred forms) written in the prose.
 Code is never math: markdown-it-py tells fenced and indented code blocks and inline code spans from
-prose, and their text is left out.  ``\\tag``, ``\\label``, ``\\nonumber`` and ``\\notag`` are blanked
-(same length, so every offset still points into the file) since they say nothing about the maths.
+prose, and their text is left out, as are HTML comments and the '>' marks of block quotes.  ``\\tag``,
+``\\label``, ``\\nonumber`` and ``\\notag`` are blanked (same length, so every offset still points into the
+file) since they say nothing about the maths.
 """
 
 from __future__ import annotations
@@ -75,8 +76,13 @@ def _parser():
     return MarkdownIt("commonmark").enable("table")
 
 
-def code_spans(text: str) -> list[tuple[int, int]]:
-    """File offset ranges of code: fenced and indented code blocks (whole lines) and inline code spans."""
+_QUOTE_MARKS = re.compile(r"[ \t]{0,3}(?:>[ \t]?)+")
+
+
+def hidden_spans(text: str) -> list[tuple[int, int]]:
+    """File offset ranges that are not the document's prose or math: fenced and indented code blocks (whole
+    lines), inline code spans, HTML comments standing as blocks, and the '>' marks of block quotes (so that
+    a display quoted over several lines reads as one)."""
     starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
 
     def line_off(k: int) -> int:
@@ -89,6 +95,13 @@ def code_spans(text: str) -> list[tuple[int, int]]:
         lo, hi = line_off(tok.map[0]), line_off(tok.map[1])
         if tok.type in ("fence", "code_block"):
             out.append((lo, hi))
+        elif tok.type == "html_block" and tok.content.lstrip().startswith("<!--"):
+            out.append((lo, hi))
+        elif tok.type == "blockquote_open":
+            for k in range(tok.map[0], tok.map[1]):
+                m = _QUOTE_MARKS.match(text, line_off(k), line_off(k + 1))
+                if m and m.end() > m.start():
+                    out.append((m.start(), m.end()))
         elif tok.type == "inline" and any(c.type == "code_inline" for c in tok.children or ()):
             out += _inline_code(text, lo, hi)
     return out
@@ -203,7 +216,7 @@ def split_markdown(text: str, name: str = "<text>") -> Document:
     blocks: list[MathBlock] = []
     prose: list[tuple[int, str]] = []
     unclosed: list[tuple[int, str]] = []
-    src = _mask(text, code_spans(text))  # what is read; blocks keep the same offsets into ``text``
+    src = _mask(text, hidden_spans(text))  # what is read; blocks keep the same offsets into ``text``
     statements = _row_statements(src, table_rows(src))
     n = len(src)
     section = ""
