@@ -172,3 +172,15 @@ def test_input_given_as_a_chain_x_equals_a0_is_read():
     report = audit_text(chained, "chain")
     assert [(f.where.line, f.kind) for f in report.findings] == []
     assert report.sections["audit"]["coverage"]["worked_example_read"]
+
+
+def test_arithmetic_on_stated_numbers_allows_each_its_own_last_digit():
+    """Fails before: in '2 (0.0005563, 0.01527)' both entries were taken as known to 7 decimals, so the
+    product was 'arithmetic that does not give the left side'."""
+    v = forward_backward()
+    text, _ = document(v)
+    cells = [format(x, ".4g") for x in v["d1"]]
+    assert len({len(c.split(".")[1]) for c in cells}) > 1
+    line = f"$$2 \\delta^{{(1)}} = 2 \\begin{{pmatrix}} {cells[0]} \\\\ {cells[1]} \\end{{pmatrix}}$$"
+    report = audit_text(text + "\n" + line + "\n", "times two")
+    assert [(f.kind, f.message) for f in report.findings] == []

@@ -241,7 +241,7 @@ def _approximate_numbers(node: Node) -> list[tuple[Num, int]]:
             return
         if isinstance(n, Num):
             if n.decimals > 0 or d_ctx is not None:
-                out.append((n, max(n.decimals, d_ctx or 0)))
+                out.append((n, n.decimals if n.decimals > 0 else d_ctx or 0))  # its own last digit
             return
         for c in n.children():
             visit(c, d_ctx)
