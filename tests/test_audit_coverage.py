@@ -142,3 +142,11 @@ def test_an_equation_blocked_by_another_line_names_that_line():
     last = [f for f in report.findings if f.where.line == len(lines)]
     assert [f.kind for f in last] == ["not-evaluable"]
     assert f"on line {c_line}" in last[0].message
+
+
+def test_a_lone_number_is_not_taken_for_a_worked_example():
+    text = ("$$\\sigma(x) = \\frac{1}{1 + e^{-x}}$$\n\n$$\\sigma'(x) = \\sigma(x)\\left(1 - \\sigma(x)\\right)$$\n\n"
+            "With learning rate $\\eta = 0.1$.\n")
+    report = audit_text(text, "symbolic")
+    assert not [f for f in report.findings if "worked example" in f.message and f.severity != "info"]
+    assert report.sections["audit"]["coverage"]["evaluated"] >= 1

@@ -381,7 +381,7 @@ class _Auditor:
         if numeric:
             if m.worked is None:
                 sym_members = [x for x in members if not is_numeric(x)]
-                numbers_reason = "its numbers need the worked example, which the auditor could not read"
+                numbers_reason = "its numbers need a worked example, and none was read"
             else:
                 issues, _, numbers_reason = check_numbers(members, m, self._docvals, text)
                 said = any(iss.kind == "not-evaluable" for iss in issues)
@@ -406,7 +406,8 @@ class _Auditor:
             scope = "fixed"
         if len(sym_members) < 2:
             if numbers_reason is not None:
-                cov.set(eq.index, eq_line, NOT_EVALUABLE, numbers_reason, silent=said)
+                # without a worked example this is one of many: the document-level finding on it is the warning
+                cov.set(eq.index, eq_line, NOT_EVALUABLE, numbers_reason, silent=said, minor=m.worked is None)
             return
         envs = contexts(m, sym_members, scope)
         outcome = judge(sym_members, envs)

@@ -119,21 +119,21 @@ def verdict_reason(outcome, members_count: int) -> tuple[str, str, object] | Non
 def unread_worked_example(equations: list, model, line_of: Callable) -> tuple[int | None, str]:
     """(line, why) of the first stated numbers when no worked example was read; (None, "") when there are none.
 
-    Numbers that look like a worked example: a member that is a matrix or vector of numbers, or a number
-    written with decimals.
+    Numbers that look like a worked example: a member that is a matrix or vector of numbers, or at least
+    three equations stating a number written with decimals.
     """
     from .numbers import is_literal
 
-    first = None
+    stated: list[tuple[int, bool]] = []  # (line, is a vector or matrix) of each equation stating numbers
     for eq in equations:
         for mem, blk in zip(eq.members, eq.member_blocks or [eq.block] * len(eq.members)):
             if is_literal(mem) and (matrix_literal(mem) is not None or has_decimals(mem)):
-                first = line_of(blk, mem.span[0])
+                stated.append((line_of(blk, mem.span[0]), matrix_literal(mem) is not None))
                 break
-        if first is not None:
-            break
-    if first is None:
+    # one or two lone numbers (η = 0.1, σ(0) = 0.5) are not a worked example; a vector or three numbers may be
+    if not stated or (len(stated) < 3 and not any(vec for _, vec in stated)):
         return None, ""
+    first = stated[0][0]
     b = model.bindings
     if not any(kind == "w" for kind, _ in b):
         why = "no weight matrix was recognised: write W^{(l)} = [numbers] (or w^{(l)}) for each layer"
