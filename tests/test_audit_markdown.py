@@ -103,3 +103,11 @@ def test_quoted_display_and_comments():
     assert [" ".join(b.text.split()) for b in doc.blocks] == ["z^{(2)} = W^{(1)} a^{(1)} + b^{(1)}",
                                                               "a^{(2)} = \\sigma(z^{(2)})"]
     assert [b.line for b in doc.blocks] == [1, 10]
+
+
+def test_a_table_of_formulas_is_not_read_as_equations():
+    text = ("| function | derivative |\n|---|---|\n| $x^2$ | $2x$ |\n| $\\tanh(x)$ | $1 - \\tanh^2(x)$ |\n"
+            "| $a^{(1)}$ | $\\begin{pmatrix} 0.5 \\\\ -0.25 \\end{pmatrix}$ |\n")
+    blocks = [" ".join(b.text.split()) for b in split_markdown(text).blocks]
+    assert "x^2 = 2x" not in blocks and "x^2" in blocks  # two separate inline maths, no equation
+    assert any(b.startswith("a^{(1)} = \\begin{pmatrix}") for b in blocks)

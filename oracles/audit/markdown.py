@@ -158,7 +158,7 @@ def table_rows(text: str) -> list[tuple[int, int]]:
 def _row_statements(src: str, rows: list[tuple[int, int]]) -> dict[int, tuple[int, int, int, int]]:
     """Table rows that state a value, '| $quantity$ | $value$ |': the '$' offsets of both cells, by the first.
 
-    A row qualifies when it holds exactly two inline-math cells and the second has a digit.
+    A row qualifies when it holds exactly two inline-math cells and the second states numbers only.
     """
     out = {}
     for lo, hi in rows:
@@ -176,10 +176,20 @@ def _row_statements(src: str, rows: list[tuple[int, int]]) -> dict[int, tuple[in
                 break
             spans.append((j, e))
             k = e + 1
-        if len(spans) == 2 and "|" in src[spans[0][1]:spans[1][0]] and any(
-                c.isdigit() for c in src[spans[1][0]:spans[1][1]]):
+        if len(spans) == 2 and "|" in src[spans[0][1]:spans[1][0]] and _only_numbers(src[spans[1][0] + 1:spans[1][1]]):
             out[spans[0][0]] = (*spans[0], *spans[1])
     return out
+
+
+_ENV_NAME = re.compile(r"\\(?:begin|end)\s*\{[^{}]*\}")
+_MACRO = re.compile(r"\\[A-Za-z]+")
+
+
+def _only_numbers(latex: str) -> bool:
+    """True when the LaTeX states numbers only (digits, signs, matrices, \\top): a value, not a formula, so
+    '| $x^2$ | $2x$ |' in a table of derivatives is not read as x² = 2x."""
+    bare = _MACRO.sub("", _ENV_NAME.sub("", latex))
+    return any(c.isdigit() for c in bare) and not any(c.isalpha() for c in bare)
 
 
 def _joined(src: str, a_close: int, b_open: int) -> str:
