@@ -243,13 +243,26 @@ def _discrepancy_lines(o: Outcome) -> list[str]:
     for d in ds:
         by_param.setdefault((d.layer, d.param), []).append(d)
     for (L, p), items in sorted(by_param.items()):
-        worst = max(items, key=lambda d: d.abs_err)
-        refs = ", ".join(f"{k} {v:.10g}" for k, v in worst.oracles.items())
+        worst = max(items, key=lambda d: d.abs_err / d.tolerance if d.tolerance > 0 else np.inf)
+        digits = distinguishing_digits(worst.subject, list(worst.oracles.values()))
+        refs = ", ".join(f"{k} {v:.{digits}g}" for k, v in worst.oracles.items())
         lines.append(f"  ∂C/∂{p}^({L}): {len(items)} entr{'y' if len(items) == 1 else 'ies'} wrong; worst "
-                     f"{p}^({L}){list(worst.entry)}: returned {worst.subject:.10g}, expected {refs}")
+                     f"{p}^({L}){list(worst.entry)}: returned {worst.subject:.{digits}g}, expected {refs} "
+                     f"(|error| {worst.abs_err:.2g}, tolerance {worst.tolerance:.2g})")
     for n in (o.verdict.notes if o.verdict is not None else []):
         lines.append(f"  note: {n}")
     return lines
+
+
+def distinguishing_digits(value: float, others: Sequence[float], least: int = 6) -> int:
+    """The fewest significant digits (at least ``least``, at most 17) at which ``value`` prints differently from
+    every one of ``others`` that differs from it."""
+    differ = [v for v in others if v != value]
+    for d in range(least, 18):
+        shown = f"{value:.{d}g}"
+        if all(f"{v:.{d}g}" != shown for v in differ):
+            return d
+    return 17
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -320,6 +333,104 @@ def reproducer(subject: Subject, o: Outcome, oracles: Sequence[str] = DEFAULT_OR
     expected, source = _expected(o, oracles)
     if expected is None:
         return "\n".join(lines) + "\n"
+    accepted = _accepted(o)
+    if accepted is None:
+        return "\n".join(lines + _allclose_lines(subject, case, expected, source, o)) + "\n"
+    want, tol = accepted
+    exp, tols = subject.to_layout(want, case), _abs(subject.to_layout(tol, case))
+    lines += ["", f"# expected: the oracles' gradient ({source}), in your layout and cost convention; tolerance: per "
+              "entry, the largest", "# |returned − expected| `manualbp check` accepts (its rounding-error model "
+              "of this case; inf where no oracle can judge)"]
+    got = _returned(o, subject)
+    if subject.layout == "flat":
+        lines += [f"expected_grad = {_lit64(exp)}", f"tolerance_grad = {_lit64(tols)}"]
+        if got is not None:
+            lines.append(f"# your function returned:\n#   grad = {_lit(got, 'float64')}")
+        lines += [""] + _WRONG_ENTRIES + ['wrong = wrong_entries("grad", grad, expected_grad, tolerance_grad)']
+    else:
+        first, second = ("db", "dW") if subject.returns == "db,dW" else ("dW", "db")
+        for i, name in ((0, first), (1, second)):
+            lines.append(f"expected_{name} = [" + ", ".join(_lit64(g) for g in exp[i]) + "]")
+        for i, name in ((0, first), (1, second)):
+            lines.append(f"tolerance_{name} = [" + ", ".join(_lit64(g) for g in tols[i]) + "]")
+        if got is not None:
+            lines.append("# your function returned:")
+            lines.append(f"#   {first} = [" + ", ".join(_lit(g, "float64") for g in got[0]) + "]")
+            lines.append(f"#   {second} = [" + ", ".join(_lit(g, "float64") for g in got[1]) + "]")
+        lines += [""] + _WRONG_ENTRIES + [
+            "wrong = []",
+            "for L in range(len(weights)):",
+            "    wrong += wrong_entries(f'dW[{L}] (W^({L + 1}))', dW[L], expected_dW[L], tolerance_dW[L])",
+            "    wrong += wrong_entries(f'db[{L}] (b^({L + 1}))', db[L], expected_db[L], tolerance_db[L])"]
+    lines.append('assert not wrong, "wrong entries:\\n" + "\\n".join(wrong)')
+    return "\n".join(lines) + "\n"
+
+
+_WRONG_ENTRIES = [
+    "def wrong_entries(name, got, expected, tolerance):",
+    '    """The entries of `got` farther than `tolerance` from `expected`, one line each."""',
+    "    got = np.asarray(got, dtype=np.float64)",
+    "    if got.shape != expected.shape:",
+    "        return [f'{name}: shape {got.shape}, expected {expected.shape}']",
+    "    bad = np.argwhere(~(np.abs(got - expected) <= tolerance))",
+    "    return [f'{name}{list(map(int, i))}: returned {float(got[tuple(i)])!r}, '",
+    "            f'expected {float(expected[tuple(i)])!r} ± {tolerance[tuple(i)]:.3g}' for i in bad]",
+    "",
+]
+
+
+def _accepted(o: Outcome) -> tuple[Gradients, Gradients] | None:
+    """(expected, per-entry tolerance) in manualbp's layout such that |subject − expected| ≤ tolerance is exactly
+    the verdict's criterion on this case: the reference oracle's value and tolerance where it alone decides,
+    else the centre and half-width of the range every conclusive oracle accepts."""
+    if o.verdict is None or o.expected is None:
+        return None
+    from .compare import accepted_range
+
+    rng = accepted_range(o.verdict)
+    if rng is None:
+        return None
+    lo, hi = rng
+    ref = o.expected
+    want_W, want_b, tol_W, tol_b = [], [], [], []
+    for (_, p, r), (_, _, a), (_, _, b) in zip(ref.items(), lo.items(), hi.items()):
+        r = np.asarray(r, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            below, above = r - a, b - r
+            # the reference's own range is the accepted one (to rounding), or nothing bounds the entry
+            own = (np.abs(below - above) <= 1e-9 * np.maximum(below, above)) | (np.isinf(a) & np.isinf(b))
+            want = np.where(own, r, (a + b) / 2)
+            tol = np.where(own, np.minimum(below, above), (b - a) / 2)
+        (want_W if p == "W" else want_b).append(want)
+        (tol_W if p == "W" else tol_b).append(tol)
+    return Gradients(tuple(want_W), tuple(want_b), ref.source), Gradients(tuple(tol_W), tuple(tol_b), "tolerance")
+
+
+def _abs(x: Any) -> Any:
+    if isinstance(x, np.ndarray):
+        return np.abs(x)
+    return type(x)(_abs(v) for v in x)
+
+
+def _lit64(a: np.ndarray) -> str:
+    """A float64 array as an exact NumPy literal, inf and nan included."""
+    def item(v: Any) -> str:
+        if isinstance(v, list):
+            return "[" + ", ".join(item(u) for u in v) + "]"
+        v = float(v)
+        if np.isnan(v):
+            return "np.nan"
+        if np.isinf(v):
+            return "np.inf" if v > 0 else "-np.inf"
+        return repr(v)
+
+    return f"np.array({item(np.asarray(a, dtype=np.float64).tolist())})"
+
+
+def _allclose_lines(subject: Subject, case: Case, expected: Gradients, source: str, o: Outcome) -> list[str]:
+    """The assertion of a case judged without a verdict (no per-entry tolerances): assert_allclose."""
+    lines = []
+    dt = "float32" if case.dtype == "float32" else "float64"
     exp = subject.to_layout(expected, case)
     rtol = "1e-3" if dt == "float32" else "1e-7"
     scale = max((float(np.max(np.abs(np.asarray(g)), initial=0)) for g in _flat_list(exp)), default=1.0)
@@ -332,7 +443,7 @@ def reproducer(subject: Subject, o: Outcome, oracles: Sequence[str] = DEFAULT_OR
         if got is not None:
             lines.append(f"# your function returned:\n#   grad = {_lit(got, 'float64')}")
         lines.append(f"np.testing.assert_allclose(grad, expected_grad, rtol={rtol}, atol={atol})")
-        return "\n".join(lines) + "\n"
+        return lines
     first, second = ("db", "dW") if subject.returns == "db,dW" else ("dW", "db")
     lines.append(f"expected_{first} = [" + ", ".join(_lit(g, "float64") for g in exp[0]) + "]")
     lines.append(f"expected_{second} = [" + ", ".join(_lit(g, "float64") for g in exp[1]) + "]")
@@ -346,7 +457,7 @@ def reproducer(subject: Subject, o: Outcome, oracles: Sequence[str] = DEFAULT_OR
               "err_msg=f'dW[{L}] (W^({L + 1}))')",
               f"    np.testing.assert_allclose(db[L], expected_db[L], rtol={rtol}, atol={atol}, "
               "err_msg=f'db[{L}] (b^({L + 1}))')"]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _flat_list(exp: tuple | np.ndarray) -> list[np.ndarray]:
@@ -568,6 +679,8 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
     for o in sorted(outcomes, key=lambda o: simplicity(o.case)):  # kinds Hypothesis did not shrink (hangs)
         if o.failed and o.status not in minimal:
             minimal[o.status] = o
+    if "fail" in minimal:  # the simplest wrong-gradient case seen (the one the diagnosis' pattern shows)
+        minimal["fail"] = min((o for o in outcomes if o.status == "fail"), key=lambda o: simplicity(o.case))
     if harness.exhausted:
         notes.append(f"the subject hung {harness.hangs} times; the remaining cases were skipped "
                      f"({sum(o.status == 'skipped' for o in evaluate.seen.values())})")
@@ -593,7 +706,8 @@ def _diagnose(outcomes: Sequence[Outcome]) -> Diagnosis | None:
     for o in sorted(outcomes, key=lambda o: (not o.failed, simplicity(o.case))):
         if o.status in ("pass", "fail", "mutates", "reentrant") and o.call.gradients is not None \
                 and o.expected is not None:
-            obs.append(Observation(o.case, o.call.gradients, o.expected, wrong=o.status == "fail"))
+            obs.append(Observation(o.case, o.call.gradients, o.expected, wrong=o.status == "fail",
+                                   bad=wrong_mask(o)))
         elif o.status in ("raises", "shape") and o.call.kind in INVALID:
             obs.append(Observation(o.case, None, o.expected, wrong=True))
         if len(obs) >= MAX_OBSERVATIONS:
@@ -601,6 +715,21 @@ def _diagnose(outcomes: Sequence[Outcome]) -> Diagnosis | None:
     if not any(ob.wrong for ob in obs):
         return None
     return diagnose(obs)
+
+
+def wrong_mask(o: Outcome) -> Gradients | None:
+    """The entries the verdict judged wrong (bool arrays in manualbp's layout); None without a verdict."""
+    if o.verdict is None:
+        return None
+    arch = o.case.arch
+    masks = {(L, p): np.zeros((k, m) if p == "W" else (k,), dtype=bool)
+             for L, (m, k) in enumerate(zip(arch.widths[:-1], arch.widths[1:]), start=1) for p in ("W", "b")}
+    if o.status == "fail":
+        for d in o.verdict.discrepancies:
+            if d.status == "fail":
+                masks[(d.layer, d.param)][d.entry] = True
+    Ls = range(1, arch.depth)
+    return Gradients(tuple(masks[(L, "W")] for L in Ls), tuple(masks[(L, "b")] for L in Ls), "wrong entries")
 
 
 def assert_backprop(subject: Subject | Callable[..., Any] | str, **kwargs: Any) -> CheckResult:

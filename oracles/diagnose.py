@@ -159,6 +159,7 @@ class Observation:
     subject: Gradients | None
     reference: Gradients | None = None  # the oracles'; manualbp's when not given
     wrong: bool | None = None  # the verdict; computed from the tolerance below when None
+    bad: Gradients | None = None  # the verdict's wrong entries (bool arrays); from the tolerance below when None
 
     def __post_init__(self) -> None:
         if self.reference is None:
@@ -202,6 +203,19 @@ def close(pred: Gradients, got: Gradients, dtype: str = "float64") -> tuple[bool
     """Whether ``got`` equals ``pred`` to rounding; with the (absolute, relative) deviation."""
     ab, rel = deviation(pred, got)
     return rel <= RTOL[dtype], ab, rel
+
+
+def wrong_entries(ob: Observation) -> list[tuple[int, str, np.ndarray]]:
+    """(layer, param, bool array of wrong entries) of a valid observation: the verdict's when it gave them, else
+    the entries farther from the reference than :data:`RTOL` of the array's largest entry."""
+    if ob.bad is not None:
+        return [(L, p, np.asarray(v, dtype=bool)) for L, p, v in ob.bad.items()]
+    rtol = RTOL[ob.case.dtype]
+    out = []
+    for (L, p, s), (_, _, r) in zip(_arrays(ob.subject), _arrays(ob.reference)):
+        size = max(float(np.max(np.abs(r), initial=0)), float(np.max(np.abs(s), initial=0)))
+        out.append((L, p, ~(np.abs(s - r) <= rtol * size)))
+    return out
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -561,14 +575,15 @@ def layer_summary(obs: Sequence[Observation]) -> tuple[str, list[dict[str, Any]]
                 continue
             N = ob.case.arch.depth
             rtol = RTOL[ob.case.dtype]
-            for (L, p, s), (_, _, r) in zip(_arrays(ob.subject), _arrays(ob.reference)):
+            for (L, p, s), (_, _, r), (_, _, bad) in zip(_arrays(ob.subject), _arrays(ob.reference),
+                                                         wrong_entries(ob)):
                 key = (_pos(L, N, grouping), p)
                 st = stats.setdefault(key, {"layer": pos_name(*key, grouping), "cases": 0, "wrong": 0,
                                             "ratios": [], "max_abs_err": 0.0})
                 st["cases"] += 1
                 size = max(float(np.max(np.abs(r), initial=0)), float(np.max(np.abs(s), initial=0)))
                 err = float(np.max(np.abs(s - r), initial=0)) if np.all(np.isfinite(s)) else np.inf
-                if err > rtol * size:
+                if bad.any():
                     st["wrong"] += 1
                     st["max_abs_err"] = max(st["max_abs_err"], err)
                     k = _ratio(s, r)
@@ -593,7 +608,10 @@ def _layer_lines(rows: list[dict[str, Any]]) -> list[str]:
             continue
         ks = st["ratios"]
         how = f"wrong on {st['wrong']} of {st['cases']} cases"
-        if ks and all(k is not None for k in ks):
+        if ks and all(k is not None and abs(k - 1.0) <= 1e-3 for k in ks):
+            how += (f" by small amounts only (max |error| {st['max_abs_err']:.3g}; the ratio to the oracle's is "
+                    f"within {max(abs(k - 1.0) for k in ks):.1g} of 1)")
+        elif ks and all(k is not None for k in ks):
             lo, hi = min(ks), max(ks)
             if abs(hi - lo) <= 1e-6 * max(abs(hi), abs(lo), 1e-300):
                 on = (f"all {st['cases']}" if st["wrong"] == st["cases"] else f"{st['wrong']} of {st['cases']}")
@@ -611,10 +629,7 @@ def entry_pattern(ob: Observation) -> str:
     if ob.invalid:
         return "(the subject returned no gradients on this case)"
     lines = []
-    rtol = RTOL[ob.case.dtype]
-    for (L, p, s), (_, _, r) in zip(_arrays(ob.subject), _arrays(ob.reference)):
-        size = max(float(np.max(np.abs(r), initial=0)), float(np.max(np.abs(s), initial=0)))
-        bad = ~(np.abs(s - r) <= rtol * size)
+    for (L, p, s), (_, _, bad) in zip(_arrays(ob.subject), wrong_entries(ob)):
         grid = bad.reshape(bad.shape[0], -1) if bad.ndim == 2 else bad[None, :]
         rows = [" ".join("✗" if v else "·" for v in row) for row in grid]
         head = f"{p}^({L}) {'×'.join(map(str, s.shape))}: "
@@ -630,6 +645,63 @@ def entry_pattern(ob: Observation) -> str:
                 lines.append(" " * len(head) + f"(only columns {full_cols}: units {[j + 1 for j in full_cols]} "
                                                 f"of layer {L}, i.e. their activations a^({L}))")
     return "\n".join(lines)
+
+
+CLEAR_MAJORITY = 0.75
+"""A partial fit is shown as "closest catalogue entry" only when it matches at least this share of the cases
+with gradients and of the failing ones among them."""
+
+
+def closest_entries(fits: Sequence[Fit], obs: Sequence[Observation], top: int = 1) -> list[str]:
+    """Evidence lines for the entries that fit a clear majority of the cases with gradients (the cases where the
+    subject raised or returned wrong shapes have no values to fit and are left out)."""
+    valid = sum(not ob.invalid for ob in obs)
+    n_wrong = sum(bool(ob.wrong) and not ob.invalid for ob in obs)
+    if not n_wrong:
+        return []
+    scored = [(f, f.consistent - f.invalid_explained) for f in fits]
+    clear = [(f, c) for f, c in scored if c >= CLEAR_MAJORITY * valid and f.wrong_explained >= CLEAR_MAJORITY * n_wrong]
+    clear.sort(key=lambda fc: (-fc[0].wrong_explained, -fc[1]))
+    return [f"closest catalogue entry: '{f.hypothesis.title}' explains {f.wrong_explained} of the {n_wrong} failing "
+            f"cases with gradients ({100 * f.wrong_explained // n_wrong}%) and matches {c} of all {valid}"
+            for f, c in clear[:top]]
+
+
+APPROXIMATE_RTOL = 1e-4
+"""Relative deviation (to each array's largest entry) below which wrong gradients count as approximate."""
+
+
+def _approximate(obs: Sequence[Observation]) -> Diagnosis | None:
+    """The "approximate" diagnosis when every failing case has gradients, each within APPROXIMATE_RTOL of the
+    oracle's: the method is right, its arithmetic is not exact enough."""
+    failing = [ob for ob in obs if ob.wrong]
+    if not failing or any(ob.invalid for ob in failing):
+        return None
+    devs = [deviation(ob.reference, ob.subject) for ob in failing]
+    worst = max(rel for _, rel in devs)
+    if not worst <= APPROXIMATE_RTOL:
+        return None
+    grouping, rows = layer_summary(obs)
+    ev = [f"on all {len(failing)} failing cases the gradients are within {worst:.2g} (relative to each array's "
+          f"largest entry) of the oracle's, max |error| {max(ab for ab, _ in devs):.2g}: right to about "
+          f"{max(0, int(-np.log10(max(worst, 1e-17))))} digits, but beyond the rounding error of a "
+          f"{failing[0].case.dtype} backprop"] + _layer_lines(rows)
+    return Diagnosis("approximate", "approximate gradients: small errors beyond rounding",
+                     "look for arithmetic less exact than the declared dtype: float32 arrays or constants in a "
+                     "float64 check (declare --dtype float32 if float32 is meant), finite differences or "
+                     "another approximation instead of the backward pass, rounded intermediate values",
+                     ev, "all", len(obs), len(failing), max(ab for ab, _ in devs), worst, [], rows)
+
+
+def _smallest_pattern(failing: Sequence[Observation]) -> str | None:
+    """The ✗/· grid of the smallest failing case with gradients (the first of the smallest, in the given order)."""
+    smallest = min((ob for ob in failing if not ob.invalid), key=lambda ob: (
+        ob.case.arch.depth, ob.case.arch.n_params, ob.case.x.size), default=None)
+    if smallest is None:
+        return None
+    widths = list(smallest.case.arch.widths)
+    batch = f", batch {smallest.case.x.shape[1]}" if smallest.case.batched else ""
+    return f"smallest failing case, widths {widths}{batch} (✗ wrong, · right):\n" + entry_pattern(smallest)
 
 
 def diagnose(observations: Sequence[Observation], *, hypotheses: Sequence[Hypothesis] | None = None
@@ -670,20 +742,18 @@ def diagnose(observations: Sequence[Observation], *, hypotheses: Sequence[Hypoth
                 also.append(f.hypothesis.title)
         return Diagnosis(h.key, h.title, h.fix, ev, h.scope, len(obs), len(failing), best.max_abs, best.max_rel,
                          also[:4], rows)
-    smallest = min((ob for ob in failing if not ob.invalid), key=lambda ob: (ob.case.arch.depth,
-                   ob.case.arch.n_params), default=None)
+    pattern = _smallest_pattern(failing)
+    approx = _approximate(obs)
+    if approx is not None:
+        approx.pattern = pattern
+        return approx
     ev = layer_lines[:]
-    best_partial = sorted(fits, key=lambda f: -f.consistent)[:2]
-    for f in best_partial:
-        if f.consistent:
-            ev.append(f"closest catalogue entry: '{f.hypothesis.title}' fits {f.consistent} of {f.total} cases")
+    ev += closest_entries(fits, obs)
     wrong_layers = [st["layer"] for st in rows if st["wrong"]]
-    title = ("no catalogued mistake fits every case; wrong: " + ", ".join(wrong_layers) if wrong_layers
-             else "no catalogued mistake fits; the subject raised or returned wrong shapes")
-    pattern = None
-    if smallest is not None:
-        widths = list(smallest.case.arch.widths)
-        pattern = f"smallest failing case, widths {widths} (✗ wrong, · right):\n" + entry_pattern(smallest)
+    if wrong_layers:
+        title = "no catalogued mistake fits every case; wrong: " + ", ".join(wrong_layers)
+    else:
+        title = f"no catalogued mistake fits; the subject raised or returned wrong shapes on {n_invalid} cases"
     return Diagnosis("unrecognised", title, "compare your code with manualbp/network.py step by step on the "
                      "reproducer below; the first wrong layer going backwards is where the bug enters",
                      ev, "all", len(obs), len(failing), None, None, [], rows, pattern)
