@@ -185,3 +185,31 @@ def test_nice_snaps_only_exact_simple_fractions():
     assert nice(0.5000000000001) == 0.5 and nice(-1.0) == -1.0 and nice(1e-15) == 0.0
     assert nice(0.333333333333) == pytest.approx(1 / 3, rel=1e-15)
     assert nice(0.5003) == 0.5003
+
+
+def test_no_closest_entry_from_cases_without_values():
+    """A subject that never returns usable gradients gets no value-based "closest catalogue entry"."""
+    sub = Subject(_dummy)
+    obs = [Observation(c, None) for c in extra_cases(sub, 30, seed=4)]
+    d = diagnose(obs)
+    assert d.mistake == "unrecognised"
+    assert not [e for e in d.evidence if "closest" in e], d.text()
+    assert "raised or returned wrong shapes on 30 cases" in d.title
+
+
+def test_closest_entry_only_for_a_clear_majority():
+    """3× the gradient where the subject ran, a crash on every non-square network: the factor explains every
+    failing case with gradients and is shown with how well; a fit on a minority is not shown."""
+    sub = Subject(_dummy)
+    cases = extra_cases(sub, 30, seed=4)
+    square = [len(set(c.arch.widths)) == 1 for c in cases]
+    assert 5 <= sum(square) <= 25
+    obs = [Observation(c, _scaled(c, 3.0)) if sq else Observation(c, None) for c, sq in zip(cases, square)]
+    d = diagnose(obs)
+    assert d.mistake == "unrecognised"
+    closest = [e for e in d.evidence if "closest" in e]
+    n = sum(square)
+    assert closest == [f"closest catalogue entry: 'constant factor: every gradient is 3× the correct one' explains "
+                       f"{n} of the {n} failing cases with gradients (100%) and matches {n} of all {n}"]
+    minority = [Observation(c, _scaled(c, 3.0 if i % 3 == 0 else -2.0)) for i, c in enumerate(cases)]
+    assert not [e for e in diagnose(minority).evidence if "closest" in e]
