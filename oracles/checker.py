@@ -688,7 +688,7 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
         n = sum(o.status == status for o in outcomes)
         if n:
             notes.append(f"{n} case(s) were {status} (not counted against the subject)")
-    diag = _diagnose(outcomes)
+    diag = _diagnose(outcomes, sub)
     if diag is not None and any(o.call.problem("reentrant") for o in outcomes if o.failed):
         diag.evidence.insert(0, "the subject answers differently when called twice on the same case: the wrong "
                                 "values may come from state kept between calls")
@@ -701,7 +701,35 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
 MAX_OBSERVATIONS = 200
 
 
-def _diagnose(outcomes: Sequence[Outcome]) -> Diagnosis | None:
+def _returned_arrays(subject: Subject, o: Outcome) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
+    """An unusable answer's arrays as (dW list, db list) in the subject's layout, when it is two lists of arrays."""
+    raw = o.call.raw
+    if subject.layout == "flat" or not isinstance(raw, (tuple, list)) or len(raw) != 2:
+        return None
+    try:
+        parts = [[np.asarray(v, dtype=np.float64) for v in part] for part in raw]
+    except (TypeError, ValueError):
+        return None
+    return (parts[1], parts[0]) if subject.returns == "db,dW" else (parts[0], parts[1])
+
+
+def _in_layout(subject: Subject, g: Gradients, case: Case) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    first, second = subject.to_layout(g, case)
+    return (list(second), list(first)) if subject.returns == "db,dW" else (list(first), list(second))
+
+
+def _observation(subject: Subject, o: Outcome) -> Observation:
+    """An unusable answer (raised, wrong shapes) as an observation, with its arrays when it returned some."""
+    ob = Observation(o.case, None, o.expected, wrong=True)
+    returned = _returned_arrays(subject, o) if o.status == "shape" else None
+    if returned is not None:
+        ob.returned = returned
+        ob.expected = _in_layout(subject, ob.reference, o.case)
+        ob.batch_axes = () if subject.batch is None else ((1,) if subject.batch == "columns" else (0,))
+    return ob
+
+
+def _diagnose(outcomes: Sequence[Outcome], subject: Subject) -> Diagnosis | None:
     obs: list[Observation] = []
     for o in sorted(outcomes, key=lambda o: (not o.failed, simplicity(o.case))):
         if o.status in ("pass", "fail", "mutates", "reentrant") and o.call.gradients is not None \
@@ -709,7 +737,7 @@ def _diagnose(outcomes: Sequence[Outcome]) -> Diagnosis | None:
             obs.append(Observation(o.case, o.call.gradients, o.expected, wrong=o.status == "fail",
                                    bad=wrong_mask(o)))
         elif o.status in ("raises", "shape") and o.call.kind in INVALID:
-            obs.append(Observation(o.case, None, o.expected, wrong=True))
+            obs.append(_observation(subject, o))
         if len(obs) >= MAX_OBSERVATIONS:
             break
     if not any(ob.wrong for ob in obs):
