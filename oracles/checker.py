@@ -23,6 +23,7 @@ from manualbp import Case, Gradients
 from .diagnose import Diagnosis, Observation, diagnose
 from .findings import Check, Finding, Location, Report
 from .harness import INVALID, Call, Harness
+from .simplify import simplicity
 from .subject import Subject, as_subject
 
 DEFAULT_ORACLES = ("torch", "fd")
@@ -86,13 +87,6 @@ def case_key(case: Case) -> tuple:
     """A hashable identity of a case (architecture and every value)."""
     arrays = (*case.weights, *case.biases, case.x, case.y)
     return (case.arch, tuple((a.shape, a.tobytes()) for a in arrays))
-
-
-def simplicity(case: Case) -> tuple:
-    """Sort key: fewer layers, narrower, fewer samples, then simpler numbers."""
-    arrays = (*case.weights, *case.biases, case.x, case.y)
-    digits = sum(len(repr(float(v))) for a in arrays for v in np.ravel(a))
-    return (case.arch.depth, case.arch.n_params, case.x.size, digits)
 
 
 @dataclass
@@ -616,24 +610,42 @@ def _settings(max_examples: int | None, base: Any | None):
     return settings(parent, **kw)
 
 
-def _smaller_architecture(sub: Subject, evaluate: _Evaluator, minimal: dict[str, Outcome], max_layers: int,
-                          max_width: int, max_batch: int, max_examples: int | None, base: Any,
-                          seed: int | None) -> None:
-    """Hypothesis shrinks in its own order; if a smaller network also failed, shrink the values within it."""
-    m = minimal.get("fail")
-    if m is None:
-        return
-    size = (m.case.arch.depth, m.case.arch.n_params)
-    smaller = [o for o in evaluate.seen.values()
-               if o.status == "fail" and (o.case.arch.depth, o.case.arch.n_params) < size]
-    if not smaller:
-        return
-    best = min(smaller, key=lambda o: simplicity(o.case))
-    budget = max(10, (max_examples or 20) // 2)
-    found = _run_search(_strategy(sub, max_layers, max_width, max_batch, arch=best.case.arch), evaluate,
-                        _settings(budget, base), seed)
-    candidates = [o for o in (found.get("fail"), best) if o is not None]
-    minimal["fail"] = min(candidates, key=lambda o: simplicity(o.case))
+def _simplify_minimal(sub: Subject, evaluate: _Evaluator, minimal: dict[str, Outcome], harness: Harness) -> None:
+    """Replace each kind's minimal case by the simplest case :func:`oracles.simplify.simplify` reaches from the
+    simplest one seen that still fails the same way (hangs excepted: each try could cost the time limit).
+
+    A wrong-shape failure whose message changes with the batch size keeps a batch of at least 2, where the
+    sample axis is visible."""
+    from .simplify import simplify, with_extra_sample
+
+    kinds = [k for k in FAILURE_KINDS if any(o.status == k for o in evaluate.seen.values())]
+    for kind in kinds:
+        if kind == "hang" or harness.exhausted:
+            continue
+        start = min((o for o in evaluate.seen.values() if o.status == kind), key=lambda o: simplicity(o.case))
+        min_batch = 1
+        if kind == "shape" and sub.batch is not None:
+            start, min_batch = _batch_shape_start(start, evaluate, with_extra_sample)
+        case = simplify(start.case, lambda c, kind=kind: evaluate(c).status == kind, min_batch=min_batch,
+                        stop=lambda: harness.exhausted)
+        minimal[kind] = evaluate(case)
+
+
+def _batch_shape_start(start: Outcome, evaluate: _Evaluator, extra: Callable[[Case], Case | None]
+                       ) -> tuple[Outcome, int]:
+    """(start, min_batch) for a wrong-shape failure: a batch of 2 when the message depends on the batch size."""
+    case = start.case
+    if case.x.shape[1] >= 2:
+        one = Case.from_arch(case.arch, case.weights, case.biases, case.x[:, :1], case.y[:, :1], case.label)
+        o1 = evaluate(one)
+        return start, (2 if o1.status != "shape" or o1.message != start.message else 1)
+    two = extra(case)
+    if two is None:
+        return start, 1
+    o2 = evaluate(two)
+    if o2.status == "shape" and o2.message != start.message:
+        return o2, 2
+    return start, 1
 
 
 def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = None, output: str | None = None,
@@ -673,8 +685,7 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
     if any(o.failed for o in evaluate.seen.values()) and not harness.exhausted:
         for case in extra_cases(sub, diagnosis_cases, seed or 0, max_layers, max_width, max_batch):
             evaluate(case)
-        _smaller_architecture(sub, evaluate, minimal, max_layers, max_width, max_batch, max_examples, settings,
-                              seed)
+        _simplify_minimal(sub, evaluate, minimal, harness)
     outcomes = list(evaluate.seen.values())
     for o in sorted(outcomes, key=lambda o: simplicity(o.case)):  # kinds Hypothesis did not shrink (hangs)
         if o.failed and o.status not in minimal:

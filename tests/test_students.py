@@ -128,10 +128,14 @@ def test_minimal_case_values_are_simple():
 
 
 def test_bias_not_summed_is_diagnosed_from_the_returned_shapes():
-    """Every answer has the wrong shape (db per sample): the diagnosis comes from the returned arrays."""
+    """Every answer has the wrong shape (db per sample): the diagnosis comes from the returned arrays, and the
+    minimal case keeps a batch of 2, where the extra axis is visibly the batch."""
     result = _check("bug_bias_not_summed.py:backprop", {"batch": "rows"})
     assert set(result.minimal) == {"shape"}
     d = result.diagnosis
     assert d.mistake == "bias-not-summed", d.text()
     assert "summed over it equals the correct gradient" in " ".join(d.evidence)
     assert not [e for e in d.evidence if "closest" in e or "next best" in e]
+    m = result.minimal["shape"]
+    assert m.case.arch.widths == (1, 1) and m.case.x.shape[1] == 2, m.case
+    assert "has shape (2, 1); expected (1,)" in m.message
