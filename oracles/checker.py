@@ -612,23 +612,36 @@ def _settings(max_examples: int | None, base: Any | None):
 
 def _simplify_minimal(sub: Subject, evaluate: _Evaluator, minimal: dict[str, Outcome], harness: Harness) -> None:
     """Replace each kind's minimal case by the simplest case :func:`oracles.simplify.simplify` reaches from the
-    simplest one seen that still fails the same way (hangs excepted: each try could cost the time limit).
+    simplest one seen that still fails the same way.
 
-    A wrong-shape failure whose message changes with the batch size keeps a batch of at least 2, where the
-    sample axis is visible."""
+    A hang is only made smaller in its network and batch, and at the cost of at most HANG_TRIES more hangs (each
+    costs the time limit).  A wrong-shape failure whose message changes with the batch size keeps a batch of at
+    least 2, where the sample axis is visible."""
     from .simplify import simplify, with_extra_sample
 
     kinds = [k for k in FAILURE_KINDS if any(o.status == k for o in evaluate.seen.values())]
     for kind in kinds:
-        if kind == "hang" or harness.exhausted:
+        if kind == "hang" and harness.stuck < harness.max_stuck:  # room for HANG_TRIES more hangs
+            harness.max_hangs = max(harness.max_hangs, harness.hangs + HANG_TRIES)
+        if harness.exhausted:
             continue
         start = min((o for o in evaluate.seen.values() if o.status == kind), key=lambda o: simplicity(o.case))
         min_batch = 1
         if kind == "shape" and sub.batch is not None:
             start, min_batch = _batch_shape_start(start, evaluate, with_extra_sample)
-        case = simplify(start.case, lambda c, kind=kind: evaluate(c).status == kind, min_batch=min_batch,
-                        stop=lambda: harness.exhausted)
+        if kind == "hang":
+            limit = harness.hangs + HANG_TRIES
+            case = simplify(start.case, lambda c: evaluate(c).status == "hang", values=False,
+                            seconds=HANG_TRIES * (harness.timeout or 5.0) + 1.0,
+                            stop=lambda limit=limit: harness.exhausted or harness.hangs >= limit)
+        else:
+            case = simplify(start.case, lambda c, kind=kind: evaluate(c).status == kind, min_batch=min_batch,
+                            stop=lambda: harness.exhausted)
         minimal[kind] = evaluate(case)
+
+
+HANG_TRIES = 2
+"""Hangs the simplification of a hanging case may cost (each one the time limit)."""
 
 
 def _batch_shape_start(start: Outcome, evaluate: _Evaluator, extra: Callable[[Case], Case | None]
@@ -685,16 +698,16 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
     if any(o.failed for o in evaluate.seen.values()) and not harness.exhausted:
         for case in extra_cases(sub, diagnosis_cases, seed or 0, max_layers, max_width, max_batch):
             evaluate(case)
-        _simplify_minimal(sub, evaluate, minimal, harness)
+    _simplify_minimal(sub, evaluate, minimal, harness)
     outcomes = list(evaluate.seen.values())
     for o in sorted(outcomes, key=lambda o: simplicity(o.case)):  # kinds Hypothesis did not shrink (hangs)
         if o.failed and o.status not in minimal:
             minimal[o.status] = o
     if "fail" in minimal:  # the simplest wrong-gradient case seen (the one the diagnosis' pattern shows)
         minimal["fail"] = min((o for o in outcomes if o.status == "fail"), key=lambda o: simplicity(o.case))
-    if harness.exhausted:
-        notes.append(f"the subject hung {harness.hangs} times; the remaining cases were skipped "
-                     f"({sum(o.status == 'skipped' for o in evaluate.seen.values())})")
+    skipped = sum(o.status == "skipped" for o in evaluate.seen.values())
+    if harness.exhausted or skipped:
+        notes.append(f"the subject hung {harness.hangs} times; the remaining cases were skipped ({skipped})")
     for status in ("inconclusive", "oracle-disagreement"):
         n = sum(o.status == status for o in outcomes)
         if n:

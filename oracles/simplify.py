@@ -158,10 +158,11 @@ def _with_value(case: Case, kind: str, L: int, idx: tuple) -> list[Case]:
 
 
 def simplify(case: Case, still_fails: Callable[[Case], bool], *, min_batch: int = 1, max_calls: int = 150,
-             seconds: float = 1.5, stop: Callable[[], bool] = lambda: False) -> Case:
+             seconds: float = 1.5, stop: Callable[[], bool] = lambda: False, values: bool = True) -> Case:
     """The simplest case reachable from ``case`` by steps after which ``still_fails`` stays True.
 
-    ``still_fails`` is called at most ``max_calls`` times and not after ``seconds`` or once ``stop()`` is True.
+    ``still_fails`` is called at most ``max_calls`` times and not after ``seconds`` or once ``stop()`` is True;
+    ``values=False`` keeps the numbers (only the network and the batch get smaller).
     """
     deadline = time.perf_counter() + seconds
     calls = 0
@@ -187,7 +188,7 @@ def simplify(case: Case, still_fails: Callable[[Case], bool], *, min_batch: int 
             if accept(c, current):
                 current, changed = c, True
                 break
-    for kind_L_idx in _positions(current):
+    for kind_L_idx in _positions(current) if values else ():
         if not budget():
             break
         for c in _with_value(current, *kind_L_idx):

@@ -83,3 +83,26 @@ def test_a_mutation_needing_two_different_weights_shrinks_to_width_one():
     code = result.reproducer("mutates")
     with pytest.raises(AssertionError):
         exec(compile(code, "<reproducer>", "exec"), {"__name__": "reproducer"})
+
+
+def _busy_on_width_3(weights, biases, x, y):
+    """Correct gradients, but a loop that never ends when a layer has 3 or more units (stoppable: pure Python)."""
+    import manualbp
+
+    n = 0
+    while max(max(W.shape) for W in weights) >= 3:
+        n += 1
+    g = manualbp.gradients(Case.create(weights, biases, x, y, cost="half_sse"))
+    return list(g.dW), list(g.db)
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_a_hang_is_made_smaller_at_the_cost_of_two_more_hangs(seed):
+    pytest.importorskip("torch")
+    result = check(_busy_on_width_3, cost="half_sse", max_examples=12, timeout=0.2, seed=seed)
+    hangs = [o for o in result.outcomes if o.status == "hang"]
+    m = result.minimal["hang"]
+    assert max(m.case.arch.widths) == 3
+    assert m.case.arch.n_params <= 6, m.case.arch  # (3, 1) or (1, 3)
+    assert result.seconds < 20
+    assert len(hangs) <= 8 + 2
