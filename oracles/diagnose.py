@@ -9,7 +9,7 @@ not run (raised or returned wrong shapes), the mistake cannot run either.  The e
 cases and with what deviation.  When nothing fits, the diagnosis is "unrecognised", with the pattern of
 wrong layers and entries.
 
-Catalogue (keys): reversed-order, bias-not-summed (both judged on the arrays of an answer the layout cannot
+Catalogue (keys): swapped-returns, reversed-order, bias-not-summed (judged on the arrays of an answer the layout cannot
 take), transposed-W, reshaped-W, outer-order, sigma-prime-of-a, sigma-prime-formula-on-z, missing-sigma-prime,
 wrong-layer-activation, extra-output-prime, wrong-target, delta-entry, sign, constant-factor, batch-factor,
 width-factor, some-layers; and "approximate" (every failing case right to 1e-4, wrong beyond rounding).
@@ -287,8 +287,8 @@ def test_hypothesis(h: Hypothesis, observations: Sequence[Observation]) -> Fit:
     max_abs = max_rel = 0.0
     for ob in observations:
         if ob.invalid:
-            if h.explains is not None and ob.returned is not None:
-                good = h.explains(ob)
+            if h.explains is not None:  # a mistake in the returned arrays: it explains returned arrays only
+                good = ob.returned is not None and h.explains(ob)
             else:
                 good = h.predict(ob) is None
             invalid_ok += good
@@ -409,7 +409,27 @@ def _unsummed_bias_explains(ob: Observation) -> bool:
     return True
 
 
+def _swapped_prediction(ob: Observation) -> Gradients | None:
+    """Where the layout takes swapped lists (every W^(L) with as many entries as b^(L)), the values it reads."""
+    ref = ob.reference
+    if any(W.size != b.size for W, b in zip(ref.dW, ref.db)):
+        return None
+    return Gradients(tuple(b.reshape(W.shape) for W, b in zip(ref.dW, ref.db)),
+                     tuple(W.reshape(b.shape) for W, b in zip(ref.dW, ref.db)), "swapped")
+
+
+def _swapped_explains(ob: Observation) -> bool:
+    (got_W, got_b), (want_W, want_b) = ob.returned, ob.expected
+    return len(got_W) == len(want_b) and len(got_b) == len(want_W) and all(
+        _same(g, w, ob.case.dtype) for g, w in zip((*got_W, *got_b), (*want_b, *want_W)))
+
+
 SHAPE_HYPOTHESES: list[Hypothesis] = [
+    Hypothesis("swapped-returns", "the two returned lists are in the other order than declared (dW and db swapped)",
+               "declare the order your function returns: --returns db,dW (or dW,db), or swap the return statement",
+               _swapped_prediction, explains=_swapped_explains,
+               explains_text="the first returned list equals the correct ∂C/∂b and the second the correct ∂C/∂W, "
+                             "to rounding"),
     Hypothesis("reversed-order", "gradients returned in reversed layer order (output layer first)",
                "the backward pass meets the layers from the output down: insert each gradient at the front "
                "(dW.insert(0, …)) or reverse the lists before returning them, so that dW[0] is ∂C/∂W^(1)",
@@ -827,7 +847,7 @@ def diagnose(observations: Sequence[Observation], *, hypotheses: Sequence[Hypoth
             parts.append(f"and the {n_right} passing one{'s' if n_right != 1 else ''}")
         ev = [f"the subject's gradients equal those of a backprop with this mistake {' '.join(parts)}, "
               f"max deviation {best.max_abs:.2g} (relative {best.max_rel:.2g})" if n_wrong else
-              "the subject never returned gradients on a failing case"]
+              "the subject returned no usable gradients on any failing case"]
         shown = sum(ob.invalid and ob.returned is not None for ob in failing)
         if n_invalid and h.explains is not None and shown:
             ev.append(f"on the {shown} case{'s' if shown != 1 else ''} where the subject returned arrays of the wrong "
@@ -861,6 +881,9 @@ def diagnose(observations: Sequence[Observation], *, hypotheses: Sequence[Hypoth
         title = "no catalogued mistake fits every case; wrong: " + ", ".join(wrong_layers)
     else:
         title = f"no catalogued mistake fits; the subject raised or returned wrong shapes on {n_invalid} cases"
-    return Diagnosis("unrecognised", title, "compare your code with manualbp/network.py step by step on the "
-                     "reproducer below; the first wrong layer going backwards is where the bug enters",
+    fix = ("compare your code with manualbp/network.py step by step on the reproducer below; the first wrong layer "
+           "going backwards is where the bug enters" if n_wrong else
+           "run the reproducer below to see where your function raises or what it returns, and check the declared "
+           "convention (--layout, --batch, --returns) against your function's arguments and return statement")
+    return Diagnosis("unrecognised", title, fix,
                      ev, "all", len(obs), len(failing), None, None, [], rows, pattern)

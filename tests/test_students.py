@@ -139,3 +139,22 @@ def test_bias_not_summed_is_diagnosed_from_the_returned_shapes():
     m = result.minimal["shape"]
     assert m.case.arch.widths == (1, 1) and m.case.x.shape[1] == 2, m.case
     assert "has shape (2, 1); expected (1,)" in m.message
+
+
+def test_swapped_return_order_is_diagnosed_from_the_returned_lists():
+    """Nielsen's student returns (db, dW); declared as returning (dW, db) its answers have the wrong shapes, and
+    the diagnosis says the two lists are swapped (not a value-based catalogue entry)."""
+    result = _check("correct_nielsen.py:backprop", {"layout": "columns"})
+    assert "shape" in result.minimal  # (and wrong values where every layer has one input: (k, 1) either way)
+    d = result.diagnosis
+    assert d.mistake == "swapped-returns", d.text()
+    assert "--returns db,dW" in d.fix
+
+
+def test_a_subject_that_always_raises_gets_no_catalogue_entry():
+    result = check(lambda weights, biases, x, y: weights[5], max_examples=EXAMPLES)
+    assert set(result.minimal) == {"raises"}
+    d = result.diagnosis
+    assert d.mistake == "unrecognised"
+    assert not [e for e in d.evidence if "closest" in e or "next best" in e]
+    assert "raised or returned wrong shapes on" in d.title and "traceback" not in d.fix and "--layout" in d.fix
