@@ -105,3 +105,24 @@ def test_header_grid_and_reproducer_agree(float32_inside):
     assert f"widths {list(m.case.arch.widths)}" in grid
     cells = grid.split("\n", 1)[1]
     assert cells.count("✗") == len(wrong), (grid, wrong)
+
+
+def test_flat_reproducer_names_the_parameter_of_each_wrong_position():
+    """A flat-vector student checked under the wrong cost (½ of its convention): every entry off by 2."""
+    students = Path(__file__).resolve().parents[1] / "examples" / "students"
+    result = check(str(students / "correct_flat.py:grad"), hidden="tanh", output="identity", cost="half_mse",
+                   layout="flat", max_examples=EXAMPLES, seed=1)
+    m = result.minimal["fail"]
+    exc = _run_reproducer(result.reproducer("fail"))
+    assert exc is not None
+    wrong = [d for d in m.verdict.discrepancies if d.status == "fail"]
+    for d in wrong:
+        name = f"{d.param}^({d.layer})[{', '.join(map(str, d.entry))}]"
+        assert f"({name}): returned" in str(exc), (name, str(exc))
+
+
+def test_a_wrong_shape_reproducer_fails_on_the_shape():
+    students = Path(__file__).resolve().parents[1] / "examples" / "students"
+    result = check(str(students / "bug_bias_not_summed.py:backprop"), batch="rows", max_examples=EXAMPLES, seed=1)
+    exc = _run_reproducer(result.reproducer("shape"))
+    assert exc is not None and "db[0] (b^(1)) has shape (2, 1); expected (1,)" in str(exc), exc
