@@ -598,10 +598,19 @@ def _simplify_minimal(sub: Subject, evaluate: _Evaluator, minimal: dict[str, Out
         if kind == "shape" and sub.batch is not None:
             start, min_batch = _batch_shape_start(start, evaluate, with_extra_sample)
         if kind == "hang":
-            limit = harness.hangs + HANG_TRIES
-            case = simplify(start.case, lambda c: evaluate(c).status == "hang", values=False,
-                            seconds=HANG_TRIES * (harness.timeout or 5.0) + 1.0,
-                            stop=lambda limit=limit: harness.exhausted or harness.hangs >= limit)
+            limit, slow = harness.hangs + HANG_TRIES, []
+            timeout = harness.timeout or 5.0
+
+            def hangs(c: Case, slow: list = slow, timeout: float = timeout) -> bool:
+                o = evaluate(c)
+                if o.status != "hang" and o.call.seconds > timeout / 2:
+                    slow.append(c)  # merely slow here: smaller tries would cost about as much, for nothing
+                return o.status == "hang"
+
+            def stop(limit: int = limit, slow: list = slow) -> bool:
+                return harness.exhausted or harness.hangs >= limit or bool(slow)
+
+            case = simplify(start.case, hangs, values=False, seconds=HANG_TRIES * timeout + 1.0, stop=stop)
         else:
             case = simplify(start.case, lambda c, kind=kind: evaluate(c).status == kind, min_batch=min_batch,
                             stop=lambda: harness.exhausted)
@@ -664,7 +673,9 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
             if k not in minimal or simplicity(o.case) < simplicity(minimal[k].case):
                 minimal[k] = o
     if any(o.failed for o in evaluate.seen.values()) and not harness.exhausted:
-        for case in extra_cases(sub, diagnosis_cases, seed or 0, max_layers, max_width, max_batch):
+        # small networks are enough to tell the catalogued mistakes apart, and stay fast for a slow subject
+        for case in extra_cases(sub, diagnosis_cases, seed or 0, min(max_layers, 4), min(max_width, 4),
+                                min(max_batch, 4)):
             evaluate(case)
     _simplify_minimal(sub, evaluate, minimal, harness)
     outcomes = list(evaluate.seen.values())
