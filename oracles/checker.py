@@ -2,9 +2,11 @@
 
 :func:`check` runs a subject (see :mod:`oracles.subject`) on Hypothesis-generated networks of the
 architecture it declares, judges every answer with :func:`oracles.compare.compare` against the oracles,
-and lets Hypothesis shrink a failure to the smallest network and simplest values that still show it.
-Every case seen (including the shrinking steps, plus a few extra varied ones when something failed) is
-then handed to :func:`oracles.diagnose.diagnose`, which tests the mistake catalogue on all of them.
+lets Hypothesis shrink a failure, then simplifies it further (:mod:`oracles.simplify`) to the smallest
+network and simplest values that still fail the same way.  Every case seen (including the shrinking steps,
+plus a few extra varied ones when something failed) is then handed to :func:`oracles.diagnose.diagnose`,
+which tests the mistake catalogue on all of them.  The printed wrong entries, the diagnosis' ✗ grid and the
+reproducer's assertion all come from the verdict's per-entry judgement of the minimal case.
 :func:`assert_backprop` is the same as an assertion whose message a person can act on.
 """
 
