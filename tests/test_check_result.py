@@ -126,3 +126,26 @@ def test_a_wrong_shape_reproducer_fails_on_the_shape():
     result = check(str(students / "bug_bias_not_summed.py:backprop"), batch="rows", max_examples=EXAMPLES, seed=1)
     exc = _run_reproducer(result.reproducer("shape"))
     assert exc is not None and "db[0] (b^(1)) has shape (2, 1); expected (1,)" in str(exc), exc
+
+
+STUDENTS = Path(__file__).resolve().parents[1] / "examples" / "students"
+MISDECLARED = [  # correct students checked under another convention: they fail; the fixed answer must pass
+    ("correct_xw.py:backprop", {"hidden": "tanh", "output": "identity", "scale": 0.25, "layout": "xw",
+                                "batch": "rows", "reduction": "sum"}),
+    ("correct_nielsen.py:backprop", {"layout": "columns", "returns": "db,dW", "cost": "half_mse"}),
+    ("correct_flat.py:grad", {"hidden": "tanh", "output": "identity", "cost": "half_mse", "layout": "flat"}),
+]
+
+
+@pytest.mark.parametrize("spec, declared", MISDECLARED, ids=[m[0].split(".")[0] for m in MISDECLARED])
+def test_the_reproducer_passes_once_the_answer_is_right(spec, declared):
+    """The reproducer, with the function replaced by one returning the oracle's gradients in the declared layout
+    and convention (scale, sum over the batch, column biases, flat vector), passes; the original fails."""
+    result = check(str(STUDENTS / spec), max_examples=EXAMPLES, seed=1, **declared)
+    m = result.minimal["fail"]
+    code = result.reproducer("fail")
+    assert _run_reproducer(code) is not None
+    name = spec.split(":")[1]
+    fixed = result.subject.to_layout(m.expected, m.case)
+    lines = [ln for ln in code.splitlines() if not ln.startswith(("from ", "sys.path"))]
+    exec(compile("\n".join(lines), "<reproducer>", "exec"), {"__name__": "reproducer", name: lambda *a: fixed})
