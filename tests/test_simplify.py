@@ -96,7 +96,7 @@ def _busy_on_width_3(weights, biases, x, y):
     return list(g.dW), list(g.db)
 
 
-@pytest.mark.parametrize("seed", [0, 3])
+@pytest.mark.parametrize("seed", [3])
 def test_a_hang_is_made_smaller_at_the_cost_of_two_more_hangs(seed):
     pytest.importorskip("torch")
     result = check(_busy_on_width_3, cost="half_sse", max_examples=12, timeout=0.2, seed=seed)
