@@ -2,9 +2,11 @@
 
 :func:`check` runs a subject (see :mod:`oracles.subject`) on Hypothesis-generated networks of the
 architecture it declares, judges every answer with :func:`oracles.compare.compare` against the oracles,
-and lets Hypothesis shrink a failure to the smallest network and simplest values that still show it.
-Every case seen (including the shrinking steps, plus a few extra varied ones when something failed) is
-then handed to :func:`oracles.diagnose.diagnose`, which tests the mistake catalogue on all of them.
+lets Hypothesis shrink a failure, then simplifies it further (:mod:`oracles.simplify`) to the smallest
+network and simplest values that still fail the same way.  Every case seen (including the shrinking steps,
+plus a few extra varied ones when something failed) is then handed to :func:`oracles.diagnose.diagnose`,
+which tests the mistake catalogue on all of them.  The printed wrong entries, the diagnosis' ✗ grid and the
+reproducer's assertion all come from the verdict's per-entry judgement of the minimal case.
 :func:`assert_backprop` is the same as an assertion whose message a person can act on.
 """
 
@@ -23,6 +25,7 @@ from manualbp import Case, Gradients
 from .diagnose import Diagnosis, Observation, diagnose
 from .findings import Check, Finding, Location, Report
 from .harness import INVALID, Call, Harness
+from .simplify import simplicity
 from .subject import Subject, as_subject
 
 DEFAULT_ORACLES = ("torch", "fd")
@@ -86,13 +89,6 @@ def case_key(case: Case) -> tuple:
     """A hashable identity of a case (architecture and every value)."""
     arrays = (*case.weights, *case.biases, case.x, case.y)
     return (case.arch, tuple((a.shape, a.tobytes()) for a in arrays))
-
-
-def simplicity(case: Case) -> tuple:
-    """Sort key: fewer layers, narrower, fewer samples, then simpler numbers."""
-    arrays = (*case.weights, *case.biases, case.x, case.y)
-    digits = sum(len(repr(float(v))) for a in arrays for v in np.ravel(a))
-    return (case.arch.depth, case.arch.n_params, case.x.size, digits)
 
 
 @dataclass
@@ -243,13 +239,26 @@ def _discrepancy_lines(o: Outcome) -> list[str]:
     for d in ds:
         by_param.setdefault((d.layer, d.param), []).append(d)
     for (L, p), items in sorted(by_param.items()):
-        worst = max(items, key=lambda d: d.abs_err)
-        refs = ", ".join(f"{k} {v:.10g}" for k, v in worst.oracles.items())
+        worst = max(items, key=lambda d: d.abs_err / d.tolerance if d.tolerance > 0 else np.inf)
+        digits = distinguishing_digits(worst.subject, list(worst.oracles.values()))
+        refs = ", ".join(f"{k} {v:.{digits}g}" for k, v in worst.oracles.items())
         lines.append(f"  ∂C/∂{p}^({L}): {len(items)} entr{'y' if len(items) == 1 else 'ies'} wrong; worst "
-                     f"{p}^({L}){list(worst.entry)}: returned {worst.subject:.10g}, expected {refs}")
+                     f"{p}^({L}){list(worst.entry)}: returned {worst.subject:.{digits}g}, expected {refs} "
+                     f"(|error| {worst.abs_err:.2g}, tolerance {worst.tolerance:.2g})")
     for n in (o.verdict.notes if o.verdict is not None else []):
         lines.append(f"  note: {n}")
     return lines
+
+
+def distinguishing_digits(value: float, others: Sequence[float], least: int = 6) -> int:
+    """The fewest significant digits (at least ``least``, at most 17) at which ``value`` prints differently from
+    every one of ``others`` that differs from it."""
+    differ = [v for v in others if v != value]
+    for d in range(least, 18):
+        shown = f"{value:.{d}g}"
+        if all(f"{v:.{d}g}" != shown for v in differ):
+            return d
+    return 17
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -320,42 +329,108 @@ def reproducer(subject: Subject, o: Outcome, oracles: Sequence[str] = DEFAULT_OR
     expected, source = _expected(o, oracles)
     if expected is None:
         return "\n".join(lines) + "\n"
-    exp = subject.to_layout(expected, case)
-    rtol = "1e-3" if dt == "float32" else "1e-7"
-    scale = max((float(np.max(np.abs(np.asarray(g)), initial=0)) for g in _flat_list(exp)), default=1.0)
-    atol = f"{max(scale, 1e-300) * (1e-4 if dt == 'float32' else 1e-10):.1e}"
-    lines.append("")
-    lines.append(f"# expected (the oracles: {source}), in your layout and cost convention:")
+    want, tol = _accepted(o) or (expected, _model_tolerance(case))
+    exp, tols = subject.to_layout(want, case), _abs(subject.to_layout(tol, case))
+    lines += ["", f"# expected: the oracles' gradient ({source}), in your layout and cost convention; tolerance: per "
+              "entry, the largest", "# |returned − expected| `manualbp check` accepts (its rounding-error model "
+              "of this case; inf where no oracle can judge)"]
+    got = _returned(o, subject)
     if subject.layout == "flat":
-        lines.append(f"expected_grad = {_lit(exp, 'float64')}")
-        got = _returned(o, subject)
+        lines += [f"expected_grad = {_lit64(exp)}", f"tolerance_grad = {_lit64(tols)}"]
         if got is not None:
             lines.append(f"# your function returned:\n#   grad = {_lit(got, 'float64')}")
-        lines.append(f"np.testing.assert_allclose(grad, expected_grad, rtol={rtol}, atol={atol})")
-        return "\n".join(lines) + "\n"
-    first, second = ("db", "dW") if subject.returns == "db,dW" else ("dW", "db")
-    lines.append(f"expected_{first} = [" + ", ".join(_lit(g, "float64") for g in exp[0]) + "]")
-    lines.append(f"expected_{second} = [" + ", ".join(_lit(g, "float64") for g in exp[1]) + "]")
-    got = _returned(o, subject)
-    if got is not None:
-        lines.append("# your function returned:")
-        lines.append(f"#   {first} = [" + ", ".join(_lit(g, "float64") for g in got[0]) + "]")
-        lines.append(f"#   {second} = [" + ", ".join(_lit(g, "float64") for g in got[1]) + "]")
-    lines += ["for L in range(len(weights)):",
-              f"    np.testing.assert_allclose(dW[L], expected_dW[L], rtol={rtol}, atol={atol}, "
-              "err_msg=f'dW[{L}] (W^({L + 1}))')",
-              f"    np.testing.assert_allclose(db[L], expected_db[L], rtol={rtol}, atol={atol}, "
-              "err_msg=f'db[{L}] (b^({L + 1}))')"]
+        names = [f"{p}^({L})[{', '.join(map(str, i))}]" for L, p, a in want.items() for i in np.ndindex(a.shape)]
+        lines += [f"entries = {names!r}  # what each position of the vector is", ""] + _WRONG_ENTRIES + [
+            'wrong = wrong_entries("grad", grad, expected_grad, tolerance_grad, where=lambda i: f" ({entries[i[0]]})")']
+    else:
+        first, second = ("db", "dW") if subject.returns == "db,dW" else ("dW", "db")
+        for i, name in ((0, first), (1, second)):
+            lines.append(f"expected_{name} = [" + ", ".join(_lit64(g) for g in exp[i]) + "]")
+        for i, name in ((0, first), (1, second)):
+            lines.append(f"tolerance_{name} = [" + ", ".join(_lit64(g) for g in tols[i]) + "]")
+        if got is not None:
+            lines.append("# your function returned:")
+            lines.append(f"#   {first} = [" + ", ".join(_lit(g, "float64") for g in got[0]) + "]")
+            lines.append(f"#   {second} = [" + ", ".join(_lit(g, "float64") for g in got[1]) + "]")
+        lines += [""] + _WRONG_ENTRIES + [
+            "wrong = []",
+            "for name, got, want, tol in (('dW', dW, expected_dW, tolerance_dW),",
+            "                             ('db', db, expected_db, tolerance_db)):",
+            "    if len(got) != len(want):",
+            "        wrong.append(f'{name} has {len(got)} arrays; expected {len(want)}, one per layer')",
+            "        continue",
+            "    for L in range(len(want)):",
+            "        wrong += wrong_entries(f'{name}[{L}] ({name[1]}^({L + 1}))', got[L], want[L], tol[L])"]
+    lines.append('assert not wrong, "wrong entries:\\n" + "\\n".join(wrong)')
     return "\n".join(lines) + "\n"
 
 
-def _flat_list(exp: tuple | np.ndarray) -> list[np.ndarray]:
-    if isinstance(exp, np.ndarray):
-        return [exp]
-    out = []
-    for part in exp:
-        out += list(part) if isinstance(part, list) else [part]
-    return out
+def _model_tolerance(case: Case) -> Gradients:
+    """The comparison's tolerance against an autodiff oracle (for a case judged without a verdict)."""
+    from .compare import tolerances
+
+    return tolerances(case, "autodiff")
+
+
+_WRONG_ENTRIES = [
+    "def wrong_entries(name, got, expected, tolerance, where=lambda i: ''):",
+    '    """The entries of `got` farther than `tolerance` from `expected`, one line each."""',
+    "    got = np.asarray(got, dtype=np.float64)",
+    "    if got.shape != expected.shape:",
+    "        return [f'{name} has shape {got.shape}; expected {expected.shape}']",
+    "    bad = np.argwhere(~(np.abs(got - expected) <= tolerance))",
+    "    return [f'{name}{list(map(int, i))}{where(tuple(i))}: returned {float(got[tuple(i)])!r}, '",
+    "            f'expected {float(expected[tuple(i)])!r} ± {tolerance[tuple(i)]:.3g}' for i in bad]",
+    "",
+]
+
+
+def _accepted(o: Outcome) -> tuple[Gradients, Gradients] | None:
+    """(expected, per-entry tolerance) in manualbp's layout such that |subject − expected| ≤ tolerance is exactly
+    the verdict's criterion on this case: the reference oracle's value and tolerance where it alone decides,
+    else the centre and half-width of the range every conclusive oracle accepts."""
+    if o.verdict is None or o.expected is None:
+        return None
+    from .compare import accepted_range
+
+    rng = accepted_range(o.verdict)
+    if rng is None:
+        return None
+    lo, hi = rng
+    ref = o.expected
+    want_W, want_b, tol_W, tol_b = [], [], [], []
+    for (_, p, r), (_, _, a), (_, _, b) in zip(ref.items(), lo.items(), hi.items()):
+        r = np.asarray(r, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            below, above = r - a, b - r
+            # the reference's own range is the accepted one (to rounding), or nothing bounds the entry
+            own = (np.abs(below - above) <= 1e-9 * np.maximum(below, above)) | (np.isinf(a) & np.isinf(b))
+            want = np.where(own, r, (a + b) / 2)
+            tol = np.where(own, np.minimum(below, above), (b - a) / 2)
+        (want_W if p == "W" else want_b).append(want)
+        (tol_W if p == "W" else tol_b).append(tol)
+    return Gradients(tuple(want_W), tuple(want_b), ref.source), Gradients(tuple(tol_W), tuple(tol_b), "tolerance")
+
+
+def _abs(x: Any) -> Any:
+    if isinstance(x, np.ndarray):
+        return np.abs(x)
+    return type(x)(_abs(v) for v in x)
+
+
+def _lit64(a: np.ndarray) -> str:
+    """A float64 array as an exact NumPy literal, inf and nan included."""
+    def item(v: Any) -> str:
+        if isinstance(v, list):
+            return "[" + ", ".join(item(u) for u in v) + "]"
+        v = float(v)
+        if np.isnan(v):
+            return "np.nan"
+        if np.isinf(v):
+            return "np.inf" if v > 0 else "-np.inf"
+        return repr(v)
+
+    return f"np.array({item(np.asarray(a, dtype=np.float64).tolist())})"
 
 
 def _returned(o: Outcome, subject: Subject) -> tuple | np.ndarray | None:
@@ -505,24 +580,64 @@ def _settings(max_examples: int | None, base: Any | None):
     return settings(parent, **kw)
 
 
-def _smaller_architecture(sub: Subject, evaluate: _Evaluator, minimal: dict[str, Outcome], max_layers: int,
-                          max_width: int, max_batch: int, max_examples: int | None, base: Any,
-                          seed: int | None) -> None:
-    """Hypothesis shrinks in its own order; if a smaller network also failed, shrink the values within it."""
-    m = minimal.get("fail")
-    if m is None:
-        return
-    size = (m.case.arch.depth, m.case.arch.n_params)
-    smaller = [o for o in evaluate.seen.values()
-               if o.status == "fail" and (o.case.arch.depth, o.case.arch.n_params) < size]
-    if not smaller:
-        return
-    best = min(smaller, key=lambda o: simplicity(o.case))
-    budget = max(10, (max_examples or 20) // 2)
-    found = _run_search(_strategy(sub, max_layers, max_width, max_batch, arch=best.case.arch), evaluate,
-                        _settings(budget, base), seed)
-    candidates = [o for o in (found.get("fail"), best) if o is not None]
-    minimal["fail"] = min(candidates, key=lambda o: simplicity(o.case))
+def _simplify_minimal(sub: Subject, evaluate: _Evaluator, minimal: dict[str, Outcome], harness: Harness) -> None:
+    """Replace each kind's minimal case by the simplest case :func:`oracles.simplify.simplify` reaches from the
+    simplest one seen that still fails the same way.
+
+    A hang is only made smaller in its network and batch, and at the cost of at most HANG_TRIES more hangs (each
+    costs the time limit).  A wrong-shape failure whose message changes with the batch size keeps a batch of at
+    least 2, where the sample axis is visible."""
+    from .simplify import simplify, with_extra_sample
+
+    kinds = [k for k in FAILURE_KINDS if any(o.status == k for o in evaluate.seen.values())]
+    for kind in kinds:
+        if kind == "hang" and harness.stuck < harness.max_stuck:  # room for HANG_TRIES more hangs
+            harness.max_hangs = max(harness.max_hangs, harness.hangs + HANG_TRIES)
+        if harness.exhausted:
+            continue
+        start = min((o for o in evaluate.seen.values() if o.status == kind), key=lambda o: simplicity(o.case))
+        min_batch = 1
+        if kind == "shape" and sub.batch is not None:
+            start, min_batch = _batch_shape_start(start, evaluate, with_extra_sample)
+        if kind == "hang":
+            limit, slow = harness.hangs + HANG_TRIES, []
+            timeout = harness.timeout or 5.0
+
+            def hangs(c: Case, slow: list = slow, timeout: float = timeout) -> bool:
+                o = evaluate(c)
+                if o.status != "hang" and o.call.seconds > timeout / 2:
+                    slow.append(c)  # merely slow here: smaller tries would cost about as much, for nothing
+                return o.status == "hang"
+
+            def stop(limit: int = limit, slow: list = slow) -> bool:
+                return harness.exhausted or harness.hangs >= limit or bool(slow)
+
+            case = simplify(start.case, hangs, values=False, seconds=HANG_TRIES * timeout + 1.0, stop=stop)
+        else:
+            case = simplify(start.case, lambda c, kind=kind: evaluate(c).status == kind, min_batch=min_batch,
+                            stop=lambda: harness.exhausted)
+        minimal[kind] = evaluate(case)
+
+
+HANG_TRIES = 2
+"""Hangs the simplification of a hanging case may cost (each one the time limit)."""
+
+
+def _batch_shape_start(start: Outcome, evaluate: _Evaluator, extra: Callable[[Case], Case | None]
+                       ) -> tuple[Outcome, int]:
+    """(start, min_batch) for a wrong-shape failure: a batch of 2 when the message depends on the batch size."""
+    case = start.case
+    if case.x.shape[1] >= 2:
+        one = Case.from_arch(case.arch, case.weights, case.biases, case.x[:, :1], case.y[:, :1], case.label)
+        o1 = evaluate(one)
+        return start, (2 if o1.status != "shape" or o1.message != start.message else 1)
+    two = extra(case)
+    if two is None:
+        return start, 1
+    o2 = evaluate(two)
+    if o2.status == "shape" and o2.message != start.message:
+        return o2, 2
+    return start, 1
 
 
 def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = None, output: str | None = None,
@@ -560,22 +675,25 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
             if k not in minimal or simplicity(o.case) < simplicity(minimal[k].case):
                 minimal[k] = o
     if any(o.failed for o in evaluate.seen.values()) and not harness.exhausted:
-        for case in extra_cases(sub, diagnosis_cases, seed or 0, max_layers, max_width, max_batch):
+        # small networks are enough to tell the catalogued mistakes apart, and stay fast for a slow subject
+        for case in extra_cases(sub, diagnosis_cases, seed or 0, min(max_layers, 4), min(max_width, 4),
+                                min(max_batch, 4)):
             evaluate(case)
-        _smaller_architecture(sub, evaluate, minimal, max_layers, max_width, max_batch, max_examples, settings,
-                              seed)
+    _simplify_minimal(sub, evaluate, minimal, harness)
     outcomes = list(evaluate.seen.values())
     for o in sorted(outcomes, key=lambda o: simplicity(o.case)):  # kinds Hypothesis did not shrink (hangs)
         if o.failed and o.status not in minimal:
             minimal[o.status] = o
-    if harness.exhausted:
-        notes.append(f"the subject hung {harness.hangs} times; the remaining cases were skipped "
-                     f"({sum(o.status == 'skipped' for o in evaluate.seen.values())})")
+    if "fail" in minimal:  # the simplest wrong-gradient case seen (the one the diagnosis' pattern shows)
+        minimal["fail"] = min((o for o in outcomes if o.status == "fail"), key=lambda o: simplicity(o.case))
+    skipped = sum(o.status == "skipped" for o in evaluate.seen.values())
+    if harness.exhausted or skipped:
+        notes.append(f"the subject hung {harness.hangs} times; the remaining cases were skipped ({skipped})")
     for status in ("inconclusive", "oracle-disagreement"):
         n = sum(o.status == status for o in outcomes)
         if n:
             notes.append(f"{n} case(s) were {status} (not counted against the subject)")
-    diag = _diagnose(outcomes)
+    diag = _diagnose(outcomes, sub)
     if diag is not None and any(o.call.problem("reentrant") for o in outcomes if o.failed):
         diag.evidence.insert(0, "the subject answers differently when called twice on the same case: the wrong "
                                 "values may come from state kept between calls")
@@ -588,19 +706,63 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
 MAX_OBSERVATIONS = 200
 
 
-def _diagnose(outcomes: Sequence[Outcome]) -> Diagnosis | None:
+def _returned_arrays(subject: Subject, o: Outcome) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
+    """An unusable answer's arrays as (dW list, db list) in the subject's layout, when it is two lists of arrays."""
+    raw = o.call.raw
+    if subject.layout == "flat" or not isinstance(raw, (tuple, list)) or len(raw) != 2:
+        return None
+    try:
+        parts = [[np.asarray(v, dtype=np.float64) for v in part] for part in raw]
+    except (TypeError, ValueError):
+        return None
+    return (parts[1], parts[0]) if subject.returns == "db,dW" else (parts[0], parts[1])
+
+
+def _in_layout(subject: Subject, g: Gradients, case: Case) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    first, second = subject.to_layout(g, case)
+    return (list(second), list(first)) if subject.returns == "db,dW" else (list(first), list(second))
+
+
+def _observation(subject: Subject, o: Outcome) -> Observation:
+    """An unusable answer (raised, wrong shapes) as an observation, with its arrays when it returned some."""
+    ob = Observation(o.case, None, o.expected, wrong=True)
+    returned = _returned_arrays(subject, o) if o.status == "shape" else None
+    if returned is not None:
+        ob.returned = returned
+        ob.expected = _in_layout(subject, ob.reference, o.case)
+        ob.batch_axes = () if subject.batch is None else ((1,) if subject.batch == "columns" else (0,))
+    return ob
+
+
+def _diagnose(outcomes: Sequence[Outcome], subject: Subject) -> Diagnosis | None:
     obs: list[Observation] = []
     for o in sorted(outcomes, key=lambda o: (not o.failed, simplicity(o.case))):
         if o.status in ("pass", "fail", "mutates", "reentrant") and o.call.gradients is not None \
                 and o.expected is not None:
-            obs.append(Observation(o.case, o.call.gradients, o.expected, wrong=o.status == "fail"))
+            obs.append(Observation(o.case, o.call.gradients, o.expected, wrong=o.status == "fail",
+                                   bad=wrong_mask(o)))
         elif o.status in ("raises", "shape") and o.call.kind in INVALID:
-            obs.append(Observation(o.case, None, o.expected, wrong=True))
+            obs.append(_observation(subject, o))
         if len(obs) >= MAX_OBSERVATIONS:
             break
     if not any(ob.wrong for ob in obs):
         return None
     return diagnose(obs)
+
+
+def wrong_mask(o: Outcome) -> Gradients | None:
+    """The entries the verdict judged wrong (bool arrays in manualbp's layout); None without a verdict."""
+    if o.verdict is None:
+        return None
+    arch = o.case.arch
+    masks = {(L, p): np.zeros((k, m) if p == "W" else (k,), dtype=bool)
+             for L, (m, k) in enumerate(zip(arch.widths[:-1], arch.widths[1:]), start=1) for p in ("W", "b")}
+    if o.status == "fail":
+        for d in o.verdict.discrepancies:
+            if d.status == "fail":
+                masks[(d.layer, d.param)][d.entry] = True
+    Ls = range(1, arch.depth)
+    return Gradients(tuple(masks[(L, "W")] for L in Ls), tuple(masks[(L, "b")] for L in Ls), "wrong entries")
 
 
 def assert_backprop(subject: Subject | Callable[..., Any] | str, **kwargs: Any) -> CheckResult:

@@ -54,6 +54,7 @@ __all__ = [
     "Discrepancy",
     "ErrorBound",
     "Verdict",
+    "accepted_range",
     "compare",
     "error_bound",
     "tolerances",
@@ -778,6 +779,27 @@ def _clear_verdict(case: Case, candidate: Gradients, grads: dict[str, Gradients]
     tols = {n: Gradients(tW, tb, f"tolerance vs {n}") for n in grads}
     rW, rb = _split(layout, ratio)
     return Verdict("pass", case, [], grads, notes, candidate, tuple(zip(rW, rb)), tols, None)
+
+
+def accepted_range(verdict: Verdict) -> tuple[Gradients, Gradients] | None:
+    """Per entry, the lowest and highest subject value :func:`compare` accepts on ``verdict``'s case (manualbp's
+    layout): within the tolerance of every oracle conclusive there; ±inf where none is, or at a relu kink.
+
+    None when the verdict has no candidate or no oracle gradients.  The vote's own criterion, recomputed, so
+    that a reproducer can assert exactly what the verdict judged.
+    """
+    if verdict.candidate is None or not verdict.oracle_gradients:
+        return None
+    case = verdict.case
+    kinds = {n: "fd" if n == "fd" or hasattr(g, "err_W") else "autodiff" for n, g in verdict.oracle_gradients.items()}
+    p = _prepare(case, verdict.candidate, dict(verdict.oracle_gradients), kinds, error_bound(case))
+    lo = np.full(p.subject.shape, -np.inf)
+    hi = np.full(p.subject.shape, np.inf)
+    for n, v in p.values.items():
+        judged = p.conclusive[n] & ~p.kink
+        lo = np.where(judged, np.maximum(lo, v - p.tol[n]), lo)
+        hi = np.where(judged, np.minimum(hi, v + p.tol[n]), hi)
+    return (Gradients(*p.split(lo), "lowest accepted"), Gradients(*p.split(hi), "highest accepted"))
 
 
 def compare(

@@ -9,9 +9,10 @@ not run (raised or returned wrong shapes), the mistake cannot run either.  The e
 cases and with what deviation.  When nothing fits, the diagnosis is "unrecognised", with the pattern of
 wrong layers and entries.
 
-Catalogue (keys): transposed-W, outer-order, sigma-prime-of-a, sigma-prime-formula-on-z,
-missing-sigma-prime, wrong-layer-activation, wrong-target, delta-entry, sign, constant-factor,
-batch-factor, width-factor, some-layers.
+Catalogue (keys): swapped-returns, reversed-order, bias-not-summed (judged on the arrays of an answer the layout cannot
+take), transposed-W, reshaped-W, outer-order, sigma-prime-of-a, sigma-prime-formula-on-z, missing-sigma-prime,
+wrong-layer-activation, extra-output-prime, wrong-target, delta-entry, sign, constant-factor, batch-factor,
+width-factor, some-layers; and "approximate" (every failing case right to 1e-4, wrong beyond rounding).
 """
 
 from __future__ import annotations
@@ -78,6 +79,16 @@ def _entry(d: np.ndarray, variant: str) -> np.ndarray:
     return d
 
 
+def _extra_prime(sigma: Any, z: np.ndarray, a: np.ndarray, dz: np.ndarray, variant: str) -> np.ndarray:
+    """∂C/∂z^(N) multiplied once more by the output activation's derivative: elementwise σ'(z) (a(1 − a), the
+    diagonal of its Jacobian, for softmax), or for softmax its full Jacobian Jᵀ·."""
+    if sigma.prime is not None:
+        return dz * sigma.prime(z, a)
+    if variant == "jacobian":
+        return a * (dz - (a * dz).sum(axis=0, keepdims=True))
+    return dz * a * (1.0 - a)
+
+
 def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
     """What a backprop with mistake ``mut`` returns on ``case`` (float64); None where it cannot run.
 
@@ -116,6 +127,8 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
                 dz = fused
             else:
                 dz = sigma.backprop(zz, aa, delta[L + 1])  # (eq. b)
+            if here and k == "extra-output-prime" and L == N - 1:
+                dz = _extra_prime(sigma, zz, aa, dz, mut.variant)
             db[L] = dz.sum(axis=1)  # (eq. b)
             a_in = a[L]
             if here and k == "wrong-layer-activation":
@@ -135,7 +148,14 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
             dW[L] = W_grad
             if L > 1:
                 W = case64.weights[L - 1]
-                delta[L] = W @ dz if here and k == "transposed-W" else W.T @ dz  # (eq. δ)
+                if here and k == "transposed-W":
+                    delta[L] = W @ dz
+                elif here and k == "reshaped-W":  # W.reshape(n_in, n_out) where W.T belongs (in the subject's layout)
+                    back = W.reshape(W.shape[1], W.shape[0]) if mut.variant == "standard" else \
+                        W.T.reshape(W.shape[0], W.shape[1]).T
+                    delta[L] = back @ dz
+                else:
+                    delta[L] = W.T @ dz  # (eq. δ)
                 if delta[L].shape != a[L].shape:
                     return None
                 if k == "delta-entry" and mut.scope in ("all", "hidden"):
@@ -159,6 +179,10 @@ class Observation:
     subject: Gradients | None
     reference: Gradients | None = None  # the oracles'; manualbp's when not given
     wrong: bool | None = None  # the verdict; computed from the tolerance below when None
+    bad: Gradients | None = None  # the verdict's wrong entries (bool arrays); from the tolerance below when None
+    returned: tuple[list[np.ndarray], list[np.ndarray]] | None = None  # an unusable answer as returned: (dW, db)
+    expected: tuple[list[np.ndarray], list[np.ndarray]] | None = None  # the reference, in the same layout
+    batch_axes: tuple[int, ...] = ()  # the axes of a per-sample array in the subject's layout that run over samples
 
     def __post_init__(self) -> None:
         if self.reference is None:
@@ -204,6 +228,19 @@ def close(pred: Gradients, got: Gradients, dtype: str = "float64") -> tuple[bool
     return rel <= RTOL[dtype], ab, rel
 
 
+def wrong_entries(ob: Observation) -> list[tuple[int, str, np.ndarray]]:
+    """(layer, param, bool array of wrong entries) of a valid observation: the verdict's when it gave them, else
+    the entries farther from the reference than :data:`RTOL` of the array's largest entry."""
+    if ob.bad is not None:
+        return [(L, p, np.asarray(v, dtype=bool)) for L, p, v in ob.bad.items()]
+    rtol = RTOL[ob.case.dtype]
+    out = []
+    for (L, p, s), (_, _, r) in zip(_arrays(ob.subject), _arrays(ob.reference)):
+        size = max(float(np.max(np.abs(r), initial=0)), float(np.max(np.abs(s), initial=0)))
+        out.append((L, p, ~(np.abs(s - r) <= rtol * size)))
+    return out
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Hypotheses
 # --------------------------------------------------------------------------------------------------------------
@@ -221,6 +258,8 @@ class Hypothesis:
     predict: Predict
     scope: str = "all"
     detail: str = ""  # e.g. the factor's value
+    explains: Callable[[Observation], bool] | None = None  # on an unusable answer: whether it is this mistake's
+    explains_text: str = ""  # the evidence line when ``explains`` accepted unusable answers
 
 
 @dataclass
@@ -247,11 +286,16 @@ def test_hypothesis(h: Hypothesis, observations: Sequence[Observation]) -> Fit:
     ok = wrong_ok = invalid_ok = right_ok = 0
     max_abs = max_rel = 0.0
     for ob in observations:
-        pred = h.predict(ob)
         if ob.invalid:
-            good = pred is None
+            if h.explains is not None:  # a mistake in the returned arrays: it explains returned arrays only
+                good = ob.returned is not None and h.explains(ob)
+            else:
+                good = h.predict(ob) is None
             invalid_ok += good
-        elif pred is None:
+            ok += good
+            continue
+        pred = h.predict(ob)
+        if pred is None:
             good = False
         else:
             good, ab, rel = close(pred, ob.subject, ob.case.dtype)
@@ -278,6 +322,12 @@ def _mutation_hypotheses() -> list[Hypothesis]:
     add("transposed-W", "", "all", "W^(L) used where W^(L)ᵀ belongs when propagating δ",
         "propagate with the transpose: δ^(L) = W^(L)ᵀ (δ^(L+1) ⊙ σ'(z^(L+1))) (eq. δ); in loops, "
         "δ_j = Σ_k W[k][j]·(δ_k σ'_k), summing over the ROW index k")
+    for variant, what in (("standard", "W.reshape(n_in, n_out)"), ("xw", "for W stored as (n_in, n_out), "
+                                                                         "W.reshape(n_out, n_in)")):
+        add("reshaped-W", variant, "all", f"W reshaped where it must be transposed when propagating δ: {what} "
+            "in place of the transpose (the same numbers only when a width is 1)",
+            "propagate with the transpose: δ^(L) = W^(L)ᵀ (δ^(L+1) ⊙ σ'(z^(L+1))) (eq. δ); reshape keeps the "
+            "row-major order of the entries, so W.reshape(n_in, n_out) is not W.T")
     for variant, what in (("transposed", "(a δᵀ instead of δ aᵀ)"), ("reshaped", "(a δᵀ reshaped to W's shape)")):
         add("outer-order", variant, "all", f"outer product in the wrong order {what}: a_j where a_k belongs",
             "∂C/∂W^(L)[j, k] = ∂C/∂b^(L)[j] · a^(L)[k]: the row index goes with δ, the column index with a "
@@ -297,6 +347,13 @@ def _mutation_hypotheses() -> list[Hypothesis]:
         add("wrong-layer-activation", variant, "all", f"activations of the wrong layer in ∂C/∂W^(L): {what} "
             "where a^(L) belongs", "∂C/∂W^(L) = ∂C/∂b^(L) a^(L)ᵀ (eq. W): the activation of the layer the "
             "weights come FROM (a^(1) = x for the first layer)")
+    for variant, what in (("diagonal", "σ'(z^(N)) (a ⊙ (1 − a) for softmax)"),
+                          ("jacobian", "the softmax Jacobian (for an elementwise σ, σ'(z^(N)))")):
+        add("extra-output-prime", variant, "all", f"an extra output-activation derivative: ∂C/∂z^(N) multiplied "
+            f"once more by {what}",
+            "with softmax + cross-entropy (or sigmoid + binary cross-entropy) ∂C/∂z^(N) = a − y already contains "
+            "the activation's derivative: do not multiply by σ' or the Jacobian again; otherwise multiply by "
+            "σ'(z^(N)) exactly once")
     for variant, what in (("first", "y_1 used for every output"), ("shifted", "output k compared with y_{k−1}")):
         add("wrong-target", variant, "all", f"wrong target entry: {what}",
             "δ^(N)_k = ∂C/∂a_k compares a_k with its own target y_k")
@@ -311,6 +368,82 @@ def _mutation_hypotheses() -> list[Hypothesis]:
                                   lambda ob, m=mut: mutant_gradients(ob.case, m), scope, variant))
     return out
 
+
+# -- shape hypotheses: the answer's structure is wrong ---------------------------------------------------------
+
+def _same(a: np.ndarray, b: np.ndarray, dtype: str) -> bool:
+    """Same shape and equal to rounding (relative to the larger array's largest entry)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return False
+    size = max(float(np.max(np.abs(a), initial=0)), float(np.max(np.abs(b), initial=0)))
+    return bool(np.max(np.abs(a - b), initial=0) <= RTOL[dtype] * size)
+
+
+def _reversed_prediction(ob: Observation) -> Gradients | None:
+    ref = ob.reference
+    dW, db = ref.dW[::-1], ref.db[::-1]
+    if any(p.shape != q.shape for p, q in zip((*dW, *db), (*ref.dW, *ref.db))):
+        return None
+    return Gradients(tuple(dW), tuple(db), "reversed")
+
+
+def _reversed_explains(ob: Observation) -> bool:
+    (got_W, got_b), (want_W, want_b) = ob.returned, ob.expected
+    return len(got_W) == len(want_W) >= 2 and len(got_b) == len(want_b) and all(
+        _same(g, w, ob.case.dtype) for g, w in zip((*got_W, *got_b), (*want_W[::-1], *want_b[::-1])))
+
+
+def _unsummed_bias_explains(ob: Observation) -> bool:
+    (got_W, got_b), (want_W, want_b) = ob.returned, ob.expected
+    if not ob.batch_axes or len(got_W) != len(want_W) or len(got_b) != len(want_b):
+        return False
+    if not all(_same(g, w, ob.case.dtype) for g, w in zip(got_W, want_W)):
+        return False
+    B = ob.case.x.shape[1]
+    for g, w in zip(got_b, want_b):
+        g = np.asarray(g, dtype=np.float64)
+        if g.ndim != 2 or not any(g.shape[ax] == B and _same(g.sum(axis=ax).reshape(w.shape), w, ob.case.dtype)
+                                  for ax in ob.batch_axes):
+            return False
+    return True
+
+
+def _swapped_prediction(ob: Observation) -> Gradients | None:
+    """Where the layout takes swapped lists (every W^(L) with as many entries as b^(L)), the values it reads."""
+    ref = ob.reference
+    if any(W.size != b.size for W, b in zip(ref.dW, ref.db)):
+        return None
+    return Gradients(tuple(b.reshape(W.shape) for W, b in zip(ref.dW, ref.db)),
+                     tuple(W.reshape(b.shape) for W, b in zip(ref.dW, ref.db)), "swapped")
+
+
+def _swapped_explains(ob: Observation) -> bool:
+    (got_W, got_b), (want_W, want_b) = ob.returned, ob.expected
+    return len(got_W) == len(want_b) and len(got_b) == len(want_W) and all(
+        _same(g, w, ob.case.dtype) for g, w in zip((*got_W, *got_b), (*want_b, *want_W)))
+
+
+SHAPE_HYPOTHESES: list[Hypothesis] = [
+    Hypothesis("swapped-returns", "the two returned lists are in the other order than declared (dW and db swapped)",
+               "declare the order your function returns: --returns db,dW (or dW,db), or swap the return statement",
+               _swapped_prediction, explains=_swapped_explains,
+               explains_text="the first returned list equals the correct ∂C/∂b and the second the correct ∂C/∂W, "
+                             "to rounding"),
+    Hypothesis("reversed-order", "gradients returned in reversed layer order (output layer first)",
+               "the backward pass meets the layers from the output down: insert each gradient at the front "
+               "(dW.insert(0, …)) or reverse the lists before returning them, so that dW[0] is ∂C/∂W^(1)",
+               _reversed_prediction, explains=_reversed_explains,
+               explains_text="its answers are the correct gradients in reversed layer order, to rounding"),
+    Hypothesis("bias-not-summed", "bias gradient not summed over the batch: ∂C/∂b^(L) returned per sample "
+               "(shape (n_L, B))", "∂C/∂b^(L) has one entry per unit: sum δ ⊙ σ' over the samples "
+               "(db = dZ.sum(axis=1) for a batch of columns, dZ.sum(axis=0) for rows), as ∂C/∂W sums them "
+               "through its matrix product",
+               lambda ob: ob.reference, explains=_unsummed_bias_explains,
+               explains_text="each returned ∂C/∂b^(L) has a sample axis, and summed over it equals the correct "
+                             "gradient to rounding; ∂C/∂W is right"),
+]
+"""Mistakes seen in the structure of an answer the layout cannot take (their evidence is the returned arrays)."""
 
 MUTATIONS: list[Hypothesis] = _mutation_hypotheses()
 """The catalogue's mutation hypotheses, in order of preference when several fit."""
@@ -561,14 +694,15 @@ def layer_summary(obs: Sequence[Observation]) -> tuple[str, list[dict[str, Any]]
                 continue
             N = ob.case.arch.depth
             rtol = RTOL[ob.case.dtype]
-            for (L, p, s), (_, _, r) in zip(_arrays(ob.subject), _arrays(ob.reference)):
+            for (L, p, s), (_, _, r), (_, _, bad) in zip(_arrays(ob.subject), _arrays(ob.reference),
+                                                         wrong_entries(ob)):
                 key = (_pos(L, N, grouping), p)
                 st = stats.setdefault(key, {"layer": pos_name(*key, grouping), "cases": 0, "wrong": 0,
                                             "ratios": [], "max_abs_err": 0.0})
                 st["cases"] += 1
                 size = max(float(np.max(np.abs(r), initial=0)), float(np.max(np.abs(s), initial=0)))
                 err = float(np.max(np.abs(s - r), initial=0)) if np.all(np.isfinite(s)) else np.inf
-                if err > rtol * size:
+                if bad.any():
                     st["wrong"] += 1
                     st["max_abs_err"] = max(st["max_abs_err"], err)
                     k = _ratio(s, r)
@@ -593,7 +727,10 @@ def _layer_lines(rows: list[dict[str, Any]]) -> list[str]:
             continue
         ks = st["ratios"]
         how = f"wrong on {st['wrong']} of {st['cases']} cases"
-        if ks and all(k is not None for k in ks):
+        if ks and all(k is not None and abs(k - 1.0) <= 1e-3 for k in ks):
+            how += (f" by small amounts only (max |error| {st['max_abs_err']:.3g}; the ratio to the oracle's is "
+                    f"within {max(abs(k - 1.0) for k in ks):.1g} of 1)")
+        elif ks and all(k is not None for k in ks):
             lo, hi = min(ks), max(ks)
             if abs(hi - lo) <= 1e-6 * max(abs(hi), abs(lo), 1e-300):
                 on = (f"all {st['cases']}" if st["wrong"] == st["cases"] else f"{st['wrong']} of {st['cases']}")
@@ -611,10 +748,7 @@ def entry_pattern(ob: Observation) -> str:
     if ob.invalid:
         return "(the subject returned no gradients on this case)"
     lines = []
-    rtol = RTOL[ob.case.dtype]
-    for (L, p, s), (_, _, r) in zip(_arrays(ob.subject), _arrays(ob.reference)):
-        size = max(float(np.max(np.abs(r), initial=0)), float(np.max(np.abs(s), initial=0)))
-        bad = ~(np.abs(s - r) <= rtol * size)
+    for (L, p, s), (_, _, bad) in zip(_arrays(ob.subject), wrong_entries(ob)):
         grid = bad.reshape(bad.shape[0], -1) if bad.ndim == 2 else bad[None, :]
         rows = [" ".join("✗" if v else "·" for v in row) for row in grid]
         head = f"{p}^({L}) {'×'.join(map(str, s.shape))}: "
@@ -632,6 +766,63 @@ def entry_pattern(ob: Observation) -> str:
     return "\n".join(lines)
 
 
+CLEAR_MAJORITY = 0.75
+"""A partial fit is shown as "closest catalogue entry" only when it matches at least this share of the cases
+with gradients and of the failing ones among them."""
+
+
+def closest_entries(fits: Sequence[Fit], obs: Sequence[Observation], top: int = 1) -> list[str]:
+    """Evidence lines for the entries that fit a clear majority of the cases with gradients (the cases where the
+    subject raised or returned wrong shapes have no values to fit and are left out)."""
+    valid = sum(not ob.invalid for ob in obs)
+    n_wrong = sum(bool(ob.wrong) and not ob.invalid for ob in obs)
+    if not n_wrong:
+        return []
+    scored = [(f, f.consistent - f.invalid_explained) for f in fits]
+    clear = [(f, c) for f, c in scored if c >= CLEAR_MAJORITY * valid and f.wrong_explained >= CLEAR_MAJORITY * n_wrong]
+    clear.sort(key=lambda fc: (-fc[0].wrong_explained, -fc[1]))
+    return [f"closest catalogue entry: '{f.hypothesis.title}' explains {f.wrong_explained} of the {n_wrong} failing "
+            f"cases with gradients ({100 * f.wrong_explained // n_wrong}%) and matches {c} of all {valid}"
+            for f, c in clear[:top]]
+
+
+APPROXIMATE_RTOL = 1e-4
+"""Relative deviation (to each array's largest entry) below which wrong gradients count as approximate."""
+
+
+def _approximate(obs: Sequence[Observation]) -> Diagnosis | None:
+    """The "approximate" diagnosis when every failing case has gradients, each within APPROXIMATE_RTOL of the
+    oracle's: the method is right, its arithmetic is not exact enough."""
+    failing = [ob for ob in obs if ob.wrong]
+    if not failing or any(ob.invalid for ob in failing):
+        return None
+    devs = [deviation(ob.reference, ob.subject) for ob in failing]
+    worst = max(rel for _, rel in devs)
+    if not worst <= APPROXIMATE_RTOL:
+        return None
+    grouping, rows = layer_summary(obs)
+    ev = [f"on all {len(failing)} failing cases the gradients are within {worst:.2g} (relative to each array's "
+          f"largest entry) of the oracle's, max |error| {max(ab for ab, _ in devs):.2g}: right to about "
+          f"{max(0, int(-np.log10(max(worst, 1e-17))))} digits, but beyond the rounding error of a "
+          f"{failing[0].case.dtype} backprop"] + _layer_lines(rows)
+    return Diagnosis("approximate", "approximate gradients: small errors beyond rounding",
+                     "look for arithmetic less exact than the declared dtype: float32 arrays or constants in a "
+                     "float64 check (declare --dtype float32 if float32 is meant), finite differences or "
+                     "another approximation instead of the backward pass, rounded intermediate values",
+                     ev, "all", len(obs), len(failing), max(ab for ab, _ in devs), worst, [], rows)
+
+
+def _smallest_pattern(failing: Sequence[Observation]) -> str | None:
+    """The ✗/· grid of the smallest failing case with gradients (the first of the smallest, in the given order)."""
+    smallest = min((ob for ob in failing if not ob.invalid), key=lambda ob: (
+        ob.case.arch.depth, ob.case.arch.n_params, ob.case.x.size), default=None)
+    if smallest is None:
+        return None
+    widths = list(smallest.case.arch.widths)
+    batch = f", batch {smallest.case.x.shape[1]}" if smallest.case.batched else ""
+    return f"smallest failing case, widths {widths}{batch} (✗ wrong, · right):\n" + entry_pattern(smallest)
+
+
 def diagnose(observations: Sequence[Observation], *, hypotheses: Sequence[Hypothesis] | None = None
              ) -> Diagnosis | None:
     """The catalogue entry that fits every observation, or "unrecognised"; None when nothing failed."""
@@ -639,7 +830,8 @@ def diagnose(observations: Sequence[Observation], *, hypotheses: Sequence[Hypoth
     failing = [ob for ob in obs if ob.wrong]
     if not failing:
         return None
-    candidates = list(hypotheses) if hypotheses is not None else MUTATIONS + _factor_hypotheses(obs)
+    candidates = list(hypotheses) if hypotheses is not None else (SHAPE_HYPOTHESES + MUTATIONS
+                                                                   + _factor_hypotheses(obs))
     fits = [test_hypothesis(h, obs) for h in candidates]
     good = [f for f in fits if f.fits and (f.wrong_explained or f.invalid_explained)]
     grouping, rows = layer_summary(obs)
@@ -655,13 +847,20 @@ def diagnose(observations: Sequence[Observation], *, hypotheses: Sequence[Hypoth
             parts.append(f"and the {n_right} passing one{'s' if n_right != 1 else ''}")
         ev = [f"the subject's gradients equal those of a backprop with this mistake {' '.join(parts)}, "
               f"max deviation {best.max_abs:.2g} (relative {best.max_rel:.2g})" if n_wrong else
-              "the subject never returned gradients on a failing case"]
-        if n_invalid:
+              "the subject returned no usable gradients on any failing case"]
+        shown = sum(ob.invalid and ob.returned is not None for ob in failing)
+        if n_invalid and h.explains is not None and shown:
+            ev.append(f"on the {shown} case{'s' if shown != 1 else ''} where the subject returned arrays of the wrong "
+                      f"shapes, {h.explains_text}")
+            if n_invalid > shown:
+                ev.append(f"on the {n_invalid - shown} other case{'s' if n_invalid - shown != 1 else ''} it raised "
+                          "or returned something that is not arrays, where this mistake cannot run either")
+        elif n_invalid:
             ev.append(f"on the {n_invalid} case{'s' if n_invalid != 1 else ''} where the subject raised or returned "
                       "wrong shapes, this mistake makes the shapes not fit either")
         ev += layer_lines
-        near = sorted((f for f in fits if not f.fits and f.hypothesis is not h),
-                      key=lambda f: -f.consistent)[:1]
+        near = sorted((f for f in fits if not f.fits and f.hypothesis is not h and f.wrong_explained),
+                      key=lambda f: -f.consistent)[:1]  # only a contrast on the values: one that explains some
         for f in near:
             ev.append(f"next best: '{f.hypothesis.title}' fits only {f.consistent} of {f.total} cases")
         also = []
@@ -670,20 +869,21 @@ def diagnose(observations: Sequence[Observation], *, hypotheses: Sequence[Hypoth
                 also.append(f.hypothesis.title)
         return Diagnosis(h.key, h.title, h.fix, ev, h.scope, len(obs), len(failing), best.max_abs, best.max_rel,
                          also[:4], rows)
-    smallest = min((ob for ob in failing if not ob.invalid), key=lambda ob: (ob.case.arch.depth,
-                   ob.case.arch.n_params), default=None)
+    pattern = _smallest_pattern(failing)
+    approx = _approximate(obs)
+    if approx is not None:
+        approx.pattern = pattern
+        return approx
     ev = layer_lines[:]
-    best_partial = sorted(fits, key=lambda f: -f.consistent)[:2]
-    for f in best_partial:
-        if f.consistent:
-            ev.append(f"closest catalogue entry: '{f.hypothesis.title}' fits {f.consistent} of {f.total} cases")
+    ev += closest_entries(fits, obs)
     wrong_layers = [st["layer"] for st in rows if st["wrong"]]
-    title = ("no catalogued mistake fits every case; wrong: " + ", ".join(wrong_layers) if wrong_layers
-             else "no catalogued mistake fits; the subject raised or returned wrong shapes")
-    pattern = None
-    if smallest is not None:
-        widths = list(smallest.case.arch.widths)
-        pattern = f"smallest failing case, widths {widths} (✗ wrong, · right):\n" + entry_pattern(smallest)
-    return Diagnosis("unrecognised", title, "compare your code with manualbp/network.py step by step on the "
-                     "reproducer below; the first wrong layer going backwards is where the bug enters",
+    if wrong_layers:
+        title = "no catalogued mistake fits every case; wrong: " + ", ".join(wrong_layers)
+    else:
+        title = f"no catalogued mistake fits; the subject raised or returned wrong shapes on {n_invalid} cases"
+    fix = ("compare your code with manualbp/network.py step by step on the reproducer below; the first wrong layer "
+           "going backwards is where the bug enters" if n_wrong else
+           "run the reproducer below to see where your function raises or what it returns, and check the declared "
+           "convention (--layout, --batch, --returns) against your function's arguments and return statement")
+    return Diagnosis("unrecognised", title, fix,
                      ev, "all", len(obs), len(failing), None, None, [], rows, pattern)

@@ -185,3 +185,86 @@ def test_nice_snaps_only_exact_simple_fractions():
     assert nice(0.5000000000001) == 0.5 and nice(-1.0) == -1.0 and nice(1e-15) == 0.0
     assert nice(0.333333333333) == pytest.approx(1 / 3, rel=1e-15)
     assert nice(0.5003) == 0.5003
+
+
+def test_no_closest_entry_from_cases_without_values():
+    """A subject that never returns usable gradients gets no value-based "closest catalogue entry"."""
+    sub = Subject(_dummy)
+    obs = [Observation(c, None) for c in extra_cases(sub, 30, seed=4)]
+    d = diagnose(obs)
+    assert d.mistake == "unrecognised"
+    assert not [e for e in d.evidence if "closest" in e], d.text()
+    assert "raised or returned wrong shapes on 30 cases" in d.title
+
+
+def test_closest_entry_only_for_a_clear_majority():
+    """3× the gradient where the subject ran, a crash on every non-square network: the factor explains every
+    failing case with gradients and is shown with how well; a fit on a minority is not shown."""
+    sub = Subject(_dummy)
+    cases = extra_cases(sub, 30, seed=4)
+    square = [len(set(c.arch.widths)) == 1 for c in cases]
+    assert 5 <= sum(square) <= 25
+    obs = [Observation(c, _scaled(c, 3.0)) if sq else Observation(c, None) for c, sq in zip(cases, square)]
+    d = diagnose(obs)
+    assert d.mistake == "unrecognised"
+    closest = [e for e in d.evidence if "closest" in e]
+    n = sum(square)
+    assert closest == [f"closest catalogue entry: 'constant factor: every gradient is 3× the correct one' explains "
+                       f"{n} of the {n} failing cases with gradients (100%) and matches {n} of all {n}"]
+    minority = [Observation(c, _scaled(c, 3.0 if i % 3 == 0 else -2.0)) for i, c in enumerate(cases)]
+    assert not [e for e in diagnose(minority).evidence if "closest" in e]
+
+
+NEW_MUTATIONS = [("extra-output-prime", "diagonal"), ("extra-output-prime", "jacobian"),
+                 ("reshaped-W", "standard"), ("reshaped-W", "xw")]
+
+
+@pytest.mark.parametrize("key, variant", NEW_MUTATIONS)
+def test_new_mutations_do_not_fit_correct_students(key, variant):
+    """On a correct student's answers (softmax + cross-entropy, and sigmoid networks with hidden layers) each
+    new mistake predicts something else: it is rejected."""
+    from oracles.diagnose import Hypothesis, test_hypothesis
+
+    mut = Mutation(key, variant)
+    h = Hypothesis(key, key, "", lambda ob: mutant_gradients(ob.case, mut))
+    for spec, declared in (("correct_batch.py:backprop", {"hidden": "relu", "output": "softmax",
+                                                          "cost": "softmax_ce", "batch": "columns"}),
+                           ("correct_loops.py:backprop", {})):
+        obs = observations(spec, n=20, **declared)
+        assert obs and not any(ob.wrong for ob in obs)
+        fit = test_hypothesis(h, obs)
+        assert not fit.fits, (spec, fit)
+
+
+def test_extra_output_prime_by_hand():
+    """Softmax + cross-entropy on a 1-2 network: a − y times a(1 − a), and the Jacobian applied to a − y."""
+    case = Case.create([[[0.5], [-1.0]]], [[0.25, 0.0]], [2.0], [1.0, 0.0], cost="softmax_ce", output="softmax")
+    z = np.array([0.5 * 2 + 0.25, -2.0])
+    a = np.exp(z) / np.exp(z).sum()
+    g = a - np.array([1.0, 0.0])
+    diag = mutant_gradients(case, Mutation("extra-output-prime", "diagonal"))
+    np.testing.assert_allclose(diag.db[0], g * a * (1 - a), rtol=1e-14)
+    jac = mutant_gradients(case, Mutation("extra-output-prime", "jacobian"))
+    np.testing.assert_allclose(jac.db[0], (np.diag(a) - np.outer(a, a)) @ g, rtol=1e-14)
+    np.testing.assert_allclose(jac.dW[0], np.outer((np.diag(a) - np.outer(a, a)) @ g, [2.0]), rtol=1e-14)
+    sig = Case.create([[[0.5]], [[2.0]]], [[0.25], [0.0]], [2.0], [1.0], cost="half_sse")
+    a1 = 1 / (1 + np.exp(-1.25))
+    a2 = 1 / (1 + np.exp(-2.0 * a1))
+    got = mutant_gradients(sig, Mutation("extra-output-prime", "diagonal"))
+    np.testing.assert_allclose(got.db[1], [(a2 - 1.0) * (a2 * (1 - a2)) ** 2], rtol=1e-14)
+
+
+def test_reshaped_w_by_hand():
+    """W.reshape(n_in, n_out) in place of W.T on a 1-2-2 identity network, computed by hand."""
+    W1, W2 = np.array([[1.0], [2.0]]), np.array([[1.0, 2.0], [3.0, 4.0]])
+    case = Case.create([W1, W2], [[0.0, 0.0], [0.0, 0.0]], [1.0], [0.0, 0.0], hidden="identity",
+                       output="identity", cost="half_sse")
+    a2 = W1 @ [1.0]
+    a3 = W2 @ a2
+    d3 = a3
+    got = mutant_gradients(case, Mutation("reshaped-W", "standard"))
+    np.testing.assert_allclose(got.db[0], W2.reshape(2, 2) @ d3, rtol=1e-14)
+    np.testing.assert_allclose(got.db[1], d3, rtol=1e-14)
+    right = manualbp.gradients(case)
+    assert not np.allclose(got.db[0], right.db[0])
+    np.testing.assert_allclose(right.db[0], W2.T @ d3, rtol=1e-14)

@@ -46,6 +46,12 @@ BUGGY = [
     ("bug_some_layers.py:backprop", {}, "some-layers"),
     ("bug_batch_sum.py:backprop", {"batch": "columns"}, "batch-factor"),
     ("bug_weight_decay.py:backprop", {}, "unrecognised"),
+    ("bug_extra_softmax_prime.py:backprop", {"output": "softmax", "cost": "softmax_ce", "batch": "columns"},
+     "extra-output-prime"),
+    ("bug_softmax_jacobian_twice.py:backprop", {"hidden": "tanh", "output": "softmax", "cost": "softmax_ce"},
+     "extra-output-prime"),
+    ("bug_reversed_order.py:backprop", {"hidden": "tanh", "output": "identity"}, "reversed-order"),
+    ("bug_reshape_not_transpose.py:backprop", {}, "reshaped-W"),
 ]
 
 
@@ -69,7 +75,7 @@ def test_correct_student_also_passes_a_float32_run():
     assert result.passed, result.text()
 
 
-@pytest.mark.parametrize("spec, declared, key", BUGGY, ids=[b[2] for b in BUGGY])
+@pytest.mark.parametrize("spec, declared, key", BUGGY, ids=[b[0].split(".")[0] for b in BUGGY])
 def test_buggy_students_are_caught_and_diagnosed(spec, declared, key):
     result = _check(spec, declared)
     assert not result.passed
@@ -119,3 +125,36 @@ def test_minimal_case_values_are_simple():
     assert m.case.arch.widths == (1, 1)
     values = np.concatenate([np.ravel(a) for a in (*m.case.weights, *m.case.biases, m.case.x, m.case.y)])
     assert all(float(v).is_integer() or len(repr(float(v))) <= 6 for v in values), values
+
+
+def test_bias_not_summed_is_diagnosed_from_the_returned_shapes():
+    """Every answer has the wrong shape (db per sample): the diagnosis comes from the returned arrays, and the
+    minimal case keeps a batch of 2, where the extra axis is visibly the batch."""
+    result = _check("bug_bias_not_summed.py:backprop", {"batch": "rows"})
+    assert set(result.minimal) == {"shape"}
+    d = result.diagnosis
+    assert d.mistake == "bias-not-summed", d.text()
+    assert "summed over it equals the correct gradient" in " ".join(d.evidence)
+    assert not [e for e in d.evidence if "closest" in e or "next best" in e]
+    m = result.minimal["shape"]
+    assert m.case.arch.widths == (1, 1) and m.case.x.shape[1] == 2, m.case
+    assert "has shape (2, 1); expected (1,)" in m.message
+
+
+def test_swapped_return_order_is_diagnosed_from_the_returned_lists():
+    """Nielsen's student returns (db, dW); declared as returning (dW, db) its answers have the wrong shapes, and
+    the diagnosis says the two lists are swapped (not a value-based catalogue entry)."""
+    result = _check("correct_nielsen.py:backprop", {"layout": "columns"})
+    assert "shape" in result.minimal  # (and wrong values where every layer has one input: (k, 1) either way)
+    d = result.diagnosis
+    assert d.mistake == "swapped-returns", d.text()
+    assert "--returns db,dW" in d.fix
+
+
+def test_a_subject_that_always_raises_gets_no_catalogue_entry():
+    result = check(lambda weights, biases, x, y: weights[5], max_examples=EXAMPLES)
+    assert set(result.minimal) == {"raises"}
+    d = result.diagnosis
+    assert d.mistake == "unrecognised"
+    assert not [e for e in d.evidence if "closest" in e or "next best" in e]
+    assert "raised or returned wrong shapes on" in d.title and "traceback" not in d.fix and "--layout" in d.fix

@@ -1,0 +1,151 @@
+"""What `check` shows once it found a failure: the discrepancy line, the reproducer, the diagnosis, the pattern.
+
+All views of the minimal case come from the same judgement (oracles.compare's per-entry verdict): the printed
+wrong entries, the ✗ grid and the reproducer's assertion.  Students are the small files in tests/data/students.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from manualbp import Gradients
+from oracles.checker import _accepted, check, distinguishing_digits
+
+pytest.importorskip("torch")
+
+DATA = Path(__file__).resolve().parent / "data" / "students"
+EXAMPLES = 15
+
+
+def _run_reproducer(code: str) -> AssertionError | None:
+    try:
+        exec(compile(code, "<reproducer>", "exec"), {"__name__": "reproducer"})
+    except AssertionError as exc:
+        return exc
+    return None
+
+
+@pytest.fixture(scope="module")
+def approx():
+    return check(str(DATA / "approx_finite_differences.py:backprop"), max_examples=EXAMPLES, seed=1)
+
+
+@pytest.fixture(scope="module")
+def float32_inside():
+    return check(str(DATA / "float32_inside.py:backprop"), max_examples=EXAMPLES, seed=1)
+
+
+@pytest.mark.parametrize("name", ["approx", "float32_inside"])
+def test_the_reproducer_fails_on_the_minimal_case(name, request):
+    """Errors of 1e-10 relative pass np.testing.assert_allclose(rtol=1e-7); the reproducer judges like the check."""
+    result = request.getfixturevalue(name)
+    assert not result.passed
+    exc = _run_reproducer(result.reproducer("fail"))
+    assert exc is not None, result.reproducer("fail")
+    m = result.minimal["fail"]
+    wrong = {(d.layer, d.param, d.entry) for d in m.verdict.discrepancies if d.status == "fail"}
+    listed = re.findall(r"d(W|b)\[(\d+)\] \(\w\^\(\d+\)\)\[([\d, ]*)\]", str(exc))
+    assert {(int(L) + 1, p, tuple(int(i) for i in idx.split(", ") if i)) for p, L, idx in listed} == wrong
+
+
+def test_the_reproducer_criterion_is_the_verdicts(approx):
+    """Values the reproducer accepts (within 0.9 tolerance) the comparison passes; 1.1 tolerance away it fails."""
+    from oracles.compare import compare
+
+    m = approx.minimal["fail"]
+    want, tol = _accepted(m)
+    finite = np.isfinite(tol.flat())
+    assert finite.all()
+    for k, status in ((0.9, "pass"), (-0.9, "pass"), (1.1, "fail"), (-1.1, "fail")):
+        cand = Gradients(tuple(w + k * t for w, t in zip(want.dW, tol.dW)),
+                         tuple(w + k * t for w, t in zip(want.db, tol.db)))
+        assert compare(m.case, cand, oracles=approx.oracles).status == status, k
+
+
+def test_the_worst_entry_is_printed_with_distinguishing_digits():
+    assert f"{0.12500000001747225:.{distinguishing_digits(0.12500000001747225, [0.125])}g}" == "0.12500000002"
+    assert distinguishing_digits(1.5, [1.5]) == 6
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        v = float(rng.normal())
+        o = v * (1 + float(rng.choice([1e-3, 1e-9, 1e-14])) * float(rng.normal()))
+        d = distinguishing_digits(v, [o])
+        if o != v:
+            assert f"{v:.{d}g}" != f"{o:.{d}g}"
+            assert d == 6 or f"{v:.{d - 1}g}" == f"{o:.{d - 1}g}"
+
+
+def test_text_shows_the_difference(approx):
+    line = next(ln for ln in approx.text().splitlines() if "worst" in ln)
+    got, want = re.search(r"returned (\S+), expected torch (\S+),", line).groups()
+    assert got != want
+
+
+def test_approximate_gradients_are_diagnosed_as_such(approx, float32_inside):
+    for result in (approx, float32_inside):
+        d = result.diagnosis
+        assert d.mistake == "approximate", d.text()
+        assert "raised or returned wrong shapes" not in result.text()
+
+
+def test_header_grid_and_reproducer_agree(float32_inside):
+    """The ✗ grid of the minimal case marks exactly the entries the header counts as wrong."""
+    result = float32_inside
+    m = result.minimal["fail"]
+    wrong = [d for d in m.verdict.discrepancies if d.status == "fail"]
+    text = result.text()
+    for L, p in {(d.layer, d.param) for d in wrong}:
+        n = sum((d.layer, d.param) == (L, p) for d in wrong)
+        assert f"∂C/∂{p}^({L}): {n} entr" in text
+    grid = result.diagnosis.pattern
+    assert f"widths {list(m.case.arch.widths)}" in grid
+    cells = grid.split("\n", 1)[1]
+    assert cells.count("✗") == len(wrong), (grid, wrong)
+
+
+def test_flat_reproducer_names_the_parameter_of_each_wrong_position():
+    """A flat-vector student checked under the wrong cost (½ of its convention): every entry off by 2."""
+    students = Path(__file__).resolve().parents[1] / "examples" / "students"
+    result = check(str(students / "correct_flat.py:grad"), hidden="tanh", output="identity", cost="half_mse",
+                   layout="flat", max_examples=EXAMPLES, seed=1)
+    m = result.minimal["fail"]
+    exc = _run_reproducer(result.reproducer("fail"))
+    assert exc is not None
+    wrong = [d for d in m.verdict.discrepancies if d.status == "fail"]
+    for d in wrong:
+        name = f"{d.param}^({d.layer})[{', '.join(map(str, d.entry))}]"
+        assert f"({name}): returned" in str(exc), (name, str(exc))
+
+
+def test_a_wrong_shape_reproducer_fails_on_the_shape():
+    students = Path(__file__).resolve().parents[1] / "examples" / "students"
+    result = check(str(students / "bug_bias_not_summed.py:backprop"), batch="rows", max_examples=EXAMPLES, seed=1)
+    exc = _run_reproducer(result.reproducer("shape"))
+    assert exc is not None and "db[0] (b^(1)) has shape (2, 1); expected (1,)" in str(exc), exc
+
+
+STUDENTS = Path(__file__).resolve().parents[1] / "examples" / "students"
+MISDECLARED = [  # correct students checked under another convention: they fail; the fixed answer must pass
+    ("correct_xw.py:backprop", {"hidden": "tanh", "output": "identity", "scale": 0.25, "layout": "xw",
+                                "batch": "rows", "reduction": "sum"}),
+    ("correct_nielsen.py:backprop", {"layout": "columns", "returns": "db,dW", "cost": "half_mse"}),
+    ("correct_flat.py:grad", {"hidden": "tanh", "output": "identity", "cost": "half_mse", "layout": "flat"}),
+]
+
+
+@pytest.mark.parametrize("spec, declared", MISDECLARED, ids=[m[0].split(".")[0] for m in MISDECLARED])
+def test_the_reproducer_passes_once_the_answer_is_right(spec, declared):
+    """The reproducer, with the function replaced by one returning the oracle's gradients in the declared layout
+    and convention (scale, sum over the batch, column biases, flat vector), passes; the original fails."""
+    result = check(str(STUDENTS / spec), max_examples=EXAMPLES, seed=1, **declared)
+    m = result.minimal["fail"]
+    code = result.reproducer("fail")
+    assert _run_reproducer(code) is not None
+    name = spec.split(":")[1]
+    fixed = result.subject.to_layout(m.expected, m.case)
+    lines = [ln for ln in code.splitlines() if not ln.startswith(("from ", "sys.path"))]
+    exec(compile("\n".join(lines), "<reproducer>", "exec"), {"__name__": "reproducer", name: lambda *a: fixed})
