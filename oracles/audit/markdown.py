@@ -107,6 +107,13 @@ def hidden_spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
+def _backtick_run(text: str, i: int, hi: int) -> int:
+    """The end of the run of backticks that starts at text[i]."""
+    while i < hi and text[i] == "`":
+        i += 1
+    return i
+
+
 def _inline_code(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
     """Backtick code spans in text[lo:hi] (CommonMark: a run of n backticks up to the next run of exactly n)."""
     out = []
@@ -118,17 +125,13 @@ def _inline_code(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
         if text[i] != "`":
             i += 1
             continue
-        j = i
-        while j < hi and text[j] == "`":
-            j += 1
+        j = _backtick_run(text, i, hi)
         k, close = j, None
         while k < hi and close is None:
             if text[k] != "`":
                 k += 1
                 continue
-            m = k
-            while m < hi and text[m] == "`":
-                m += 1
+            m = _backtick_run(text, k, hi)
             if m - k == j - i:
                 close = m
             k = m
