@@ -30,6 +30,7 @@ from .model import (
     is_numeric,
     match_cost,
 )
+from .notation import read_notation, stated_input_layer, stated_weight_offset
 from .semantics import Convention, sym_kind
 from .tree import Deriv, Sym
 
@@ -174,11 +175,15 @@ class _Auditor:
         m = self.model
         eqs = self.equations
         prose = "\n".join(t for _, t in self.doc.prose) + "\n" + self.text
+        m.output_letter = read_notation(eqs, prose).output_letter
         find_bindings(m, eqs)
         detect_activation(m, eqs, prose)
         has_cost = detect_cost(m, eqs, prose)
         wmin = min((k for (kind, k) in m.bindings if kind == "w"), default=None)
-        base = self._input_layer()
+        base = stated_input_layer(prose)
+        base = self._input_layer() if base is None else base
+        if wmin is None and base is not None and stated_weight_offset(prose) is not None:
+            wmin = base + stated_weight_offset(prose)
         delta = self._delta_meaning()
         cands = []
         for b in ([base] if base is not None else [1, 0]):

@@ -72,6 +72,8 @@ def free_letters(members: list[Node], *, summation: bool = False) -> tuple[set[s
 def contexts(model: Model, members: list[Node], scope: str) -> list[Env]:
     """Every (instance, index assignment, scalar sample) the chain is checked in."""
     layer_vars, idx_vars = free_letters(members)
+    fixed = model.output_letter if model.output_letter in layer_vars else None
+    layer_vars.discard(fixed)
     svars = scalar_vars(members)
     if layer_vars or idx_vars:
         insts = model.instances("free" if scope != "worked" else "worked")

@@ -76,6 +76,14 @@ def _has_relation(items: list) -> bool:
     return any(relation_of(it) == "=" or relation_of(it) == "≈" for it in items)
 
 
+def _ends_with_comma(items: list) -> bool:
+    """A source line that ends with ',' (spacing after it aside): one item of a list of equations."""
+    meaningful = [it for it in items if not (isinstance(it, Tok) and it.kind in ("macro", "special")
+                                             and it.val in ("quad", "qquad", ",", ";", "!", " ", "~"))]
+    return bool(meaningful) and isinstance(meaningful[-1], Tok) and meaningful[-1].kind == "char" \
+        and meaningful[-1].val == ","
+
+
 def _split_commas(items: list) -> list[list]:
     parts: list[list] = [[]]
     for it in items:
@@ -103,7 +111,8 @@ def _rows_of(items: list, block: MathBlock, problems: list[Problem]) -> list[lis
         segs = _line_segments(r, block.text)
         rel_segs = [s for s in segs if _has_relation(s)]
         if len(segs) > 1 and len(rel_segs) > 1 and all(
-                _has_relation(s) and relation_of(s[0]) is None for s in segs[1:]):
+                _has_relation(s) and relation_of(s[0]) is None for s in segs[1:]) and not all(
+                _ends_with_comma(s) for s in segs[:-1]):
             start, end = items_span(r)
             problems.append(Problem(
                 f"{len(segs)} equations are written on separate source lines of one display without a "

@@ -182,7 +182,7 @@ class EditGenerator:
                                 (n.x.span[1], n.span[1], ""), 1.6))
             if self._transposable(n):
                 out.append(Edit("transpose", "add a transpose", mi, n, Transpose(n, span=n.span),
-                                (n.span[1], n.span[1], "^T"), 1.5))
+                                self._transpose_splice(n), 1.5))
         out += self._missing_terms(mi, member)
         out += self._splits(mi, member)
         if mi == 0 and len(self.members) > 1:
@@ -190,6 +190,13 @@ class EditGenerator:
                 e.cost += 0.6
         out.sort(key=lambda e: e.cost)
         return out
+
+    def _transpose_splice(self, n: Node) -> tuple[int, int, str]:
+        """^T after the node; a symbol that already has a superscript is wrapped first (no double ^)."""
+        s, e = n.span
+        if isinstance(n, Sym) and (n.layer is not None or "^" in self.text[s:e]):
+            return (s, e, f"\\left({self.text[s:e]}\\right)^T")
+        return (e, e, "^T")
 
     # -- kinds of edit
     @staticmethod

@@ -26,10 +26,12 @@ from .tree import (
     Deriv,
     Empty,
     Frac,
+    IndexRange,
     Matrix,
     Missing,
     Neg,
     Node,
+    Norm,
     Num,
     Paren,
     Pow,
@@ -280,6 +282,9 @@ class _Structurer:
         if self.i >= len(self.toks):
             return "."
         t = self.toks[self.i]
+        if t.kind == "macro" and t.val == "|":
+            self.i += 1
+            return "‖"
         if t.kind in ("char", "macro") and t.val in DELIMS:
             self.i += 1
             return DELIMS[t.val]
@@ -362,7 +367,13 @@ class ExprParser:
     """Recursive-descent parser for one math expression given as structure items."""
 
     def __init__(self, items: list, problems: list[Problem], text: str):
-        self.items = [it for it in items if not self._skippable(it)]
+        items = [it for it in items if not self._skippable(it)]
+        while items and _is_spacing(items[0]):
+            items = items[1:]  # "&\quad a = …": spacing before a member is layout, not a factor
+        while items and (_is_spacing(items[-1]) or _is_tok(items[-1], "char", ",") or _is_tok(items[-1], "char", ".")
+                         or _is_tok(items[-1], "char", ";")):
+            items = items[:-1]  # "a = b, \;" at the end of a line of a list: punctuation, not a factor
+        self.items = items
         self.i = 0
         self.problems = problems
         self.text = text
@@ -598,7 +609,7 @@ class ExprParser:
         if self._is_transpose(items):
             return Transpose(node, span=(node.span[0], span[1]))
         if isinstance(node, Sym) and node.layer is None:
-            layer, style, trans, lspan = self._layer(items)
+            layer, style, trans, lspan = self._layer(items, node.name)
             if layer is not None:
                 return Sym(node.name, node.sub, layer, style, node.transpose or trans, node.prime, node.font,
                            node.sub_span, lspan, span=(node.span[0], span[1]))
@@ -620,8 +631,12 @@ class ExprParser:
             return True
         return False
 
-    def _layer(self, items: list):
-        """(layer expr, style, transpose?, span) when a superscript is a layer index."""
+    def _layer(self, items: list, name: str = ""):
+        """(layer expr, style, transpose?, span) when a superscript is a layer index.
+
+        A digit run on a network letter (a^2, w^3) gets style "digit": a layer in a document that writes
+        layers as bare superscripts (a^l, w^{l+1}), a power otherwise (the document decides, see
+        :func:`oracles.audit.notation.read_notation`)."""
         if not items:
             return None, "", False, None
         first = items[0]
@@ -630,6 +645,10 @@ class ExprParser:
         if len(body) >= 2 and _is_tok(body[-2], "char", "^") and self._is_transpose([body[-1]]):
             trans = True
             body = body[:-2]
+        elif len(body) >= 2 and self._is_transpose([body[-1]]) and (
+                _is_tok(body[-2], "char", ")") or _is_tok(body[-2], "char", "]") or isinstance(body[-2], LeftRight)):
+            trans = True  # ^{(1)\top}, ^{(1)T}: layer and transpose in one superscript
+            body = body[:-1]
         if isinstance(first, LeftRight) and first.open in "([" and len(body) == 1:
             inner = first.items
             style = "paren" if first.open == "(" else "bracket"
@@ -643,6 +662,9 @@ class ExprParser:
                     and any(t.val in ("l", "L") for t in body):
                 node = self.sub(body).parse_all()
                 return node, "bare", trans, items_span(body)
+            if name in DIGIT_LAYER_LETTERS and body and all(_is_tok(t, "char") and t.val.isdigit() for t in body):
+                node = self.sub(body).parse_all()
+                return node, "digit", trans, items_span(body)
             return None, "", False, None
         if not inner:
             return None, "", False, None
@@ -681,7 +703,11 @@ class ExprParser:
             if t.val == "|":
                 return Empty(span=_span(t))
             return Empty(span=_span(t))
+        if t.kind == "macro" and t.val in NORM_OPEN:
+            return self._norm(t)
         if t.kind == "macro":
+            if _is_spacing(t):
+                return Empty(span=_span(t))
             return self._macro(t)
         if t.kind == "amp":
             return Empty(span=_span(t))
@@ -751,7 +777,25 @@ class ExprParser:
 
     def _leftright(self, lr: LeftRight) -> Node:
         span = (lr.start, lr.end)
+        if lr.open == "‖":
+            inner = [x for x in lr.items if not self._skippable(x)]
+            return Norm(self.sub(inner).parse_all() if inner else Missing("an empty norm", span=span), span=span)
         return self._delimited(lr.items, lr.open, span)
+
+    def _norm(self, t: Tok) -> Node:
+        """\\| v \\|, \\lVert v \\rVert, \\Vert v \\Vert: the Euclidean norm of v."""
+        j = self.i
+        while j < len(self.items) and not (isinstance(self.items[j], Tok) and self.items[j].kind == "macro"
+                                           and self.items[j].val in NORM_CLOSE):
+            j += 1
+        inner = self.items[self.i:j]
+        if j >= len(self.items) or not inner:
+            self.problems.append(Problem(f"'{self.text[t.start:t.end]}' without a matching closing bar",
+                                         t.start, t.end))
+            self.i = j
+            return Missing("an unclosed norm", span=_span(t))
+        self.i = j + 1
+        return Norm(self.sub(inner).parse_all(), span=(t.start, self.items[j].end))
 
     def _env(self, env: Env) -> Node:
         span = (env.start, env.end)
@@ -873,6 +917,7 @@ class ExprParser:
     def _sum(self, t: Tok) -> Node:
         var, lo, hi = "", None, None
         lo_span = hi_span = _span(t)
+        lo_given = None
         for _ in range(2):
             it = self.peek()
             if _is_tok(it, "char", "_"):
@@ -885,7 +930,7 @@ class ExprParser:
                 parts = split_items(items, "char", "=")
                 if len(parts) == 2 and parts[0]:
                     var = "".join(x.val for x in parts[0] if isinstance(x, Tok))
-                    lo = self.sub(parts[1]).parse_all()
+                    lo = lo_given = self.sub(parts[1]).parse_all()
                 elif items:
                     var = "".join(x.val for x in items if isinstance(x, Tok) and x.kind == "char")
             elif _is_tok(it, "char", "^"):
@@ -900,8 +945,19 @@ class ExprParser:
             return Missing("sum without body", span=_span(t))
         body = self.term()
         lo = lo if lo is not None else Num(1.0, "1", 0, span=lo_span)
+        if hi is None and lo_given is None and var:
+            hi = IndexRange(var, span=hi_span)  # \sum_k: over the range of k where the body uses it
         hi = hi if hi is not None else Missing("sum without upper limit", span=hi_span)
         return Sum(var, lo, hi, body, span=(t.start, body.span[1]))
+
+
+DIGIT_LAYER_LETTERS = {"a", "z", "w", "b", "delta", "A", "Z", "W"}
+NORM_OPEN = {"|", "Vert", "lVert"}
+NORM_CLOSE = {"|", "Vert", "rVert"}
+
+
+def _is_spacing(it) -> bool:
+    return isinstance(it, Tok) and ((it.kind == "macro" and it.val in SPACING) or it.kind == "special")
 
 
 def _split_quads(items: list) -> list[list]:

@@ -80,6 +80,15 @@ def scalar_vars(members: list[Node]) -> set[str]:
                 return set()
             if isinstance(n, Sym) and n.name in SCALAR_VAR_CANDIDATES and not n.font:
                 found.add(n.name)
+    # the free variable of a function's definition: σ(z) = 1/(1+e^{-z}), σ'(z) = σ(z)(1 − σ(z))
+    for m in members[:1]:
+        for n in m.walk():
+            if isinstance(n, Apply):
+                arg = n.arg
+                while isinstance(arg, Paren):
+                    arg = arg.x
+                if isinstance(arg, Sym) and len(arg.name) == 1 and arg.name != "e":
+                    found.add(arg.name)
     return found
 
 
@@ -149,11 +158,12 @@ class Model:
     binding_eqs: set = field(default_factory=set)  # equation indices that only bind values
     alias: dict = field(default_factory=dict)
     inferred_widths: dict = field(default_factory=dict)  # doc layer -> width (from the symbolic part)
+    output_letter: str | None = None  # "L" when L names the output layer (Nielsen), not a free layer
     notes: list = field(default_factory=list)
     _randoms: list | None = None
 
     def env(self, inst: Instance, **kw) -> Env:
-        return Env(inst, self.conv, cost=self.cost, symbol_alias=self.alias, **kw)
+        return Env(inst, self.conv, cost=self.cost, symbol_alias=self.alias, output_letter=self.output_letter, **kw)
 
     def widths(self) -> tuple[int, ...]:
         if self.worked is not None:
@@ -228,16 +238,12 @@ def find_bindings(model: Model, eqs: list[Equation]) -> None:
     """PROBLEM values: w^{(l)} = …, b^{(l)} = …, x = …, y = … with numeric right-hand sides."""
     dummy_env = None
     for eq in eqs:
-        lhs = eq.members[0]
-        while isinstance(lhs, Paren):
-            lhs = lhs.x
-        if not isinstance(lhs, Sym) or lhs.sub or len(eq.members) < 2:
+        if len(eq.members) < 2:
+            continue
+        lhs = _bound_symbol(eq.members)
+        if lhs is None:
             continue
         kind = sym_kind(lhs)
-        if kind not in ("w", "b", "x", "y"):
-            continue
-        if not all(is_numeric(m) for m in eq.members[1:]):
-            continue
         if kind in ("w", "b"):
             if not isinstance(lhs.layer, Num):
                 continue
@@ -256,6 +262,26 @@ def find_bindings(model: Model, eqs: list[Equation]) -> None:
             continue
         model.bindings[key] = (val, eq)
         model.binding_eqs.add(eq.index)
+
+
+def _bound_symbol(members: list[Node]) -> Sym | None:
+    """The symbol a binding gives a value: w^{(2)} = […]; in a chain x = a^{(1)} = […], the x."""
+    syms = []
+    for m in members:
+        while isinstance(m, Paren):
+            m = m.x
+        if not is_numeric(m):
+            syms.append(m)
+    if not syms or is_numeric(members[0]) or not is_numeric(members[-1]):
+        return None
+    if not all(isinstance(x, Sym) and not x.sub and not x.transpose for x in syms):
+        return None
+    kinds = [sym_kind(x) for x in syms]
+    if len(syms) == 1:
+        return syms[0] if kinds[0] in ("w", "b", "x", "y") else None
+    if "x" in kinds and all(k in ("x", "a") for k in kinds):
+        return syms[kinds.index("x")]  # x = a^{(1)} = […]: the input, named twice
+    return None
 
 
 def detect_activation(model: Model, eqs: list[Equation], prose: str) -> None:

@@ -24,10 +24,12 @@ from .tree import (
     Deriv,
     Empty,
     Frac,
+    IndexRange,
     Matrix,
     Missing,
     Neg,
     Node,
+    Norm,
     Num,
     Paren,
     Pow,
@@ -211,21 +213,24 @@ class Env:
     overrides: dict = field(default_factory=dict)
     cost: str = "half_mse"
     symbol_alias: dict[str, str] = field(default_factory=dict)  # e.g. c -> C after a notation finding
+    output_letter: str | None = None  # "L" when the document's L is the output layer (a fixed number)
     _run: dict | None = field(default=None, repr=False)
     memo: dict | None = field(default=None, repr=False)  # id(node) -> (node, value) when enabled
 
     def with_assign(self, **kw) -> Env:
         return Env(self.inst, self.conv, {**self.assign, **kw}, self.scalars, self.overrides, self.cost,
-                   self.symbol_alias)
+                   self.symbol_alias, self.output_letter)
 
     def perturbed(self, key, dv) -> Env:
         if key[0] == "scalar":
             sc = dict(self.scalars)
             sc[key[1]] = sc[key[1]] + dv
-            return Env(self.inst, self.conv, self.assign, sc, self.overrides, self.cost, self.symbol_alias)
+            return Env(self.inst, self.conv, self.assign, sc, self.overrides, self.cost, self.symbol_alias,
+                       self.output_letter)
         ov = dict(self.overrides)
         ov[key] = ov.get(key, 0) + dv
-        return Env(self.inst, self.conv, self.assign, self.scalars, ov, self.cost, self.symbol_alias)
+        return Env(self.inst, self.conv, self.assign, self.scalars, ov, self.cost, self.symbol_alias,
+                   self.output_letter)
 
     def net(self) -> dict:
         if self._run is None:
@@ -362,8 +367,12 @@ def _evaluate(node: Node, env: Env) -> np.ndarray:
         if node.num is None:
             raise EvalError("missing", "∂/∂x applied to nothing", node)
         return derivative(node.num, node.var, env, node)
+    if isinstance(node, Norm):
+        v = evaluate(node.x, env)
+        return np.sqrt(np.sum(v * v)) if v.ndim else np.sqrt(v * v)  # analytic: complex step stays valid
     if isinstance(node, Sum):
-        lo, hi = _int(node.lo, env), _int(node.hi, env)
+        lo = _int(node.lo, env)
+        hi = index_extent(node.body, node.var, env) if isinstance(node.hi, IndexRange) else _int(node.hi, env)
         total = None
         for v in range(lo, hi + 1):
             term = evaluate(node.body, env.with_assign(**{node.var: v}))
@@ -376,6 +385,20 @@ def _evaluate(node: Node, env: Env) -> np.ndarray:
     if isinstance(node, (Missing, Empty)):
         raise EvalError("missing", getattr(node, "reason", "") or "an empty expression", node)
     raise EvalError("unsupported", type(node).__name__, node)
+
+
+def index_extent(body: Node, var: str, env: Env) -> int:
+    """How far the index ``var`` runs where ``body`` uses it as a subscript (\\sum_k without limits)."""
+    for n in body.walk():
+        if not isinstance(n, Sym) or sym_kind(n) in (None, "C", "n"):
+            continue
+        for pos, idx in enumerate(n.sub):
+            if isinstance(idx, Sym) and idx.name == var and not idx.sub:
+                bare = Sym(n.name, (), n.layer, n.layer_style, False, n.prime, n.font, span=n.span)
+                arr = address(bare, env)[3]
+                if pos < arr.ndim:
+                    return int(arr.shape[pos])
+    raise EvalError("unsupported", f"the sum over {var} has no limits and {var} indexes nothing in it", body)
 
 
 def transpose(v: np.ndarray) -> np.ndarray:
@@ -515,6 +538,8 @@ def _eval_sym(s: Sym, env: Env) -> np.ndarray:
             return np.asarray(env.scalars[s.name], complex)
         if s.name in env.assign:
             return np.asarray(env.assign[s.name], complex)
+        if s.name == env.output_letter:
+            return np.asarray(env.conv.base + env.inst.depth - 1, complex)
         if s.name == "e":
             return np.asarray(np.e, complex)
     kind = sym_kind(s)

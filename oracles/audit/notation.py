@@ -1,0 +1,102 @@
+"""Read a document's layer notation: bare superscripts, the output-layer letter, conventions stated in words.
+
+Nielsen's notation writes layers as bare superscripts (a^l, w^{l+1}, z^2) and
+L for the output layer; other notations write a^{(l)} or a^{[l]} and use a^2
+for a square.  :func:`read_notation` settles, for the whole document, what a
+bare digit superscript on a network letter means and whether L is a fixed
+layer; :func:`stated_input_layer` and :func:`stated_weight_offset` read the
+convention the prose states ("the input is layer 1", "W^{(l)} maps layer l-1
+to layer l"), which wins over any guess from the equations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from .extract import Equation
+from .semantics import sym_kind
+from .tree import Node, Pow, Sym, map_tree
+
+LAYER_KINDS = ("a", "z", "w", "b", "delta")
+
+
+@dataclass
+class Notation:
+    """What the document's notation settles: bare digit layers, and the letter of the output layer."""
+
+    bare_layers: bool = False
+    output_letter: str | None = None
+
+
+def _layer_letters(eqs: list[Equation], style: str | None = None) -> set[str]:
+    out: set[str] = set()
+    for eq in eqs:
+        for m in eq.members:
+            for n in m.walk():
+                if isinstance(n, Sym) and n.layer is not None and sym_kind(n) in LAYER_KINDS and (
+                        style is None or n.layer_style == style):
+                    out |= {x.name for x in n.layer.walk() if isinstance(x, Sym) and len(x.name) == 1}
+    return out
+
+
+def _as_power(n: Node) -> Node:
+    """a^2 read as a square: the digit superscript taken back from the symbol."""
+    if isinstance(n, Sym) and n.layer_style == "digit":
+        base = replace(n, layer=None, layer_style="", layer_span=None, transpose=False)
+        node = Pow(base, n.layer, span=n.span)
+        return node
+    return n
+
+
+def read_notation(eqs: list[Equation], prose: str) -> Notation:
+    """Settle the document-wide notation and rewrite the equations' members accordingly (in place)."""
+    note = Notation()
+    note.bare_layers = bool(_layer_letters(eqs, "bare"))
+    if not note.bare_layers:
+        for eq in eqs:
+            eq.members = [map_tree(m, _as_power) for m in eq.members]
+    letters = _layer_letters(eqs)
+    if "L" in letters and ("l" in letters or stated_output_letter(prose) == "L"):
+        note.output_letter = "L"
+    return note
+
+
+def _plain(prose: str) -> str:
+    """Prose with math delimiters and braces dropped, spaces collapsed, lower case."""
+    t = re.sub(r"[$\\{}()\[\]]|mathbf|boldsymbol|mathrm", " ", prose)
+    return re.sub(r"\s+", " ", t).lower()
+
+
+def stated_output_letter(prose: str) -> str | None:
+    """'L' when the prose says the output layer is L ("the output layer is $L$", "$L$ is the output layer")."""
+    raw = re.sub(r"\s+", " ", re.sub(r"[$\\{}()\[\]]", " ", prose))
+    if re.search(r"output layer(?: is| =)? (?:layer )?L\b", raw, re.I | re.S) and re.search(r"\bL\b", raw):
+        return "L"
+    if re.search(r"\bL (?:is|denotes|=) the (?:output|last) layer", raw, re.I):
+        return "L"
+    return None
+
+
+def stated_input_layer(prose: str) -> int | None:
+    """The input's layer number when the prose states it ("the input is layer 1", "layer 0 is the input")."""
+    t = _plain(prose)
+    for pat in (r"input (?:layer )?is (?:the )?layer (\d)", r"input is (\d)\b", r"layer (\d) is the input",
+                r"input layer (?:is )?(?:numbered |indexed )?(\d)\b", r"a\^ ?0 ?= ?x\b"):
+        m = re.search(pat, t)
+        if m:
+            return int(m.group(1)) if m.groups() else 0
+    return None
+
+
+def stated_weight_offset(prose: str) -> int | None:
+    """1 when the prose says W^l maps layer l-1 to l (Nielsen, Ng), 0 when it maps l to l+1; else None."""
+    t = _plain(prose)
+    for sentence in re.split(r"[.;:]\s", t):
+        if not re.search(r"\bw\b|weight|maps|connects", sentence):
+            continue
+        if re.search(r"layer l ?- ?1\b", sentence) and re.search(r"layer l\b(?! ?[-+])", sentence):
+            return 1
+        if re.search(r"layer l ?\+ ?1\b", sentence) and re.search(r"layer l\b(?! ?[-+])", sentence):
+            return 0
+    return None
