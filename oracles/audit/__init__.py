@@ -30,8 +30,8 @@ from .model import (
     is_numeric,
     match_cost,
 )
-from .notation import read_notation, stated_input_layer, stated_weight_offset
-from .semantics import Convention, sym_kind
+from .notation import read_notation, stated_input_layer, stated_weight_offset, structural_input_layer
+from .semantics import Convention, output_activation, sym_kind
 from .tree import Deriv, Sym
 
 __all__ = ["audit_file", "audit_text", "SEVERITY"]
@@ -182,6 +182,7 @@ class _Auditor:
         wmin = min((k for (kind, k) in m.bindings if kind == "w"), default=None)
         base = stated_input_layer(prose)
         base = self._input_layer() if base is None else base
+        base = structural_input_layer(eqs, wmin) if base is None else base
         if wmin is None and base is not None and stated_weight_offset(prose) is not None:
             wmin = base + stated_weight_offset(prose)
         delta = self._delta_meaning()
@@ -212,7 +213,8 @@ class _Auditor:
                 c = worked.case
                 try:
                     m.worked = Instance(Case.create(c.weights, c.biases, c.x, c.y, hidden=m.activation,
-                                                    cost=m.cost, label="worked example"), "worked example")
+                                                    output=output_activation(m.cost), cost=m.cost,
+                                                    label="worked example"), "worked example")
                     m.worked.cost_expr = m.cost_expr
                 except (ValueError, TypeError):
                     pass
@@ -284,7 +286,8 @@ class _Auditor:
                     c = m.worked.case
                     try:
                         m.worked = Instance(Case.create(c.weights, c.biases, c.x, c.y, hidden=m.activation,
-                                                        cost=cost, label="worked example"), "worked example")
+                                                        output=output_activation(cost), cost=cost,
+                                                        label="worked example"), "worked example")
                     except (ValueError, TypeError):
                         continue
                 fails = 0

@@ -16,7 +16,7 @@ import numpy as np
 from manualbp import Case
 
 from .extract import Equation
-from .semantics import Convention, Env, EvalError, Instance, evaluate, make_instance, sym_kind
+from .semantics import Convention, Env, EvalError, Instance, evaluate, make_instance, output_activation, sym_kind
 from .tree import Apply, Deriv, Matrix, Neg, Node, Num, Paren, Sum, Sym
 
 SCALAR_VAR_CANDIDATES = ("x", "t", "u", "s", "v")
@@ -226,7 +226,8 @@ def build_worked(model: Model, eqs: list[Equation]) -> tuple[Instance | None, li
     y = np.real(b[("y", 0)][0]).reshape(-1)
     cost = model.cost if model.cost in ("half_mse", "half_sse", "mse", "bce") else "half_mse"
     try:
-        case = Case.create(Ws, bs, x, y, hidden=model.activation, cost=cost, label="worked example")
+        case = Case.create(Ws, bs, x, y, hidden=model.activation, output=output_activation(cost), cost=cost,
+                           label="worked example")
     except (ValueError, TypeError) as exc:
         return None, [str(exc)]
     inst = Instance(case, "worked example")
@@ -346,6 +347,22 @@ def detect_cost(model: Model, eqs: list[Equation], prose: str) -> bool:
     return False
 
 
+def with_cost(inst: Instance, activation: str, cost: str) -> Instance | None:
+    """The instance with the output activation ``cost`` needs (sigmoid under cross-entropy); None if impossible."""
+    arch = inst.case.arch
+    if arch.cost == cost:
+        return inst
+    c = inst.case
+    try:
+        case = Case.create(c.weights, c.biases, c.x, c.y, hidden=activation, output=output_activation(cost),
+                           cost=cost, label=c.label)
+    except (ValueError, TypeError):
+        return None
+    out = Instance(case, inst.label)
+    out.cost_expr = inst.cost_expr
+    return out
+
+
 def match_cost(model: Model) -> None:
     """Name the cost defined by the document (or keep its own expression)."""
     rhs = getattr(model, "cost_rhs", None)
@@ -357,6 +374,10 @@ def match_cost(model: Model) -> None:
         ok = True
         from .semantics import cost_value
         for inst in model.instances("fixed"):
+            inst = with_cost(inst, model.activation, name)
+            if inst is None:
+                ok = False
+                break
             env = model.env(inst)
             try:
                 v = evaluate(rhs, env)

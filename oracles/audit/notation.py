@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from .extract import Equation
 from .semantics import sym_kind
-from .tree import Node, Pow, Sym, map_tree
+from .tree import Node, Num, Pow, Sym, map_tree
 
 LAYER_KINDS = ("a", "z", "w", "b", "delta")
 
@@ -99,4 +99,29 @@ def stated_weight_offset(prose: str) -> int | None:
             return 1
         if re.search(r"layer l ?\+ ?1\b", sentence) and re.search(r"layer l\b(?! ?[-+])", sentence):
             return 0
+    return None
+
+
+def structural_input_layer(eqs: list[Equation], wmin: int | None) -> int | None:
+    """The input's layer number from the structure: the first W produces the first z.
+
+    The smallest numbered z^{(k)} belongs to the first layer after the input; when the smallest
+    numbered W has the same number (z^{(1)} = W^{(1)} x + b^{(1)}) the input is layer k − 1.
+    """
+    zs: list[int] = []
+    ws: list[int] = []
+    for eq in eqs:
+        for m in eq.members:
+            for n in m.walk():
+                if isinstance(n, Sym) and isinstance(n.layer, Num):
+                    kind = sym_kind(n)
+                    if kind == "z":
+                        zs.append(int(n.layer.value))
+                    elif kind in ("w", "b"):
+                        ws.append(int(n.layer.value))
+    first_w = wmin if wmin is not None else min(ws, default=None)
+    if not zs or first_w is None:
+        return None
+    if min(zs) == first_w:
+        return first_w - 1
     return None

@@ -185,6 +185,11 @@ class Instance:
         return {"a": a, "z": z, "W": W, "b": b, "x": x}
 
 
+def output_activation(cost: str) -> str | None:
+    """The output activation a cost needs (sigmoid for cross-entropy on sigmoid outputs), else None."""
+    return {"bce": "sigmoid", "softmax_ce": "softmax"}.get(cost)
+
+
 def make_instance(widths, *, activation: str = "sigmoid", cost: str = "half_mse", seed: int = 0,
                   label: str = "") -> Instance:
     """A random instance with the given widths (weights N(0, 0.8²), targets in (0.1, 0.9))."""
@@ -194,7 +199,7 @@ def make_instance(widths, *, activation: str = "sigmoid", cost: str = "half_mse"
     x = rng.normal(0, 1, widths[0])
     y = rng.uniform(0.1, 0.9, widths[-1])
     cost_name = cost if cost in ("half_mse", "half_sse", "mse", "bce") else "half_mse"
-    output = "sigmoid" if cost_name == "bce" else None
+    output = output_activation(cost_name)
     case = Case.create(Ws, bs, x, y, hidden=activation, output=output, cost=cost_name,
                        label=label or f"random {widths}")
     return Instance(case, label or f"random {list(widths)}")
@@ -507,8 +512,16 @@ def _eval_apply(node: Apply, env: Env) -> np.ndarray:
     if fn == "exp":
         return np.exp(v)
     if fn == "log":
+        if np.any(np.real(v) <= 0):
+            raise EvalError("domain", "the logarithm of a number ≤ 0 (log is taken of "
+                            f"{_fmt_real(v)})", node)
         return np.log(v)
     raise EvalError("unsupported", f"function {fn}", node)
+
+
+def _fmt_real(v: np.ndarray) -> str:
+    r = np.real(v)
+    return f"{float(r):.4g}" if r.ndim == 0 else np.array2string(r, precision=4, separator=", ")
 
 
 def _eval_matrix(node: Matrix, env: Env) -> np.ndarray:
