@@ -1,0 +1,214 @@
+"""The audit reads the common notations: Nielsen's bare superscripts (a^l, z^2, L = the output layer), bold
+symbols with transposes inside the layer superscript, norms, spacing, sums without limits, tanh + cross-entropy.
+
+The fixtures under tests/data/audit_notation/ are derivations written for these tests; their numbers come from
+plain numpy (make_fixtures.py), and the values checked here are recomputed with numpy.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from manualbp import forward
+from manualbp.example import seed_case
+from oracles.audit import audit_file, audit_text
+from oracles.audit.latex import parse_expr, structure
+from oracles.audit.semantics import Convention, Env, EvalError, Instance, evaluate
+
+DATA = Path(__file__).resolve().parent / "data" / "audit_notation"
+FIXTURES = {
+    "nielsen_correct.md": "input is layer 1; W^(l) maps layer l-1 to l; δ = ∂C/∂z",
+    "nielsen_paren_correct.md": "input is layer 1; W^(l) maps layer l-1 to l; δ = ∂C/∂z",
+    "bold_aligned_correct.md": "input is layer 0; W^(l) maps layer l-1 to l; δ = ∂C/∂z",
+    "tanh_bce_correct.md": "input is layer 0; W^(l) maps layer l-1 to l; δ = ∂C/∂z",
+}
+
+
+def _findings(report) -> list[tuple[int, str, str]]:
+    return [(f.where.line, f.kind, f.message) for f in report.findings]
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+def test_a_correct_derivation_in_another_notation_gives_no_findings(name):
+    report = audit_file(DATA / name)
+    assert report.findings == [], _findings(report)
+    audit = report.sections["audit"]
+    assert audit["checked"] >= 12
+    assert audit["network"]["worked_example"]
+    assert audit["network"]["convention"] == FIXTURES[name]
+
+
+def test_tanh_hidden_with_cross_entropy_output_is_read_as_sigmoid_output():
+    audit = audit_file(DATA / "tanh_bce_correct.md").sections["audit"]
+    assert audit["network"]["activation"] == "tanh" and audit["network"]["cost"] == "bce"
+    assert audit["network"]["widths"] == [2, 3, 1]
+
+
+def _line_of(text: str, fragment: str) -> int:
+    assert text.count(fragment) == 1, fragment
+    return text[:text.index(fragment)].count("\n") + 1
+
+
+def _plant(name: str, old: str, new: str) -> tuple[str, int]:
+    text = (DATA / name).read_text(encoding="utf-8")
+    line = _line_of(text, old)
+    return text.replace(old, new), line
+
+
+def _numpy_nielsen():
+    """a^2, a^3 of the Nielsen fixture's worked example, with numpy."""
+    W2 = np.array([[0.2, -0.4], [0.7, 0.1], [-0.3, 0.5]])
+    W3 = np.array([[0.6, -0.1, 0.4], [-0.5, 0.3, 0.2]])
+    a2 = 1 / (1 + np.exp(-(W2 @ np.array([0.5, -0.2]) + np.array([0.1, -0.2, 0.3]))))
+    a3 = 1 / (1 + np.exp(-(W3 @ a2 + np.array([0.05, -0.1]))))
+    return a2, a3
+
+
+@pytest.mark.parametrize("name, old, new, fix", [
+    ("nielsen_correct.md", r"w^{l+1}_{kj} \delta^{l+1}_k", r"w^{l}_{kj} \delta^{l+1}_k", "w^{l+1}_{kj}"),
+    ("nielsen_correct.md", r"\left(\left(w^{l+1}\right)^T \delta^{l+1}\right) \odot \sigma'\left(z^l\right)",
+     r"\left(\left(w^{l}\right)^T \delta^{l+1}\right) \odot \sigma'\left(z^l\right)", "w^{l+1}"),
+    ("nielsen_correct.md", r"a^{l-1}_k \delta^l_j", r"a^{l-1}_j \delta^l_k", None),
+    ("bold_aligned_correct.md", r"\left(\mathbf{W}^{(2)\top} \boldsymbol{\delta}^{(2)}\right)",
+     r"\left(\mathbf{W}^{(1)\top} \boldsymbol{\delta}^{(2)}\right)", r"\mathbf{W}^{(2)\top}"),
+    ("tanh_bce_correct.md", r"\frac{\partial C}{\partial z^{(2)}} = a^{(2)} - y",
+     r"\frac{\partial C}{\partial z^{(2)}} = a^{(2)} + y", None),
+])
+def test_a_planted_error_is_found_on_its_line_and_nowhere_else(name, old, new, fix):
+    text, line = _plant(name, old, new)
+    report = audit_text(text, name)
+    assert report.findings, "the planted error was not found"
+    assert {f.where.line for f in report.findings} == {line}, _findings(report)
+    assert any(f.severity == "error" for f in report.findings)
+    if fix is not None:
+        assert any(fix in (f.fix or "") for f in report.findings), [f.fix for f in report.findings]
+
+
+def test_a_wrong_number_in_nielsen_notation_gets_numpys_value():
+    a2, _ = _numpy_nielsen()
+    good = f"{a2[1]:.4f}"
+    text, line = _plant("nielsen_correct.md", good, f"{a2[1] + 0.01:.4f}")
+    report = audit_text(text, "n")
+    hits = [f for f in report.findings if f.where.line == line and f.kind == "arithmetic"]
+    assert hits and hits[0].fix == good, _findings(report)
+
+
+def test_a_missing_transpose_fix_is_valid_latex_and_makes_the_line_hold():
+    old = r"\boldsymbol{\delta}^{(1)} \mathbf{x}^\top"
+    text, line = _plant("bold_aligned_correct.md", r"\boldsymbol{\delta}^{(1)} \left(\mathbf{a}^{(0)}\right)^\top",
+                        r"\boldsymbol{\delta}^{(1)} \mathbf{a}^{(0)}")
+    assert old in text
+    report = audit_text(text, "b")
+    (f,) = [f for f in report.findings if f.where.line == line and f.kind == "transpose"]
+    assert not re.search(r"\^\{[^{}]*\}\s*\^", f.fix), f.fix  # no double superscript a^{(0)}^T
+    _, problems = structure(f.fix)
+    assert not problems
+    lo, hi = f.values["offsets"]
+    assert text[lo:hi] == f.where.fragment
+    fixed = text[:lo] + f.fix + text[hi:]
+    assert audit_text(fixed, "b").findings == []
+
+
+def test_convention_stated_in_words_is_not_swayed_by_planted_errors():
+    """Nielsen notation with layers in parentheses and x given alone: four planted symbolic errors must not
+    flip the reading to 'input is layer 0' (which would flag correct lines with harmful fixes)."""
+    text = (DATA / "nielsen_paren_correct.md").read_text(encoding="utf-8")
+    plants = [(r"\left(w^{(l+1)}\right)^T", r"\left(w^{(l)}\right)^T"),
+              (r"\delta^{(l+1)}_k \sigma'\left(z^{(l)}_j\right)", r"\delta^{(l+1)}_k"),
+              (r"a^{(l-1)}_k \delta^{(l)}_j", r"a^{(l-1)}_j \delta^{(l)}_k"),
+              (r"\left(a^{(L)} - y\right) \odot", r"\left(y - a^{(L)}\right) \odot")]
+    lines = set()
+    for old, new in plants:
+        lines.add(_line_of(text, old))
+        text = text.replace(old, new)
+    for doc in (text, text.replace("The input is layer $1$ and the", "The")):
+        report = audit_text(doc, "p")
+        assert report.sections["audit"]["network"]["convention"].startswith("input is layer 1;")
+        assert {f.where.line for f in report.findings} == lines, _findings(report)
+
+
+# ----------------------------------------------------------------------------- single expressions, with numpy
+
+@pytest.fixture(scope="module")
+def seed():
+    case = seed_case()
+    return Env(Instance(case, "seed"), Convention()), forward(case), case
+
+
+def _val(latex: str, env: Env):
+    items, problems = structure(latex)
+    node = parse_expr(items, problems, latex)
+    assert not problems, problems
+    return np.real(evaluate(node, env))
+
+
+@pytest.mark.parametrize("latex", [r"\left\| a^{(4)} - y \right\|^2", r"\|a^{(4)} - y\|^2",
+                                   r"\lVert \mathbf{a}^{(4)} - \mathbf{y} \rVert^2",
+                                   r"\Vert a^{(4)} - y \Vert^{2}"])
+def test_a_squared_norm_is_the_sum_of_squares(seed, latex):
+    env, fwd, case = seed
+    want = np.sum((np.asarray(fwd.a[4]) - np.asarray(case.y)) ** 2)
+    assert np.isclose(_val(latex, env), want)
+
+
+@pytest.mark.parametrize("latex", [r"W^{(3)\top}", r"W^{(3)T}", r"\mathbf{W}^{(3)\top}", r"(W^{(3)})^T",
+                                   r"\left(\mathbf W^{(3)}\right)^\top", r"\boldsymbol{W}^{(3)\intercal}"])
+def test_a_transpose_inside_or_after_the_layer_superscript(seed, latex):
+    env, _, case = seed
+    assert np.allclose(_val(latex, env), np.asarray(case.weights[2]).T)
+
+
+@pytest.mark.parametrize("latex", [r"\quad a^{(3)}", r"a^{(3)} \;", r"\!a^{(3)}~", r"\qquad a^{(3)} ,",
+                                   r"\, a^{(3)} \,"])
+def test_spacing_around_a_member_is_layout(seed, latex):
+    env, fwd, _ = seed
+    assert np.allclose(_val(latex, env), fwd.a[3])
+
+
+@pytest.mark.parametrize("latex", [r"\sum_k w^{(3)}_{jk} a^{(3)}_k", r"\sum_{k} w_{jk}^{(3)} a_k^{(3)}"])
+def test_a_sum_without_limits_runs_over_the_index_range(seed, latex):
+    env, fwd, case = seed
+    for j in (1, 2):
+        want = np.asarray(case.weights[2])[j - 1] @ np.asarray(fwd.a[3])
+        assert np.isclose(_val(latex, env.with_assign(j=j)), want)
+
+
+def test_a_logarithm_of_a_negative_number_is_an_error_not_a_huge_number(seed):
+    env, _, _ = seed
+    with pytest.raises(EvalError, match="logarithm"):
+        _val(r"\log\left(-a^{(3)}\right)", env)
+    text = r"""# t
+
+$$C = -\sum_{k=1}^{2} y_k \log a_k^{(2)}$$
+
+$$a^{(1)} = \tanh\left(z^{(1)}\right)$$
+
+$$\delta^{(2)} = \frac{\partial C}{\partial a^{(1)}}$$
+
+$$W^{(1)} = \begin{pmatrix} 0.1 & 0.2 \\ -0.3 & 0.1 \end{pmatrix}, b^{(1)} = \begin{pmatrix} 0 \\ 0.1 \end{pmatrix}$$
+
+$$W^{(2)} = \begin{pmatrix} 0.5 & -0.4 \\ 0.3 & 0.8 \end{pmatrix}, b^{(2)} = \begin{pmatrix} -0.1 \\ 0.2 \end{pmatrix}$$
+
+$$x = \begin{pmatrix} 0.5 \\ -1 \end{pmatrix}, y = \begin{pmatrix} 1 \\ 0 \end{pmatrix}$$
+"""
+    for f in audit_text(text, "t").findings:
+        assert not re.search(r"e\+\d\d", f.message), f.message
+
+
+def test_nielsen_bare_superscripts_are_layers_only_where_the_document_uses_them():
+    nielsen = "$$z^l = w^l a^{l-1} + b^l$$\n\n$$y = a^2 + b^2$$\n"
+    squares = "$$z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}$$\n\n$$y = a^2 + b^2$$\n"
+    from oracles.audit.extract import extract
+    from oracles.audit.markdown import split_markdown
+    from oracles.audit.notation import read_notation
+    from oracles.audit.tree import Pow, Sym
+
+    for text, want in ((nielsen, Sym), (squares, Pow)):
+        eqs = extract(split_markdown(text)).equations
+        read_notation(eqs, text)
+        terms = eqs[1].members[1]
+        assert isinstance(terms.left, want) and isinstance(terms.right, want), terms
