@@ -212,3 +212,28 @@ def test_nielsen_bare_superscripts_are_layers_only_where_the_document_uses_them(
         read_notation(eqs, text)
         terms = eqs[1].members[1]
         assert isinstance(terms.left, want) and isinstance(terms.right, want), terms
+
+
+@pytest.mark.parametrize("identity, holds", [
+    (r"\sigma' = \sigma(1-\sigma)", True),
+    (r"\sigma' = \sigma\left(1 - \sigma\right)", True),
+    (r"\sigma' = \sigma(1+\sigma)", False),
+    (r"\sigma'(z) = \sigma(z)\left(1 - \sigma(z)\right)", True),
+    (r"\sigma'(z) = 1 - \sigma(z)^2", False),
+])
+def test_a_function_identity_without_arguments_is_checked_for_every_argument(identity, holds):
+    """σ' = σ(1 − σ) is the logistic identity, also in a tanh network with a sigmoid output."""
+    text = (DATA / "tanh_bce_correct.md").read_text(encoding="utf-8") + f"\nwhere $${identity}$$\n"
+    line = text.count("\n")
+    report = audit_text(text, "t")
+    flagged = {f.where.line for f in report.findings}
+    assert flagged == (set() if holds else {line}), _findings(report)
+
+
+def test_words_between_equations_of_one_display_are_prose():
+    text = (DATA / "nielsen_correct.md").read_text(encoding="utf-8")
+    old = r"\delta^l_j, \qquad \frac{\partial C}{\partial w^l_{jk}}"
+    new = r"\delta^l_j, \quad \text{and} \quad \frac{\partial C}{\partial w^l_{jk}}"
+    assert old in text
+    report = audit_text(text.replace(old, new), "n")
+    assert report.findings == [], _findings(report)

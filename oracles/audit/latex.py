@@ -368,11 +368,12 @@ class ExprParser:
 
     def __init__(self, items: list, problems: list[Problem], text: str):
         items = [it for it in items if not self._skippable(it)]
-        while items and _is_spacing(items[0]):
-            items = items[1:]  # "&\quad a = …": spacing before a member is layout, not a factor
+        while items and (_is_spacing(items[0]) or _connective_at(items, 0)):
+            items = items[2:] if _connective_at(items, 0) else items[1:]  # "&\quad a = …", "\text{and} b = …"
         while items and (_is_spacing(items[-1]) or _is_tok(items[-1], "char", ",") or _is_tok(items[-1], "char", ".")
-                         or _is_tok(items[-1], "char", ";")):
-            items = items[:-1]  # "a = b, \;" at the end of a line of a list: punctuation, not a factor
+                         or _is_tok(items[-1], "char", ";") or _connective_at(items, len(items) - 2)):
+            # "a = b, \;" or "a = b \quad\text{and}" at the end of a member: punctuation and words, not factors
+            items = items[:-2] if _connective_at(items, len(items) - 2) else items[:-1]
         self.items = items
         self.i = 0
         self.problems = problems
@@ -954,6 +955,22 @@ class ExprParser:
 DIGIT_LAYER_LETTERS = {"a", "z", "w", "b", "delta", "A", "Z", "W"}
 NORM_OPEN = {"|", "Vert", "lVert"}
 NORM_CLOSE = {"|", "Vert", "rVert"}
+
+
+CONNECTIVES = {"and", "or", "where", "with", "for", "so", "then", "hence", "thus", "since", "if", "while", "i.e.",
+               "e.g.", "i.e.,", "giving", "gives", "yields", "we get", "we have", "and so", "so that", "that is"}
+TEXT_MACROS = {"text", "textrm", "textit", "mbox", "mathrm", "textnormal"}
+
+
+def _connective_at(items: list, k: int) -> bool:
+    """\\text{and} (or, where, so that, …) at items[k]: prose between equations, not a symbol."""
+    if k < 0 or k + 1 >= len(items) or not _is_tok(items[k], "macro") or items[k].val not in TEXT_MACROS:
+        return False
+    arg = items[k + 1]
+    if not isinstance(arg, Group) or not all(_is_tok(x, "char") for x in arg.items):
+        return False
+    word = " ".join("".join(x.space_before + x.val for x in arg.items).split()).lower()
+    return word in CONNECTIVES
 
 
 def _is_spacing(it) -> bool:

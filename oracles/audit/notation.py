@@ -16,9 +16,11 @@ from dataclasses import dataclass, replace
 
 from .extract import Equation
 from .semantics import sym_kind
-from .tree import Node, Num, Pow, Sym, map_tree
+from .tree import Apply, BinOp, Node, Num, Pow, Sym, map_tree
 
 LAYER_KINDS = ("a", "z", "w", "b", "delta")
+FUNCTION_SYMBOLS = {"sigma": "sigma", "phi": "phi", "varphi": "phi", "tanh": "tanh"}
+FREE_VARIABLE = "t"  # the argument given to a function written without one (σ' = σ(1 − σ))
 
 
 @dataclass
@@ -56,10 +58,35 @@ def read_notation(eqs: list[Equation], prose: str) -> Notation:
     if not note.bare_layers:
         for eq in eqs:
             eq.members = [map_tree(m, _as_power) for m in eq.members]
+    for eq in eqs:
+        if any(_bare_function(n) for m in eq.members for n in m.walk()):
+            eq.members = [lift_bare_functions(m) for m in eq.members]
     letters = _layer_letters(eqs)
     if "L" in letters and ("l" in letters or stated_output_letter(prose) == "L"):
         note.output_letter = "L"
     return note
+
+
+def _bare_function(n: Node) -> bool:
+    return isinstance(n, Sym) and n.name in FUNCTION_SYMBOLS and not n.sub and n.layer is None
+
+
+def lift_bare_functions(member: Node) -> Node:
+    """σ' = σ(1 − σ) read as σ'(t) = σ(t)·(1 − σ(t)): a function identity, checked for every t."""
+    def split(n: Node) -> Node:  # σ(1 − σ) is a product, not σ applied to (1 − σ)
+        if isinstance(n, Apply) and any(_bare_function(x) for x in n.arg.walk()) and n.fn.rstrip("'") in (
+                FUNCTION_SYMBOLS.values()):
+            name = next(k for k, v in FUNCTION_SYMBOLS.items() if v == n.fn.rstrip("'"))
+            bare = Sym(name, prime=len(n.fn) - len(n.fn.rstrip("'")), span=(n.span[0], n.arg.span[0]))
+            return BinOp("mul", bare, n.arg, span=n.span)
+        return n
+
+    def apply(n: Node) -> Node:
+        if _bare_function(n):
+            return Apply(FUNCTION_SYMBOLS[n.name] + "'" * n.prime, Sym(FREE_VARIABLE, span=n.span), span=n.span)
+        return n
+
+    return map_tree(map_tree(member, split), apply)
 
 
 def _plain(prose: str) -> str:

@@ -487,13 +487,17 @@ def _eval_binop(node: BinOp, env: Env) -> np.ndarray:
     return multiply(a, b, node.op, node)
 
 
-def _act_for(arg: Node, env: Env) -> str:
+def _act_for(arg: Node, env: Env, fn: str = "sigma") -> str:
+    """The activation σ means here: the layer's own for σ(z^{(l)}); for σ(t) of a free variable the logistic
+    function when some layer is logistic (tanh hidden, sigmoid output), else the hidden layers' activation."""
     inner = arg.x if isinstance(arg, Paren) else arg
     if isinstance(inner, Sym) and sym_kind(inner) == "z" and inner.layer is not None:
         try:
             return env.inst.act(env.conv.layer(_int(inner.layer, env)))
         except EvalError:
             pass
+    if fn.startswith("sigma") and "sigmoid" in env.inst.case.arch.activations:
+        return "sigmoid"
     return env.inst.act(2)
 
 
@@ -501,7 +505,7 @@ def _eval_apply(node: Apply, env: Env) -> np.ndarray:
     v = evaluate(node.arg, env)
     fn = node.fn
     if fn in ("sigma", "sigma'", "phi", "phi'"):
-        act = _act_for(node.arg, env)
+        act = _act_for(node.arg, env, fn)
         if act not in ACT:
             raise EvalError("unsupported", f"activation {act}", node)
         return ACT[act][1 if fn.endswith("'") else 0](v)
