@@ -25,6 +25,7 @@ FIXTURES = {
     "nielsen_paren_correct.md": "input is layer 1; W^(l) maps layer l-1 to l; δ = ∂C/∂z",
     "bold_aligned_correct.md": "input is layer 0; W^(l) maps layer l-1 to l; δ = ∂C/∂z",
     "tanh_bce_correct.md": "input is layer 0; W^(l) maps layer l-1 to l; δ = ∂C/∂z",
+    "batch_correct.md": "input is layer 0; W^(l) maps layer l-1 to l; δ = ∂C/∂a",
 }
 
 
@@ -75,6 +76,10 @@ def _numpy_nielsen():
     ("nielsen_correct.md", r"a^{l-1}_k \delta^l_j", r"a^{l-1}_j \delta^l_k", None),
     ("bold_aligned_correct.md", r"\left(\mathbf{W}^{(2)\top} \boldsymbol{\delta}^{(2)}\right)",
      r"\left(\mathbf{W}^{(1)\top} \boldsymbol{\delta}^{(2)}\right)", r"\mathbf{W}^{(2)\top}"),
+    ("batch_correct.md", r"dZ^{[2]} = \frac{1}{m} \left(A^{[2]} - Y\right)", r"dZ^{[2]} = \left(A^{[2]} - Y\right)",
+     None),
+    ("batch_correct.md", r"\left(W^{[l+1]}\right)^T dZ^{[l+1]}", r"\left(W^{[l]}\right)^T dZ^{[l+1]}", "W^{[l+1]}"),
+    ("batch_correct.md", r"dZ^{[l]} \left(A^{[l-1]}\right)^T", r"\left(A^{[l-1]}\right)^T dZ^{[l]}", None),
     ("tanh_bce_correct.md", r"\frac{\partial C}{\partial z^{(2)}} = a^{(2)} - y",
      r"\frac{\partial C}{\partial z^{(2)}} = a^{(2)} + y", None),
 ])
@@ -95,6 +100,22 @@ def test_a_wrong_number_in_nielsen_notation_gets_numpys_value():
     report = audit_text(text, "n")
     hits = [f for f in report.findings if f.where.line == line and f.kind == "arithmetic"]
     assert hits and hits[0].fix == good, _findings(report)
+
+
+def test_a_batch_cost_is_the_mean_over_the_columns():
+    """C = 1/(2m) ΣΣ (a − y)² on the batch fixture: numpy's value is the fix of a wrong C, m is the batch size."""
+    W1 = np.array([[0.3, -0.2, 0.5], [-0.4, 0.6, 0.1]])
+    W2 = np.array([[0.7, -0.3], [0.2, 0.5]])
+    X = np.array([[1.0, 0.0, -1.0, 0.5], [0.5, -1.0, 2.0, 0.0], [-0.5, 1.0, 0.0, 1.5]])
+    Y = np.array([[1.0, 0.0, 0.0, 1.0], [0.0, 1.0, 1.0, 0.0]])
+    A1 = 1 / (1 + np.exp(-(W1 @ X + np.array([[0.1], [-0.2]]))))
+    A2 = 1 / (1 + np.exp(-(W2 @ A1 + np.array([[0.0], [0.1]]))))
+    C = np.sum((A2 - Y) ** 2) / (2 * X.shape[1])
+    text, line = _plant("batch_correct.md", f"C = {C:.4f}", f"C = {C * 4:.4f}")  # the 1/m forgotten
+    report = audit_text(text, "b")
+    assert [(f.where.line, f.fix) for f in report.findings] == [(line, f"{C:.4f}")], _findings(report)
+    text, line = _plant("batch_correct.md", "$m = 4$", "$m = 3$")
+    assert {f.where.line for f in audit_text(text, "b").findings} == {line}
 
 
 def test_a_missing_transpose_fix_is_valid_latex_and_makes_the_line_hold():

@@ -610,9 +610,16 @@ class ExprParser:
         if self._is_transpose(items):
             return Transpose(node, span=(node.span[0], span[1]))
         if isinstance(node, Sym) and node.layer is None:
+            sample = None
+            if len(items) > 3 and _is_tok(items[0], "char", "[") and _is_tok(items[-1], "char", ")"):
+                k = max(i for i, x in enumerate(items) if _is_tok(x, "char", "("))
+                if k > 0 and _is_tok(items[k - 1], "char", "]"):  # a^{[2](i)}: layer 2, sample i
+                    sample = self.sub(items[k + 1:-1]).parse_all()
+                    items = items[:k]
             layer, style, trans, lspan = self._layer(items, node.name)
             if layer is not None:
-                return Sym(node.name, node.sub, layer, style, node.transpose or trans, node.prime, node.font,
+                sub = node.sub + ((sample,) if sample is not None else ())
+                return Sym(node.name, sub, layer, style, node.transpose or trans, node.prime, node.font,
                            node.sub_span, lspan, span=(node.span[0], span[1]))
         if isinstance(node, Sym) and node.name == "e":
             ex = self.sub(items).parse_all()
@@ -847,6 +854,8 @@ class ExprParser:
                 if len(word) == 1:
                     return Sym(word, font=name, span=(t.start, _span(arg)[1]))
                 return Sym(word, font="text", span=(t.start, _span(arg)[1]))
+            if name in ("mathbf", "boldsymbol", "bm", "mathbb") and len(inner) == 1 and _is_tok(inner[0], "char", "1"):
+                return Sym("ones", font=name, span=(t.start, _span(arg)[1]))  # \mathbf{1}: a vector of ones
             node = self.sub(inner).parse_all() if inner else Empty()
             if isinstance(node, Paren):
                 node = node.x

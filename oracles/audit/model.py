@@ -201,7 +201,8 @@ class Model:
         return out + self._randoms[:1] + self._randoms[2:]
 
     def _instance(self, ws, seed) -> Instance:
-        inst = make_instance(ws, activation=self.activation, cost=self.cost, seed=seed)
+        batch = self.worked.case.x.shape[1] if self.worked is not None and self.worked.case.batched else None
+        inst = make_instance(ws, activation=self.activation, cost=self.cost, seed=seed, batch=batch)
         inst.cost_expr = self.cost_expr
         return inst
 
@@ -222,8 +223,9 @@ def build_worked(model: Model, eqs: list[Equation]) -> tuple[Instance | None, li
             return None, [f"b^({k}) is not given in the worked example"]
         bv = np.real(b[("b", k)][0])
         bs.append(bv.reshape(-1))
-    x = np.real(b[("x", 0)][0]).reshape(-1)
-    y = np.real(b[("y", 0)][0]).reshape(-1)
+    x, y = _sample_or_batch(b[("x", 0)][0]), _sample_or_batch(b[("y", 0)][0])
+    if x.ndim == 2 and y.ndim == 1 and y.size == x.shape[1]:
+        y = y[None, :]  # one output per sample of the batch
     cost = model.cost if model.cost in ("half_mse", "half_sse", "mse", "bce") else "half_mse"
     try:
         case = Case.create(Ws, bs, x, y, hidden=model.activation, output=output_activation(cost), cost=cost,
@@ -233,6 +235,12 @@ def build_worked(model: Model, eqs: list[Equation]) -> tuple[Instance | None, li
     inst = Instance(case, "worked example")
     inst.cost_expr = model.cost_expr
     return inst, problems
+
+
+def _sample_or_batch(v) -> np.ndarray:
+    """A vector for one sample; a matrix with one column per sample for a batch (X = [x^{(1)} … x^{(m)}])."""
+    v = np.real(np.asarray(v))
+    return v if v.ndim == 2 and v.shape[0] > 1 and v.shape[1] > 1 else v.reshape(-1)
 
 
 def find_bindings(model: Model, eqs: list[Equation]) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from .extract import Equation
 from .semantics import sym_kind
-from .tree import Apply, BinOp, Node, Num, Pow, Sym, map_tree
+from .tree import Apply, BinOp, Deriv, Node, Num, Pow, Sym, map_tree
 
 LAYER_KINDS = ("a", "z", "w", "b", "delta")
 FUNCTION_SYMBOLS = {"sigma": "sigma", "phi": "phi", "varphi": "phi", "tanh": "tanh"}
@@ -58,6 +58,7 @@ def read_notation(eqs: list[Equation], prose: str) -> Notation:
     if not note.bare_layers:
         for eq in eqs:
             eq.members = [map_tree(m, _as_power) for m in eq.members]
+    read_derivative_prefix(eqs)
     for eq in eqs:
         if any(_bare_function(n) for m in eq.members for n in m.walk()):
             eq.members = [lift_bare_functions(m) for m in eq.members]
@@ -152,3 +153,28 @@ def structural_input_layer(eqs: list[Equation], wmin: int | None) -> int | None:
     if min(zs) == first_w:
         return first_w - 1
     return None
+
+
+def _d_prefix(n: Node) -> Node:
+    """dZ^{[l]}, dW^{[l]}, db^{[l]}, dA^{[l]} (Ng's notation) as ∂C/∂Z^{[l]} …: 'd' written against a layer symbol."""
+    if not (isinstance(n, BinOp) and n.op == "mul"):
+        return n
+    left, target = n.left, n.right
+    if isinstance(left, BinOp) and left.op == "mul":  # \frac{1}{m} dZ parses as ((1/m) d) Z
+        inner = _d_prefix(BinOp("mul", left.right, target, span=(left.right.span[0], n.span[1])))
+        return BinOp("mul", left.left, inner, span=n.span) if isinstance(inner, Deriv) else n
+    if _is_d(left) and isinstance(target, Sym) and target.layer is not None and sym_kind(target) in LAYER_KINDS \
+            and left.span[1] == target.span[0]:
+        return Deriv(Sym("C", span=left.span), target, span=n.span)
+    return n
+
+
+def _is_d(n: Node) -> bool:
+    return isinstance(n, Sym) and n.name == "d" and not n.sub and n.layer is None and not n.font
+
+
+def read_derivative_prefix(eqs: list[Equation]) -> None:
+    """Rewrite Ng's dZ^{[l]} = ∂C/∂Z^{[l]} shorthand in place (only 'd' written right against the symbol)."""
+    for eq in eqs:
+        if any(_is_d(n) for m in eq.members for n in m.walk()):
+            eq.members = [map_tree(m, _d_prefix) for m in eq.members]

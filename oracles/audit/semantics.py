@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from manualbp import Case, backward, forward
+from manualbp import Case, backward, forward, get_cost
 
 from .tree import (
     Apply,
@@ -41,7 +41,9 @@ from .tree import (
 H = 1e-20  # complex-step size
 COST_NAMES = {"C", "J", "E", "L"}  # \mathcal{C}, C, J, E (and \mathcal{L})
 NETWORK = {"a": "a", "A": "a", "z": "z", "Z": "z", "w": "w", "W": "w", "b": "b", "y": "y", "x": "x",
-           "delta": "delta", "n": "n"}
+           "delta": "delta", "n": "n", "X": "x", "Y": "y"}
+ONES = "ones"  # \mathbf{1}: a vector of ones as long as the batch
+BATCH_SIZE = "m"  # m: the number of samples in the batch (when nothing else binds it)
 
 
 class EvalError(Exception):
@@ -92,16 +94,17 @@ ACT = {
 
 
 def cost_value(name: str, a, y):
-    """C(a, y) for one sample, complex-safe."""
+    """C(a, y) for one sample (a vector) or the mean over a batch (columns), complex-safe."""
     n = a.shape[0]
+    batch = a.shape[1] if a.ndim == 2 else 1
     if name == "half_mse":
-        return 0.5 * np.sum((a - y) ** 2) / n
+        return 0.5 * np.sum((a - y) ** 2) / n / batch
     if name == "half_sse":
-        return 0.5 * np.sum((a - y) ** 2)
+        return 0.5 * np.sum((a - y) ** 2) / batch
     if name == "mse":
-        return np.sum((a - y) ** 2) / n
+        return np.sum((a - y) ** 2) / n / batch
     if name == "bce":
-        return -np.sum(y * np.log(a) + (1 - y) * np.log(1 - a))
+        return -np.sum(y * np.log(a) + (1 - y) * np.log(1 - a)) / batch
     raise EvalError("unsupported", f"cost {name!r}")
 
 
@@ -137,6 +140,11 @@ class Instance:
             bwd = backward(case, fwd)
             N = self.depth
             dz = {L + 1: bwd.dC_db[L] for L in bwd.dC_db}
+            if case.batched:  # ∂C/∂z per sample (dC_db sums the columns)
+                dz = {L: np.asarray(bwd.delta[L]) * np.asarray(bwd.sigma_prime[L]) for L in bwd.sigma_prime}
+                fused = get_cost(case.arch.cost).fused_grad_z(np.asarray(fwd.a[N]), np.asarray(case.y))
+                if fused is not None:
+                    dz[N] = fused
             self._base = {
                 "a": {L: np.asarray(v, complex) for L, v in fwd.a.items()},
                 "z": {L: np.asarray(v, complex) for L, v in fwd.z.items()},
@@ -168,7 +176,7 @@ class Instance:
                     a[1][entry] += dv
         z: dict[int, np.ndarray] = {}
         for L in range(1, N):
-            zz = W[L - 1] @ a[L] + b[L - 1]
+            zz = W[L - 1] @ a[L] + (b[L - 1][:, None] if a[L].ndim == 2 else b[L - 1])
             for (kind, LL, entry), dv in overrides.items():
                 if kind == "z" and LL == L + 1:
                     zz[entry] += dv
@@ -191,13 +199,15 @@ def output_activation(cost: str) -> str | None:
 
 
 def make_instance(widths, *, activation: str = "sigmoid", cost: str = "half_mse", seed: int = 0,
-                  label: str = "") -> Instance:
-    """A random instance with the given widths (weights N(0, 0.8²), targets in (0.1, 0.9))."""
+                  label: str = "", batch: int | None = None) -> Instance:
+    """A random instance with the given widths (weights N(0, 0.8²), targets in (0.1, 0.9)); with ``batch``,
+    x and y have that many columns."""
     rng = np.random.default_rng(seed)
     Ws = [rng.normal(0, 0.8, (m, n)) for n, m in zip(widths[:-1], widths[1:])]
     bs = [rng.normal(0, 0.5, m) for m in widths[1:]]
-    x = rng.normal(0, 1, widths[0])
-    y = rng.uniform(0.1, 0.9, widths[-1])
+    cols = () if batch is None else (batch,)
+    x = rng.normal(0, 1, (widths[0], *cols))
+    y = rng.uniform(0.1, 0.9, (widths[-1], *cols))
     cost_name = cost if cost in ("half_mse", "half_sse", "mse", "bce") else "half_mse"
     output = output_activation(cost_name)
     case = Case.create(Ws, bs, x, y, hidden=activation, output=output, cost=cost_name,
@@ -315,6 +325,8 @@ def address(s: Sym, env: Env):
             raise EvalError("layer", f"{s.name}: layer {_int(s.layer, env)} does not exist", s)
         arr = env.net()["W" if kind == "w" else "b"][k - 1]
         return kind, k, (_entry(arr, idx, s, s.name) if idx else None), arr
+    if kind in ("x", "y") and s.layer is not None:
+        idx = idx + (_int(s.layer, env),)  # y_k^{(i)}: the sample's column of a batch
     if kind == "y":
         arr = np.asarray(env.inst.case.y, complex)
         return kind, 0, (_entry(arr, idx, s, "y") if idx else None), arr
@@ -557,8 +569,12 @@ def _eval_sym(s: Sym, env: Env) -> np.ndarray:
             return np.asarray(env.assign[s.name], complex)
         if s.name == env.output_letter:
             return np.asarray(env.conv.base + env.inst.depth - 1, complex)
+        if s.name == BATCH_SIZE and env.inst.case.batched:
+            return np.asarray(env.inst.case.x.shape[1], complex)
         if s.name == "e":
             return np.asarray(np.e, complex)
+    if s.name == ONES and s.font:
+        return np.ones(env.inst.case.x.shape[1] if env.inst.case.batched else 1, complex)
     kind = sym_kind(s)
     if kind == "C":
         return np.asarray(env.cost_value())

@@ -211,6 +211,60 @@ $$\delta^{{(1)}} = {col(d1)}$$
 """
 
 
+def batch() -> str:
+    """3-2-2 sigmoid network on a batch of m = 4 columns, ½ squared error averaged over the batch, Ng's dZ."""
+    W1 = np.array([[0.3, -0.2, 0.5], [-0.4, 0.6, 0.1]])
+    b1 = np.array([0.1, -0.2])
+    W2 = np.array([[0.7, -0.3], [0.2, 0.5]])
+    b2 = np.array([0.0, 0.1])
+    X = np.array([[1.0, 0.0, -1.0, 0.5], [0.5, -1.0, 2.0, 0.0], [-0.5, 1.0, 0.0, 1.5]])
+    Y = np.array([[1.0, 0.0, 0.0, 1.0], [0.0, 1.0, 1.0, 0.0]])
+    m = X.shape[1]
+    A1 = sig(W1 @ X + b1[:, None])
+    A2 = sig(W2 @ A1 + b2[:, None])
+    C = np.sum((A2 - Y) ** 2) / (2 * m)
+    dZ2 = (A2 - Y) * A2 * (1 - A2) / m
+    dZ1 = (W2.T @ dZ2) * A1 * (1 - A1)
+    return rf"""# Mini-batch backprop, one sample per column
+
+A 3-2-2 sigmoid network trained on a batch of $m = 4$ samples stacked as the columns of $X$ and $Y$.
+Layer $0$ is the input, $A^{{[0]}} = X$, and $W^{{[l]}}$ maps layer $l-1$ to layer $l$. The cost is half the
+squared error, averaged over the batch:
+
+$$C = \frac{{1}}{{2m}} \sum_{{i=1}}^{{m}} \sum_{{k}} \left(a_k^{{[2](i)}} - y_k^{{(i)}}\right)^2$$
+
+$$Z^{{[l]}} = W^{{[l]}} A^{{[l-1]}} + b^{{[l]}} \mathbf{{1}}^T, \quad A^{{[l]}} = \sigma\left(Z^{{[l]}}\right)$$
+
+With $dZ^{{[l]}} = \partial C / \partial Z^{{[l]}}$:
+
+$$dZ^{{[2]}} = \frac{{1}}{{m}} \left(A^{{[2]}} - Y\right) \odot A^{{[2]}} \odot \left(1 - A^{{[2]}}\right)$$
+
+$$dZ^{{[l]}} = \left(W^{{[l+1]}}\right)^T dZ^{{[l+1]}} \odot A^{{[l]}} \odot \left(1 - A^{{[l]}}\right)$$
+
+$$\frac{{\partial C}}{{\partial W^{{[l]}}}} = dZ^{{[l]}} \left(A^{{[l-1]}}\right)^T, \quad \frac{{\partial C}}{{\partial b^{{[l]}}}} = dZ^{{[l]}} \mathbf{{1}}$$
+
+$$\frac{{\partial C}}{{\partial W_{{jk}}^{{[l]}}}} = \sum_{{i=1}}^{{m}} dZ_{{ji}}^{{[l]}} A_{{ki}}^{{[l-1]}}$$
+
+## Example
+
+$$W^{{[1]}} = {mat(W1)}, \quad b^{{[1]}} = {col(b1)}$$
+
+$$W^{{[2]}} = {mat(W2)}, \quad b^{{[2]}} = {col(b2)}$$
+
+$$X = {mat(X)}, \quad Y = {mat(Y)}$$
+
+$$A^{{[1]}} = \sigma\left(W^{{[1]}} X + b^{{[1]}} \mathbf{{1}}^T\right) = {mat(A1)}$$
+
+$$A^{{[2]}} = {mat(A2)}, \quad C = {f(C)}$$
+
+$$dZ^{{[2]}} = {mat(dZ2)}$$
+
+$$\frac{{\partial C}}{{\partial b^{{[2]}}}} = dZ^{{[2]}} \mathbf{{1}} = {col(dZ2.sum(axis=1))}$$
+
+$$\frac{{\partial C}}{{\partial W^{{[1]}}}} = dZ^{{[1]}} X^T = {mat(dZ1 @ X.T)}$$
+"""
+
+
 def nielsen_paren() -> str:
     """The Nielsen derivation with layers in parentheses (a^{(l)}) and x given on its own (no x = a^{(1)})."""
     text = re.sub(r"(a|z|w|b|\\delta)\^(\{[^{}]+\}|[0-9lL])",
@@ -220,5 +274,6 @@ def nielsen_paren() -> str:
 
 if __name__ == "__main__":
     for name, text in (("nielsen_correct.md", nielsen()), ("bold_aligned_correct.md", bold()),
-                       ("tanh_bce_correct.md", tanh_bce()), ("nielsen_paren_correct.md", nielsen_paren())):
+                       ("tanh_bce_correct.md", tanh_bce()), ("nielsen_paren_correct.md", nielsen_paren()),
+                       ("batch_correct.md", batch())):
         (HERE / name).write_text(text, encoding="utf-8")
