@@ -26,6 +26,7 @@ FIXTURES = {
     "bold_aligned_correct.md": "input is layer 0; W^(l) maps layer l-1 to l; δ = ∂C/∂z",
     "tanh_bce_correct.md": "input is layer 0; W^(l) maps layer l-1 to l; δ = ∂C/∂z",
     "batch_correct.md": "input is layer 0; W^(l) maps layer l-1 to l; δ = ∂C/∂a",
+    "rowvec_correct.md": "quantities named by the document (its own forward definitions, its own shapes)",
 }
 
 
@@ -80,6 +81,13 @@ def _numpy_nielsen():
      None),
     ("batch_correct.md", r"\left(W^{[l+1]}\right)^T dZ^{[l+1]}", r"\left(W^{[l]}\right)^T dZ^{[l+1]}", "W^{[l+1]}"),
     ("batch_correct.md", r"dZ^{[l]} \left(A^{[l-1]}\right)^T", r"\left(A^{[l-1]}\right)^T dZ^{[l]}", None),
+    ("rowvec_correct.md", r"\frac{\partial J}{\partial q} = p - y$$", r"\frac{\partial J}{\partial q} = y - p$$", None),
+    ("rowvec_correct.md", r"\frac{\partial J}{\partial g} = \left(p - y\right) W_2^\top$$",
+     r"\frac{\partial J}{\partial g} = \left(p - y\right) W_1^\top$$", "W_2"),
+    ("rowvec_correct.md", r"g^\top \left(p - y\right)", r"\left(p - y\right)^\top g", None),
+    ("rowvec_correct.md", r"\frac{\partial J}{\partial g} \odot g \odot \left(1 - g\right)",
+     r"\frac{\partial J}{\partial g}", None),
+    ("rowvec_correct.md", r"g_j \left(p_k - y_k\right)", r"g_k \left(p_j - y_j\right)", None),
     ("tanh_bce_correct.md", r"\frac{\partial C}{\partial z^{(2)}} = a^{(2)} - y",
      r"\frac{\partial C}{\partial z^{(2)}} = a^{(2)} + y", None),
 ])
@@ -100,6 +108,22 @@ def test_a_wrong_number_in_nielsen_notation_gets_numpys_value():
     report = audit_text(text, "n")
     hits = [f for f in report.findings if f.where.line == line and f.kind == "arithmetic"]
     assert hits and hits[0].fix == good, _findings(report)
+
+
+def test_row_vector_numbers_are_numpys():
+    """A wrong entry of p = softmax(q) in the row-vector fixture gets numpy's value as its fix."""
+    x = np.array([0.5, -1.0, 1.5])
+    W1 = np.array([[0.1, -0.3], [0.4, 0.2], [-0.2, 0.5]])
+    W2 = np.array([[0.6, -0.2, 0.3], [-0.5, 0.4, 0.1]])
+    g = 1 / (1 + np.exp(-(x @ W1 + np.array([0.05, -0.15]))))
+    q = g @ W2 + np.array([0.1, 0.0, -0.1])
+    p = np.exp(q) / np.exp(q).sum()
+    good = f"{p[1]:.4f}"
+    text = (DATA / "rowvec_correct.md").read_text(encoding="utf-8")
+    row = f"{p[0]:.4f} & {good} & {p[2]:.4f}"
+    line = _line_of(text, row)
+    report = audit_text(text.replace(row, f"{p[0]:.4f} & {p[1] + 0.02:.4f} & {p[2]:.4f}"), "r")
+    assert [(f.where.line, f.fix) for f in report.findings] == [(line, good)], _findings(report)
 
 
 def test_a_batch_cost_is_the_mean_over_the_columns():

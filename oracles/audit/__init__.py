@@ -23,6 +23,7 @@ from .markdown import Document, MathBlock, split_markdown
 from .model import (
     Model,
     build_worked,
+    configure_named,
     detect_activation,
     detect_cost,
     find_bindings,
@@ -176,6 +177,9 @@ class _Auditor:
         eqs = self.equations
         prose = "\n".join(t for _, t in self.doc.prose) + "\n" + self.text
         m.output_letter = read_notation(eqs, prose).output_letter
+        if configure_named(m, eqs, prose):  # u = x W_1 + b_1, h = tanh(u): the document's own names
+            m.notes.append("convention: " + m.conv.describe())
+            return
         find_bindings(m, eqs)
         detect_activation(m, eqs, prose)
         has_cost = detect_cost(m, eqs, prose)

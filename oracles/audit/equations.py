@@ -75,6 +75,8 @@ def contexts(model: Model, members: list[Node], scope: str) -> list[Env]:
     fixed = model.output_letter if model.output_letter in layer_vars else None
     layer_vars.discard(fixed)
     svars = scalar_vars(members)
+    if model.conv.named:  # h, u, … name the document's quantities, not a function's variable
+        svars = {v for v in svars if not model.worked.graph.knows(v)}
     if layer_vars or idx_vars:
         insts = model.instances("free" if scope != "worked" else "worked")
     else:

@@ -26,6 +26,7 @@ from .tree import (
     Deriv,
     Empty,
     Frac,
+    Index,
     IndexRange,
     Matrix,
     Missing,
@@ -51,7 +52,8 @@ GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "et
          "Delta", "Sigma", "Theta", "Lambda", "Phi", "Psi", "Omega", "Gamma", "ell", "nabla"}
 FUNCTIONS = {"sigma": "sigma", "tanh": "tanh", "exp": "exp", "log": "log", "ln": "log", "sinh": "sinh",
              "cosh": "cosh", "phi": "phi", "varphi": "phi", "max": "max", "text{ReLU}": "relu",
-             "operatorname{ReLU}": "relu", "softmax": "softmax"}
+             "operatorname{ReLU}": "relu", "softmax": "softmax", "text{softmax}": "softmax",
+             "operatorname{softmax}": "softmax"}
 FONTS = {"mathcal", "mathbf", "boldsymbol", "bm", "mathrm", "mathit", "mathbb", "vec", "hat", "bar", "tilde",
          "operatorname", "mathsf", "pmb", "text", "textbf", "textrm"}
 SPACING = {"quad", "qquad", ",", ";", "!", ":", " ", "enspace", "thinspace", "medspace", "displaystyle",
@@ -541,6 +543,11 @@ class ExprParser:
             return node
         if isinstance(node, Sym) and node.name in FUNCTIONS and node.name not in ("phi",):
             return self._apply(node)
+        if isinstance(node, Pow) and isinstance(node.base, Sym) and node.base.name in FUNCTIONS and (
+                self._next_is_paren()):  # \tanh^2(u) = (\tanh u)^2
+            applied = self._apply(node.base)
+            return Pow(applied, node.exp, span=(node.span[0], applied.span[1])) if isinstance(applied, Apply) \
+                else node
         if isinstance(node, Sym) and node.name == "phi" and self._next_is_paren():
             return self._apply(node)
         return node
@@ -575,6 +582,8 @@ class ExprParser:
                        span, node.layer_span, span=(node.span[0], max(node.span[1], span[1])))
         if isinstance(node, Sym) and node.name == "sum":
             return node
+        if isinstance(node, Paren) and node.delim in ("(", "[") and isinstance(node.x, Sym):
+            return Index(node, self._index_list(items, ""), span=(node.span[0], span[1]))  # (W_2)_{jk}
         return node
 
     def _index_list(self, items: list, name: str) -> tuple[Node, ...]:

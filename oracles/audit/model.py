@@ -16,6 +16,7 @@ import numpy as np
 from manualbp import Case
 
 from .extract import Equation
+from .named import random_instances, read_named, sym_key
 from .semantics import Convention, Env, EvalError, Instance, evaluate, make_instance, output_activation, sym_kind
 from .tree import Apply, Deriv, Matrix, Neg, Node, Num, Paren, Sum, Sym
 
@@ -94,6 +95,8 @@ def scalar_vars(members: list[Node]) -> set[str]:
 
 def canonical(node: Node, conv: Convention) -> tuple | None:
     """The network quantity an expression names, as (kind, internal layer[, 'T'])."""
+    if conv.named:
+        return None  # a document's own names are not manualbp's layers
     while isinstance(node, Paren):
         node = node.x
     from .tree import Transpose
@@ -179,6 +182,10 @@ class Model:
     def instances(self, kind: str) -> list[Instance]:
         """'worked': the worked example; 'fixed': its widths with random values; 'free': also other widths."""
         out: list[Instance] = []
+        if self.conv.named:
+            if self._randoms is None:
+                self._randoms = random_instances(self.worked, (11, 12))
+            return [self.worked] + ([] if kind == "worked" else self._randoms)
         ws = self.widths()
         if self._randoms is None:
             self._randoms = []
@@ -205,6 +212,27 @@ class Model:
         inst = make_instance(ws, activation=self.activation, cost=self.cost, seed=seed, batch=batch)
         inst.cost_expr = self.cost_expr
         return inst
+
+
+def configure_named(model: Model, eqs: list[Equation], prose: str) -> bool:
+    """Set the model up for a document that names its quantities (see :mod:`oracles.audit.named`); False if not."""
+    has_layers = any(isinstance(n, Sym) and n.layer is not None and sym_kind(n) in ("a", "z", "w", "b", "delta")
+                     for eq in eqs for m in eq.members for n in m.walk())
+    worked = read_named(eqs, has_layers)
+    if worked is None:
+        return False
+    model.conv = Convention(named=True)
+    model.worked = worked
+    model._randoms = None
+    model.cost, model.cost_expr = "the document's own", None
+    for eq in eqs:
+        lhs = eq.members[0]
+        while isinstance(lhs, Paren):
+            lhs = lhs.x
+        if isinstance(lhs, Sym) and sym_key(lhs) in worked.graph.inputs and all(is_numeric(m) for m in eq.members[1:]):
+            model.binding_eqs.add(eq.index)
+    detect_activation(model, eqs, prose)
+    return True
 
 
 def build_worked(model: Model, eqs: list[Equation]) -> tuple[Instance | None, list[str]]:

@@ -18,12 +18,15 @@ import numpy as np
 
 from manualbp import Case, backward, forward, get_cost
 
+from .named import entry as named_entry
+from .named import is_named_instance, named_derivative, named_symbol, named_value
 from .tree import (
     Apply,
     BinOp,
     Deriv,
     Empty,
     Frac,
+    Index,
     IndexRange,
     Matrix,
     Missing,
@@ -62,6 +65,7 @@ class Convention:
     base: int = 1  # doc layer number of the input
     wmin: int = 1  # doc index of the first W (maps the input onward)
     delta: str = "a"  # δ = ∂C/∂a ("a") or ∂C/∂z ("z")
+    named: bool = False  # no layer numbers: the document names its quantities (u = x W_1 + b_1, h = tanh(u))
 
     def layer(self, doc: int) -> int:
         """Internal layer (1 = input) of a doc layer number for a, z, δ, n."""
@@ -72,6 +76,8 @@ class Convention:
         return doc - self.wmin + 1
 
     def describe(self) -> str:
+        if self.named:
+            return "quantities named by the document (its own forward definitions, its own shapes)"
         kind = "W^(L) maps layer L to L+1" if self.wmin == self.base else "W^(l) maps layer l-1 to l"
         return f"input is layer {self.base}; {kind}; δ = ∂C/∂{self.delta}"
 
@@ -229,12 +235,13 @@ class Env:
     cost: str = "half_mse"
     symbol_alias: dict[str, str] = field(default_factory=dict)  # e.g. c -> C after a notation finding
     output_letter: str | None = None  # "L" when the document's L is the output layer (a fixed number)
+    named_cache: dict = field(default_factory=dict, repr=False)  # named quantities' values (named documents)
     _run: dict | None = field(default=None, repr=False)
     memo: dict | None = field(default=None, repr=False)  # id(node) -> (node, value) when enabled
 
     def with_assign(self, **kw) -> Env:
         return Env(self.inst, self.conv, {**self.assign, **kw}, self.scalars, self.overrides, self.cost,
-                   self.symbol_alias, self.output_letter)
+                   self.symbol_alias, self.output_letter, self.named_cache)
 
     def perturbed(self, key, dv) -> Env:
         if key[0] == "scalar":
@@ -384,6 +391,8 @@ def _evaluate(node: Node, env: Env) -> np.ndarray:
         if node.num is None:
             raise EvalError("missing", "∂/∂x applied to nothing", node)
         return derivative(node.num, node.var, env, node)
+    if isinstance(node, Index):
+        return named_entry(evaluate(node.x, env), tuple(_int(i, env) for i in node.idx), node)
     if isinstance(node, Norm):
         v = evaluate(node.x, env)
         return np.sqrt(np.sum(v * v)) if v.ndim else np.sqrt(v * v)  # analytic: complex step stays valid
@@ -406,13 +415,20 @@ def _evaluate(node: Node, env: Env) -> np.ndarray:
 
 def index_extent(body: Node, var: str, env: Env) -> int:
     """How far the index ``var`` runs where ``body`` uses it as a subscript (\\sum_k without limits)."""
+    named = is_named_instance(env.inst)
     for n in body.walk():
-        if not isinstance(n, Sym) or sym_kind(n) in (None, "C", "n"):
+        if not isinstance(n, Sym) or (not named and sym_kind(n) in (None, "C", "n")):
             continue
         for pos, idx in enumerate(n.sub):
             if isinstance(idx, Sym) and idx.name == var and not idx.sub:
                 bare = Sym(n.name, (), n.layer, n.layer_style, False, n.prime, n.font, span=n.span)
-                arr = address(bare, env)[3]
+                if named:
+                    if not env.inst.graph.knows(n.name):
+                        continue
+                    arr = named_value(n.name, env)
+                    arr = arr.reshape(-1) if arr.ndim == 2 and 1 in arr.shape and len(n.sub) == 1 else arr
+                else:
+                    arr = address(bare, env)[3]
                 if pos < arr.ndim:
                     return int(arr.shape[pos])
     raise EvalError("unsupported", f"the sum over {var} has no limits and {var} indexes nothing in it", body)
@@ -508,6 +524,8 @@ def _act_for(arg: Node, env: Env, fn: str = "sigma") -> str:
             return env.inst.act(env.conv.layer(_int(inner.layer, env)))
         except EvalError:
             pass
+    if is_named_instance(env.inst):
+        return "sigmoid"  # σ in a document that names its quantities: the logistic function
     if fn.startswith("sigma") and "sigmoid" in env.inst.case.arch.activations:
         return "sigmoid"
     return env.inst.act(2)
@@ -527,6 +545,9 @@ def _eval_apply(node: Apply, env: Env) -> np.ndarray:
         return ACT["relu"][1 if fn.endswith("'") else 0](v)
     if fn == "exp":
         return np.exp(v)
+    if fn == "softmax":
+        e = np.exp(v - np.max(np.real(v)))
+        return e / np.sum(e)
     if fn == "log":
         if np.any(np.real(v) <= 0):
             raise EvalError("domain", "the logarithm of a number ≤ 0 (log is taken of "
@@ -569,10 +590,12 @@ def _eval_sym(s: Sym, env: Env) -> np.ndarray:
             return np.asarray(env.assign[s.name], complex)
         if s.name == env.output_letter:
             return np.asarray(env.conv.base + env.inst.depth - 1, complex)
-        if s.name == BATCH_SIZE and env.inst.case.batched:
-            return np.asarray(env.inst.case.x.shape[1], complex)
         if s.name == "e":
             return np.asarray(np.e, complex)
+    if is_named_instance(env.inst):
+        return named_symbol(s, env)
+    if not s.sub and s.layer is None and not s.font and s.name == BATCH_SIZE and env.inst.case.batched:
+        return np.asarray(env.inst.case.x.shape[1], complex)
     if s.name == ONES and s.font:
         return np.ones(env.inst.case.x.shape[1] if env.inst.case.batched else 1, complex)
     kind = sym_kind(s)
@@ -598,6 +621,8 @@ def derivative(num: Node, var: Node, env: Env, node: Node) -> np.ndarray:
     if env.overrides:
         raise EvalError("unsupported", "a derivative inside a derivative", node)
     var = var.x if isinstance(var, Paren) else var
+    if is_named_instance(env.inst) and not (isinstance(var, Sym) and var.name in env.scalars):
+        return named_derivative(num, var, env)
     if not isinstance(var, Sym):
         raise EvalError("unsupported", "derivative with respect to an expression", node)
     name = env.symbol_alias.get(var.name, var.name)

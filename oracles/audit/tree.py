@@ -146,6 +146,14 @@ class Paren(Node):
 
 
 @dataclass(frozen=True)
+class Index(Node):
+    """An entry of a parenthesised expression: (W_2)_{jk}."""
+
+    x: Node
+    idx: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
 class Norm(Node):
     """The Euclidean norm \\|x\\| (\\lVert x\\rVert, \\left\\| x \\right\\|)."""
 

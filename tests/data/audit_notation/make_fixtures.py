@@ -265,6 +265,77 @@ $$\frac{{\partial C}}{{\partial W^{{[1]}}}} = dZ^{{[1]}} X^T = {mat(dZ1 @ X.T)}$
 """
 
 
+def rowvec() -> str:
+    """Row vectors, the document's own names: s = x W_1 + b_1, g = σ(s), q = g W_2 + b_2, p = softmax(q), J."""
+    x = np.array([[0.5, -1.0, 1.5]])
+    y = np.array([[0.0, 0.0, 1.0]])
+    W1 = np.array([[0.1, -0.3], [0.4, 0.2], [-0.2, 0.5]])
+    b1 = np.array([[0.05, -0.15]])
+    W2 = np.array([[0.6, -0.2, 0.3], [-0.5, 0.4, 0.1]])
+    b2 = np.array([[0.1, 0.0, -0.1]])
+    s = x @ W1 + b1
+    g = sig(s)
+    q = g @ W2 + b2
+    p = np.exp(q) / np.exp(q).sum()
+    J = -np.sum(y * np.log(p))
+    dq = p - y
+    dg = dq @ W2.T
+    ds = dg * g * (1 - g)
+
+    def row(v):
+        return r"\begin{bmatrix} " + " & ".join(f(t) for t in np.ravel(v)) + r" \end{bmatrix}"
+
+    return rf"""# A softmax classifier, one example per row
+
+Every layer is computed as `x @ W + b` on a row vector $x$ ($1 \times 3$), with a sigmoid hidden layer and a
+softmax output over 3 classes; $y$ is one-hot.
+
+$$s = x W_1 + b_1, \quad g = \sigma(s)$$
+
+$$q = g W_2 + b_2$$
+
+$$p_k = \frac{{e^{{q_k}}}}{{\sum_{{c}} e^{{q_c}}}}$$
+
+$$J = -\sum_{{k=1}}^{{3}} y_k \log p_k$$
+
+The gradients, row vectors throughout:
+
+$$\frac{{\partial J}}{{\partial q}} = p - y$$
+
+$$\frac{{\partial J}}{{\partial W_2}} = g^\top \left(p - y\right), \qquad \frac{{\partial J}}{{\partial b_2}} = p - y$$
+
+$$\frac{{\partial J}}{{\partial g}} = \left(p - y\right) W_2^\top$$
+
+$$\frac{{\partial J}}{{\partial s}} = \frac{{\partial J}}{{\partial g}} \odot g \odot \left(1 - g\right)$$
+
+$$\frac{{\partial J}}{{\partial W_1}} = x^\top \frac{{\partial J}}{{\partial s}}$$
+
+Entry by entry, $\frac{{\partial J}}{{\partial (W_2)_{{jk}}}} = g_j \left(p_k - y_k\right)$.
+
+## Numbers
+
+$$x = {row(x)}, \quad y = {row(y)}$$
+
+$$W_1 = {mat(W1, "bmatrix")}, \quad b_1 = {row(b1)}$$
+
+$$W_2 = {mat(W2, "bmatrix")}, \quad b_2 = {row(b2)}$$
+
+$$s = x W_1 + b_1 = {row(s)}$$
+
+$$g = \sigma(s) = {row(g)}$$
+
+$$q = {row(q)}, \quad p = \operatorname{{softmax}}(q) = {row(p)}$$
+
+$$J = -\log p_3 = {f(J)}$$
+
+$$\frac{{\partial J}}{{\partial q}} = p - y = {row(dq)}$$
+
+$$\frac{{\partial J}}{{\partial g}} = \left(p - y\right) W_2^\top = {row(dg)}$$
+
+$$\frac{{\partial J}}{{\partial W_1}} = x^\top \frac{{\partial J}}{{\partial s}} = {mat(x.T @ ds, "bmatrix")}$$
+"""
+
+
 def nielsen_paren() -> str:
     """The Nielsen derivation with layers in parentheses (a^{(l)}) and x given on its own (no x = a^{(1)})."""
     text = re.sub(r"(a|z|w|b|\\delta)\^(\{[^{}]+\}|[0-9lL])",
@@ -275,5 +346,5 @@ def nielsen_paren() -> str:
 if __name__ == "__main__":
     for name, text in (("nielsen_correct.md", nielsen()), ("bold_aligned_correct.md", bold()),
                        ("tanh_bce_correct.md", tanh_bce()), ("nielsen_paren_correct.md", nielsen_paren()),
-                       ("batch_correct.md", batch())):
+                       ("batch_correct.md", batch()), ("rowvec_correct.md", rowvec())):
         (HERE / name).write_text(text, encoding="utf-8")
