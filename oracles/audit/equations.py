@@ -287,7 +287,17 @@ def find_fix(eq: Equation, members: list[Node], outcome: Outcome, envs: list[Env
         if alt is not None and (best is None or alt.cost < best.cost):
             best = alt
             targets_used = [outcome.ref]
+    if best is not None and any(_symbols_to_numbers(e) for e in best.edits):
+        return None, []
     return best, targets_used
+
+
+def _symbols_to_numbers(e) -> bool:
+    """True when an edit would replace symbols by bare numbers (a^{(2)} → [0.59 0.60]): never a fix."""
+    from .model import is_numeric
+    if e.new is None or e.split is not None:
+        return False
+    return is_numeric(e.new) and not is_numeric(e.target)
 
 
 def _ref_first(members: list[Node], ref: int) -> list[Node]:
