@@ -75,6 +75,11 @@ def _numpy_nielsen():
     ("nielsen_correct.md", r"\left(\left(w^{l+1}\right)^T \delta^{l+1}\right) \odot \sigma'\left(z^l\right)",
      r"\left(\left(w^{l}\right)^T \delta^{l+1}\right) \odot \sigma'\left(z^l\right)", "w^{l+1}"),
     ("nielsen_correct.md", r"a^{l-1}_k \delta^l_j", r"a^{l-1}_j \delta^l_k", None),
+    ("nielsen_correct.md", r"\delta^L = \left(a^L - y\right)", r"\delta^L = \left(y - a^L\right)", "a^L - y"),
+    ("nielsen_correct.md", r"\delta^{l+1}_k \sigma'\left(z^l_j\right)", r"\delta^{l+1}_k",
+     r"\delta^{l+1}_k \sigma'\left(z_{j}^{l}\right)"),
+    ("bold_aligned_correct.md", r"\mathbf{y}\right) \odot \sigma'\!\left(\mathbf{z}^{(2)}\right) \\",
+     r"\mathbf{y}\right) \\", r"\odot \sigma'\left(z^{(2)}\right)"),
     ("bold_aligned_correct.md", r"\left(\mathbf{W}^{(2)\top} \boldsymbol{\delta}^{(2)}\right)",
      r"\left(\mathbf{W}^{(1)\top} \boldsymbol{\delta}^{(2)}\right)", r"\mathbf{W}^{(2)\top}"),
     ("batch_correct.md", r"dZ^{[2]} = \frac{1}{m} \left(A^{[2]} - Y\right)", r"dZ^{[2]} = \left(A^{[2]} - Y\right)",
@@ -124,6 +129,16 @@ def test_row_vector_numbers_are_numpys():
     line = _line_of(text, row)
     report = audit_text(text.replace(row, f"{p[0]:.4f} & {p[1] + 0.02:.4f} & {p[2]:.4f}"), "r")
     assert [(f.where.line, f.fix) for f in report.findings] == [(line, good)], _findings(report)
+
+
+def test_a_fix_never_replaces_symbols_by_numbers():
+    from oracles.audit.equations import _symbols_to_numbers
+    from oracles.audit.fixes import Edit
+    from oracles.audit.tree import Num, Sym
+
+    a = Sym("a", span=(0, 1))
+    assert _symbols_to_numbers(Edit("shape", "", 0, a, Num(0.5, "0.5", 1), (0, 1, "0.5"), 1.0))
+    assert not _symbols_to_numbers(Edit("index", "", 0, a, Sym("z"), (0, 1, "z"), 1.0))
 
 
 def test_a_batch_cost_is_the_mean_over_the_columns():

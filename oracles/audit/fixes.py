@@ -325,7 +325,13 @@ class EditGenerator:
         if k < 0:
             return []
         new = BinOp(alt, n.left, n.right, span=n.span)
-        return [Edit("sign", f"'{n.op}' → '{alt}'", mi, n, new, (k, k + 1, alt), 1.5)]
+        out = [Edit("sign", f"'{n.op}' → '{alt}'", mi, n, new, (k, k + 1, alt), 1.5)]
+        if n.op == "-" and not isinstance(n.left, BinOp):  # (y − a) for (a − y): the operands swapped
+            left, right = self.text[n.left.span[0]:n.left.span[1]], self.text[n.right.span[0]:n.right.span[1]]
+            swapped = BinOp("-", n.right, n.left, span=n.span)
+            out.append(Edit("sign", f"{left} − {right} → {right} − {left}", mi, n, swapped,
+                            (n.left.span[0], n.right.span[1], f"{right} - {left}"), 1.4))
+        return out
 
     def _missing_terms(self, mi: int, member: Node) -> list[Edit]:
         out: list[Edit] = []
@@ -375,6 +381,18 @@ class EditGenerator:
                         target=n, op="mul")
                 else:
                     add(f"\\sigma'\\left(z{sup}\\right)", "add the factor ⊙ σ'(z)", 2.0, target=n, op="odot")
+        # the σ'(z) of the error the other side defines (δ^{(l)} = … ⊙ σ'(z^{(l)}) with the factor dropped)
+        if mi != 0 and self.members:
+            ref = self.members[0]
+            while isinstance(ref, Paren):
+                ref = ref.x
+            if isinstance(ref, Sym) and sym_kind(ref) == "delta" and ref.layer_span is not None:
+                sup = _fmt_layer(_layer_text(self.text, ref), ref)
+                if ref.sub and ref.sub_span:
+                    sub = self.text[ref.sub_span[0]:ref.sub_span[1]].strip("{}")
+                    add(f"\\sigma'\\left(z_{{{sub}}}{sup}\\right)", "add the factor σ'(z)", 2.0, op="mul")
+                else:
+                    add(f"\\sigma'\\left(z{sup}\\right)", "add the factor ⊙ σ'(z)", 2.0, op="odot")
         return out
 
     def _splits(self, mi: int, member: Node) -> list[Edit]:
