@@ -297,3 +297,21 @@ def test_words_between_equations_of_one_display_are_prose():
     assert old in text
     report = audit_text(text.replace(old, new), "n")
     assert report.findings == [], _findings(report)
+
+
+def test_a_one_hot_target_under_another_name_stays_one_hot_in_random_instances():
+    """∂J/∂q = p − v holds only for a distribution v: random instances keep it, whatever its name."""
+    text = (DATA / "rowvec_correct.md").read_text(encoding="utf-8")
+    renamed = re.sub(r"(?<![A-Za-z\\])y(?![A-Za-z])", "v", text)
+    assert renamed.count("v_k") >= 2 and "p - v" in renamed
+    report = audit_text(renamed, "r")
+    assert report.findings == [], _findings(report)
+
+
+def test_a_value_that_is_not_real_is_never_printed_as_a_number(seed):
+    from oracles.audit.equations import _fmt
+
+    assert "e+20" not in _fmt(np.array([-3.1416e20, 1.0])) and "not a finite real number" in _fmt(np.array(np.nan))
+    env, _, _ = seed
+    with pytest.raises(EvalError, match="fractional power of a negative"):
+        _val(r"\left(-a^{(3)}\right)^{0.5}", env)

@@ -322,6 +322,8 @@ def _fmt(v) -> str:
     if v is None:
         return "?"
     r = np.real(v)
+    if not np.all(np.isfinite(r)) or (r.size and np.max(np.abs(r)) > 1e15):
+        return f"{shape_text(v)} that is not a finite real number (the expression is not smooth or not real here)"
     if r.ndim == 0:
         return f"{float(r):.6g}"
     return f"{shape_text(v)} {np.array2string(r, precision=4, separator=', ')}"

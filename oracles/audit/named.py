@@ -21,6 +21,14 @@ from .tree import Index, Node, Num, Paren, Sym
 TARGET_NAMES = ("y", "Y", "t", "target")  # kept as given in random instances (one-hot, probabilities)
 
 
+def _is_distribution(v: np.ndarray) -> bool:
+    """One-hot or probability rows/columns: entries in [0, 1] summing to 1 (softmax targets must stay so)."""
+    v = np.asarray(v, float)
+    if v.size < 2 or np.any(v < 0) or np.any(v > 1):
+        return False
+    return bool(np.isclose(v.sum(), 1.0) or np.allclose(v.sum(axis=0), 1.0) or np.allclose(v.sum(axis=-1), 1.0))
+
+
 def sym_key(s: Sym) -> str:
     """The name of a named quantity: W_1 for W with the numeric subscript 1, else the letter."""
     if s.sub and all(isinstance(x, Num) for x in s.sub):
@@ -191,7 +199,8 @@ def random_instances(worked: NamedInstance, seeds: tuple[int, ...]) -> list[Name
     out = []
     for seed in seeds:
         rng = np.random.default_rng(seed)
-        vals = {k: (v if k in TARGET_NAMES else rng.normal(0, 0.7, np.shape(v))) for k, v in worked.values.items()}
+        vals = {k: (v if k in TARGET_NAMES or _is_distribution(v) else rng.normal(0, 0.7, np.shape(v)))
+                for k, v in worked.values.items()}
         inst = NamedInstance(worked.graph, vals, f"random values (seed {seed})")
         inst.cost_expr = worked.cost_expr
         out.append(inst)

@@ -382,6 +382,8 @@ def _evaluate(node: Node, env: Env) -> np.ndarray:
         b, e = evaluate(node.base, env), evaluate(node.exp, env)
         if e.ndim != 0:
             raise EvalError("shape", "a non-scalar exponent", node)
+        if abs(np.real(e) - round(float(np.real(e)))) > 1e-12 and np.any(np.real(b) < 0):
+            raise EvalError("domain", f"a fractional power of a negative number ({_fmt_real(b)})", node)
         return b ** e
     if isinstance(node, Transpose):
         return transpose(evaluate(node.x, env))
