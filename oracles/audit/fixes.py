@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .latex import parse_expr, structure
 from .semantics import sym_kind
-from .tree import BinOp, Matrix, Node, Num, Paren, Sum, Sym, Transpose, contains, rebuild
+from .tree import BinOp, Deriv, Matrix, Node, Num, Paren, Sum, Sym, Transpose, contains, rebuild
 
 LETTER_SWAPS = {"a": ("z", "b"), "z": ("a",), "b": ("a",), "A": ("Z",), "Z": ("A",), "y": ("a",)}
 
@@ -177,6 +177,8 @@ class EditGenerator:
                 out += self._row_edits(mi, n)
             elif isinstance(n, BinOp) and n.op in ("+", "-"):
                 out += self._sign_edits(mi, n)
+            elif isinstance(n, BinOp) and n.op == "mul":
+                out += self._order_edits(mi, n)
             elif isinstance(n, Transpose) and isinstance(n.x, (Sym, Paren)):
                 out.append(Edit("transpose", "drop the transpose", mi, n, n.x,
                                 (n.x.span[1], n.span[1], ""), 1.6))
@@ -317,6 +319,24 @@ class EditGenerator:
         if t[k - 1:k + 1] == "\\\\":
             return k - 1, e
         return s, e
+
+    def _order_edits(self, mi: int, n: BinOp) -> list[Edit]:
+        """A product of two factors in the wrong order: B A for A B, and Bᵀ A for Aᵀ B (an outer product turned)."""
+        a, b = n.left, n.right
+        simple = (Sym, Paren, Transpose, Deriv)
+        if not (isinstance(a, simple) and isinstance(b, simple)) or (isinstance(a, Deriv) and a.num is None):
+            return []
+        ta, tb = self.text[a.span[0]:a.span[1]], self.text[b.span[0]:b.span[1]]
+        span = (a.span[0], b.span[1])
+        out = [Edit("transpose", f"the factors in the other order ({tb} {ta})", mi, n,
+                    BinOp("mul", b, a, span=n.span), (*span, f"{tb} {ta}"), 1.5)]
+        if isinstance(a, Transpose) and not isinstance(b, Transpose):
+            inner = a.x
+            ti = self.text[inner.span[0]:inner.span[1]]
+            tb_t = f"{tb}^\\top" if isinstance(b, Sym) and "^" not in tb else f"\\left({tb}\\right)^\\top"
+            out.append(Edit("transpose", f"{ta} {tb} → {tb_t} {ti}", mi, n,
+                            BinOp("mul", Transpose(b, span=b.span), inner, span=n.span), (*span, f"{tb_t} {ti}"), 1.6))
+        return out
 
     def _sign_edits(self, mi: int, n: BinOp) -> list[Edit]:
         alt = "-" if n.op == "+" else "+"
