@@ -316,3 +316,22 @@ def test_a_value_that_is_not_real_is_never_printed_as_a_number(seed):
     env, _, _ = seed
     with pytest.raises(EvalError, match="fractional power of a negative"):
         _val(r"\left(-a^{(3)}\right)^{0.5}", env)
+
+
+@pytest.mark.parametrize("gradient, holds", [
+    (r"\nabla_{\hat{y}} C = \hat{y} - y", True),
+    (r"\nabla_{a^{(2)}} C = \hat{y} - y", True),
+    (r"\frac{\partial C}{\partial \hat{y}_k} = \hat{y}_k - y_k", True),
+    (r"\nabla_{\hat{y}} C = y - \hat{y}", False),
+    (r"\sigma^{\prime}(z) = \sigma(z)\left(1 - \sigma(z)\right)", True),
+    (r"\sigma^\prime(z) = \sigma(z)^2", False),
+])
+def test_gradient_prediction_and_prime_notations(gradient, holds):
+    """∇_a C is ∂C/∂a, ŷ is the output a^{(N)} (not the target y), σ^{\\prime} is σ'."""
+    text = ("# t\n\nLayer 1 is the input; $W^{(l)}$ maps layer $l-1$ to layer $l$.\n\n"
+            "$$\\hat{y} = a^{(2)} = \\sigma\\left(z^{(2)}\\right)$$\n\n"
+            "$$C = \\frac{1}{2} \\left\\| \\hat{y} - y \\right\\|^2$$\n\n"
+            f"$${gradient}$$\n")
+    report = audit_text(text, "g")
+    assert report.sections["audit"]["checked"] >= 3
+    assert {f.where.line for f in report.findings} == (set() if holds else {9}), _findings(report)

@@ -618,6 +618,9 @@ class ExprParser:
         # transpose markers
         if self._is_transpose(items):
             return Transpose(node, span=(node.span[0], span[1]))
+        if isinstance(node, Sym) and items and all(_is_tok(x, "macro", "prime") for x in items):  # σ^{\prime}
+            return Sym(node.name, node.sub, node.layer, node.layer_style, node.transpose, node.prime + len(items),
+                       node.font, node.sub_span, node.layer_span, span=(node.span[0], span[1]))
         if isinstance(node, Sym) and node.layer is None:
             sample = None
             if len(items) > 3 and _is_tok(items[0], "char", "[") and _is_tok(items[-1], "char", ")"):

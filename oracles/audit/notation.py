@@ -173,8 +173,17 @@ def _is_d(n: Node) -> bool:
     return isinstance(n, Sym) and n.name == "d" and not n.sub and n.layer is None and not n.font
 
 
+def _nabla(n: Node) -> Node:
+    """∇_{a} C as ∂C/∂a."""
+    if isinstance(n, BinOp) and n.op == "mul" and isinstance(n.left, Sym) and n.left.name == "nabla" and len(
+            n.left.sub) == 1 and not n.left.layer:
+        return Deriv(n.right, n.left.sub[0], span=n.span)
+    return n
+
+
 def read_derivative_prefix(eqs: list[Equation]) -> None:
-    """Rewrite Ng's dZ^{[l]} = ∂C/∂Z^{[l]} shorthand in place (only 'd' written right against the symbol)."""
+    """Rewrite Ng's dZ^{[l]} = ∂C/∂Z^{[l]} shorthand (only 'd' written right against the symbol) and the
+    gradient ∇_a C = ∂C/∂a, in place."""
     for eq in eqs:
-        if any(_is_d(n) for m in eq.members for n in m.walk()):
-            eq.members = [map_tree(m, _d_prefix) for m in eq.members]
+        if any(_is_d(n) or (isinstance(n, Sym) and n.name == "nabla") for m in eq.members for n in m.walk()):
+            eq.members = [map_tree(m, _nabla) for m in (map_tree(m, _d_prefix) for m in eq.members)]

@@ -45,6 +45,7 @@ H = 1e-20  # complex-step size
 COST_NAMES = {"C", "J", "E", "L"}  # \mathcal{C}, C, J, E (and \mathcal{L})
 NETWORK = {"a": "a", "A": "a", "z": "z", "Z": "z", "w": "w", "W": "w", "b": "b", "y": "y", "x": "x",
            "delta": "delta", "n": "n", "X": "x", "Y": "y"}
+PREDICTION_FONTS = ("hat", "tilde")  # ŷ: the prediction, a^{(N)}, not the target y
 ONES = "ones"  # \mathbf{1}: a vector of ones as long as the batch
 BATCH_SIZE = "m"  # m: the number of samples in the batch (when nothing else binds it)
 
@@ -309,6 +310,10 @@ def address(s: Sym, env: Env):
     if kind is None:
         raise EvalError("unbound", f"symbol {s.name!r} has no meaning here", s)
     N = env.inst.depth
+    if kind == "y" and s.font in PREDICTION_FONTS and s.layer is None:  # ŷ: the network's output a^{(N)}
+        arr = env.net()["a"][N]
+        idx = tuple(_int(i, env) for i in s.sub)
+        return "a", N, (_entry(arr, idx, s, "ŷ") if idx else None), arr
     idx = tuple(_int(i, env) for i in s.sub)
     if kind in ("a", "z", "delta"):
         if s.layer is None:
