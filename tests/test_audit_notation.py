@@ -92,7 +92,7 @@ def _numpy_nielsen():
      r"\frac{\partial J}{\partial g} = \left(p - y\right) W_1^\top$$", "W_2"),
     ("rowvec_correct.md", r"g^\top \left(p - y\right)", r"\left(p - y\right)^\top g", r"g^\top \left(p - y\right)"),
     ("rowvec_correct.md", r"\frac{\partial J}{\partial g} \odot g \odot \left(1 - g\right)",
-     r"\frac{\partial J}{\partial g}", None),
+     r"\frac{\partial J}{\partial g}", r"\frac{\partial J}{\partial g} \odot g \odot \left(1 - g\right)"),
     ("rowvec_correct.md", r"g_j \left(p_k - y_k\right)", r"g_k \left(p_j - y_j\right)", None),
     ("tanh_bce_correct.md", r"\frac{\partial C}{\partial z^{(2)}} = a^{(2)} - y",
      r"\frac{\partial C}{\partial z^{(2)}} = a^{(2)} + y", None),

@@ -401,6 +401,14 @@ class EditGenerator:
                         target=n, op="mul")
                 else:
                     add(f"\\sigma'\\left(z{sup}\\right)", "add the factor ⊙ σ'(z)", 2.0, target=n, op="odot")
+        # the chain rule through an element-wise activation whose output is v: ∂C/∂u = ∂C/∂v ⊙ (1 − v²) (tanh),
+        # ⊙ v ⊙ (1 − v) (logistic)
+        for n in member.walk():
+            if isinstance(n, Deriv) and n.num is not None and isinstance(n.var, Sym) and not n.var.sub:
+                v = self.text[n.var.span[0]:n.var.span[1]]
+                sq = f"{v}^2" if "^" not in v else f"\\left({v}\\right)^2"
+                add(f"\\left(1 - {sq}\\right)", f"add the factor ⊙ (1 − {v}²)", 2.0, op="odot")
+                add(f"{v} \\odot \\left(1 - {v}\\right)", f"add the factor ⊙ {v} ⊙ (1 − {v})", 2.1, op="odot")
         # the σ'(z) of the error the other side defines (δ^{(l)} = … ⊙ σ'(z^{(l)}) with the factor dropped)
         if mi != 0 and self.members:
             ref = self.members[0]
