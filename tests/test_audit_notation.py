@@ -83,7 +83,7 @@ def _numpy_nielsen():
     ("bold_aligned_correct.md", r"\left(\mathbf{W}^{(2)\top} \boldsymbol{\delta}^{(2)}\right)",
      r"\left(\mathbf{W}^{(1)\top} \boldsymbol{\delta}^{(2)}\right)", r"\mathbf{W}^{(2)\top}"),
     ("batch_correct.md", r"dZ^{[2]} = \frac{1}{m} \left(A^{[2]} - Y\right)", r"dZ^{[2]} = \left(A^{[2]} - Y\right)",
-     None),
+     r"\frac{1}{m} \left(A^{[2]} - Y\right)"),
     ("batch_correct.md", r"\left(W^{[l+1]}\right)^T dZ^{[l+1]}", r"\left(W^{[l]}\right)^T dZ^{[l+1]}", "W^{[l+1]}"),
     ("batch_correct.md", r"dZ^{[l]} \left(A^{[l-1]}\right)^T", r"\left(A^{[l-1]}\right)^T dZ^{[l]}",
      r"dZ^{[l]} \left(A^{[l-1]}\right)^T"),

@@ -156,8 +156,9 @@ class EditGenerator:
     """All single edits of one equation member."""
 
     def __init__(self, text: str, members: list[Node], index_vars: set[str], layer_vars: set[str],
-                 doc_layers: list[int], max_width: int):
+                 doc_layers: list[int], max_width: int, batch_symbol: str | None = None):
         self.text = text
+        self.batch_symbol = batch_symbol  # "m" when the document averages over a batch of m samples
         self.members = members
         self.index_vars = sorted(index_vars) or ["i", "j", "k"]
         self.layer_vars = layer_vars
@@ -401,6 +402,13 @@ class EditGenerator:
                         target=n, op="mul")
                 else:
                     add(f"\\sigma'\\left(z{sup}\\right)", "add the factor ⊙ σ'(z)", 2.0, target=n, op="odot")
+        # the 1/m of a cost averaged over a batch of m samples
+        if self.batch_symbol and mi != 0:
+            m = self.batch_symbol
+            node = parse_snippet(f"\\frac{{1}}{{{m}}}")
+            out.append(Edit("missing-term", f"add the factor 1/{m} (the cost is averaged over the batch)", mi, member,
+                            BinOp("mul", node, member, span=member.span),
+                            (member.span[0], member.span[0], f"\\frac{{1}}{{{m}}} "), 2.0))
         # the chain rule through an element-wise activation whose output is v: ∂C/∂u = ∂C/∂v ⊙ (1 − v²) (tanh),
         # ⊙ v ⊙ (1 − v) (logistic)
         for n in member.walk():
