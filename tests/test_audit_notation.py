@@ -335,3 +335,14 @@ def test_gradient_prediction_and_prime_notations(gradient, holds):
     report = audit_text(text, "g")
     assert report.sections["audit"]["checked"] >= 3
     assert {f.where.line for f in report.findings} == (set() if holds else {9}), _findings(report)
+
+
+def test_ell_is_the_layer_letter():
+    text = (DATA / "nielsen_paren_correct.md").read_text(encoding="utf-8")
+    ell = re.sub(r"\^\{\(l([+-]1)?\)\}", lambda m: "^{(\\ell" + (m.group(1) or "") + ")}", text)
+    assert ell.count(r"\ell") >= 10
+    assert audit_text(ell, "e").findings == []
+    old = r"\left(w^{(\ell+1)}\right)^T"
+    line = _line_of(ell, old)
+    report = audit_text(ell.replace(old, r"\left(w^{(\ell)}\right)^T"), "e")
+    assert [(f.where.line, f.fix) for f in report.findings] == [(line, r"w^{(\ell+1)}")], _findings(report)

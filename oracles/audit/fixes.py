@@ -93,7 +93,7 @@ def _letter_len(text: str, s: Sym) -> int:
 
 def _layer_alternatives(cur: str, layer_vars: set[str], doc_layers: list[int]) -> list[str]:
     cur = cur.replace(" ", "")
-    letters = [c for c in cur if c.isalpha()]
+    letters = ["\\ell"] if "\\ell" in cur else [c for c in cur if c.isalpha()]
     if letters:
         v = letters[0]
         opts = [v, f"{v}+1", f"{v}-1", f"{v}+2"]

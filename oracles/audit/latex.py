@@ -373,7 +373,8 @@ class ExprParser:
         while items and (_is_spacing(items[0]) or _connective_at(items, 0)):
             items = items[2:] if _connective_at(items, 0) else items[1:]  # "&\quad a = …", "\text{and} b = …"
         while items and (_is_spacing(items[-1]) or _is_tok(items[-1], "char", ",") or _is_tok(items[-1], "char", ".")
-                         or _is_tok(items[-1], "char", ";") or _connective_at(items, len(items) - 2)):
+                         or _is_tok(items[-1], "char", ";") or _is_tok(items[-1], "char", ":")
+                         or _connective_at(items, len(items) - 2)):
             # "a = b, \;" or "a = b \quad\text{and}" at the end of a member: punctuation and words, not factors
             items = items[:-2] if _connective_at(items, len(items) - 2) else items[:-1]
         self.items = items
@@ -678,8 +679,9 @@ class ExprParser:
             style = "paren" if first.val == "(" else "bracket"
         else:
             # bare layer: l, L, l-1, l+1, or a digit run on a letter-only script
-            if all(isinstance(t, Tok) and t.kind == "char" and (t.val.isalnum() or t.val in "+-") for t in body) \
-                    and any(t.val in ("l", "L") for t in body):
+            if all(isinstance(t, Tok) and (t.kind == "char" and (t.val.isalnum() or t.val in "+-")
+                                           or (t.kind == "macro" and t.val == "ell")) for t in body) \
+                    and any(t.val in ("l", "L", "ell") for t in body):
                 node = self.sub(body).parse_all()
                 return node, "bare", trans, items_span(body)
             if name in DIGIT_LAYER_LETTERS and body and all(_is_tok(t, "char") and t.val.isdigit() for t in body):
@@ -875,6 +877,8 @@ class ExprParser:
                 return Sym(node.name, node.sub, node.layer, node.layer_style, node.transpose, node.prime,
                            name, node.sub_span, node.layer_span, span=(t.start, _span(arg)[1]))
             return node
+        if name == "ell":
+            return Sym("l", span=_span(t))  # ℓ: the layer letter l
         if name in GREEK:
             return Sym(name, span=_span(t))
         if name in ("partial", "nabla", "infty"):
