@@ -79,7 +79,7 @@ def _numpy_nielsen():
     ("nielsen_correct.md", r"\delta^{l+1}_k \sigma'\left(z^l_j\right)", r"\delta^{l+1}_k",
      r"\delta^{l+1}_k \sigma'\left(z_{j}^{l}\right)"),
     ("bold_aligned_correct.md", r"\mathbf{y}\right) \odot \sigma'\!\left(\mathbf{z}^{(2)}\right) \\",
-     r"\mathbf{y}\right) \\", r"\odot \sigma'\left(z^{(2)}\right)"),
+     r"\mathbf{y}\right) \\", r"\odot \sigma'\left(\mathbf{z}^{(2)}\right)"),
     ("bold_aligned_correct.md", r"\left(\mathbf{W}^{(2)\top} \boldsymbol{\delta}^{(2)}\right)",
      r"\left(\mathbf{W}^{(1)\top} \boldsymbol{\delta}^{(2)}\right)", r"\mathbf{W}^{(2)\top}"),
     ("batch_correct.md", r"dZ^{[2]} = \frac{1}{m} \left(A^{[2]} - Y\right)", r"dZ^{[2]} = \left(A^{[2]} - Y\right)",

@@ -424,11 +424,12 @@ class EditGenerator:
                 ref = ref.x
             if isinstance(ref, Sym) and sym_kind(ref) == "delta" and ref.layer_span is not None:
                 sup = _fmt_layer(_layer_text(self.text, ref), ref)
+                z = "\\mathbf{z}" if ref.font in ("mathbf", "boldsymbol", "bm") else "z"  # bold δ, bold z
                 if ref.sub and ref.sub_span:
                     sub = self.text[ref.sub_span[0]:ref.sub_span[1]].strip("{}")
-                    add(f"\\sigma'\\left(z_{{{sub}}}{sup}\\right)", "add the factor σ'(z)", 2.0, op="mul")
+                    add(f"\\sigma'\\left({z}_{{{sub}}}{sup}\\right)", "add the factor σ'(z)", 2.0, op="mul")
                 else:
-                    add(f"\\sigma'\\left(z{sup}\\right)", "add the factor ⊙ σ'(z)", 2.0, op="odot")
+                    add(f"\\sigma'\\left({z}{sup}\\right)", "add the factor ⊙ σ'(z)", 2.0, op="odot")
         return out
 
     def _splits(self, mi: int, member: Node) -> list[Edit]:
