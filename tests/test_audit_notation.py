@@ -346,3 +346,18 @@ def test_ell_is_the_layer_letter():
     line = _line_of(ell, old)
     report = audit_text(ell.replace(old, r"\left(w^{(\ell)}\right)^T"), "e")
     assert [(f.where.line, f.fix) for f in report.findings] == [(line, r"w^{(\ell+1)}")], _findings(report)
+
+
+@pytest.mark.parametrize("prose, base, offset", [
+    ("We follow Nielsen: the input is layer $1$, and $w^l_{jk}$ is the weight from neuron $k$ in layer $l-1$ "
+     "to neuron $j$ in layer $l$.", 1, 1),
+    (r"Layer $0$ is the input; $\mathbf{W}^{(l)}$ maps layer $l-1$ to layer $l$.", 0, 1),
+    ("Notation: layer 1 is the input, $w_{kj}^{(L)}$ connects unit $j$ of layer $L$ to unit $k$ of layer $L+1$.",
+     1, 0),
+    ("The input is 3-dimensional and the input layer has 784 units.", None, None),
+])
+def test_the_convention_stated_in_words(prose, base, offset):
+    from oracles.audit.notation import stated_input_layer, stated_weight_offset
+
+    assert stated_input_layer(prose) == base
+    assert stated_weight_offset(prose) == offset

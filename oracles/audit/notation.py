@@ -109,8 +109,8 @@ def stated_output_letter(prose: str) -> str | None:
 def stated_input_layer(prose: str) -> int | None:
     """The input's layer number when the prose states it ("the input is layer 1", "layer 0 is the input")."""
     t = _plain(prose)
-    for pat in (r"input (?:layer )?is (?:the )?layer (\d)", r"input is (\d)\b", r"layer (\d) is the input",
-                r"input layer (?:is )?(?:numbered |indexed )?(\d)\b", r"a\^ ?0 ?= ?x\b"):
+    for pat in (r"input (?:layer )?is (?:the )?layer ([01])\b", r"layer ([01]) is the input",
+                r"input layer (?:is )?(?:numbered |indexed )?([01])\b", r"a\^ ?0 ?= ?x\b"):
         m = re.search(pat, t)
         if m:
             return int(m.group(1)) if m.groups() else 0
