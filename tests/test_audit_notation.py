@@ -361,3 +361,13 @@ def test_the_convention_stated_in_words(prose, base, offset):
 
     assert stated_input_layer(prose) == base
     assert stated_weight_offset(prose) == offset
+
+
+def test_named_column_vectors_with_a_prediction_hat():
+    """ŷ is a quantity of its own (not the target y); ∂L/∂ŷ_k is one entry; one output indexed by k = 1."""
+    text = (DATA / "column_named_correct.md").read_text(encoding="utf-8")
+    assert audit_text(text, "c").findings == []
+    old = r"W_2^\top \left(\hat{y} - y\right)"
+    line = _line_of(text, old)
+    report = audit_text(text.replace(old, r"W_1^\top \left(\hat{y} - y\right)"), "c")
+    assert [(f.where.line, f.fix) for f in report.findings] == [(line, "W_2")], _findings(report)

@@ -29,11 +29,15 @@ def _is_distribution(v: np.ndarray) -> bool:
     return bool(np.isclose(v.sum(), 1.0) or np.allclose(v.sum(axis=0), 1.0) or np.allclose(v.sum(axis=-1), 1.0))
 
 
+DECORATIONS = ("hat", "tilde", "bar", "check", "dot")  # ŷ is not y; bold x is x
+
+
 def sym_key(s: Sym) -> str:
-    """The name of a named quantity: W_1 for W with the numeric subscript 1, else the letter."""
+    """The name of a named quantity: W_1 for W with the numeric subscript 1, ŷ apart from y, else the letter."""
+    name = f"{s.font} {s.name}" if s.font in DECORATIONS else s.name
     if s.sub and all(isinstance(x, Num) for x in s.sub):
-        return s.name + "_" + "".join(x.text or str(int(x.value)) for x in s.sub)
-    return s.name
+        return name + "_" + "".join(x.text or str(int(x.value)) for x in s.sub)
+    return name
 
 
 @dataclass
@@ -127,7 +131,7 @@ def _indexed_shape(expr: Node, var: str, env) -> tuple[int, ...] | None:
     for n in expr.walk():
         if isinstance(n, Sym) and any(isinstance(i, Sym) and i.name == var for i in n.sub):
             try:
-                return np.shape(named_value(n.name, env))
+                return np.shape(named_value(sym_key(Sym(n.name, font=n.font)), env))
             except Exception:  # noqa: BLE001 - only a hint for the shape
                 return None
     return None
@@ -139,10 +143,11 @@ def named_symbol(s: Sym, env) -> np.ndarray:
 
     graph = env.inst.graph
     key = sym_key(s)
-    if not s.sub or (key != s.name and graph.knows(key)):
+    base = sym_key(Sym(s.name, font=s.font))
+    if not s.sub or (key != base and graph.knows(key)):
         v = named_value(key, env)
-    elif graph.knows(s.name):
-        v = entry(named_value(s.name, env), tuple(_int(i, env) for i in s.sub), s)
+    elif graph.knows(base):
+        v = entry(named_value(base, env), tuple(_int(i, env) for i in s.sub), s)
     else:
         raise EvalError("unbound", f"symbol {s.name!r} is not defined", s)
     return transpose(v) if s.transpose else v
@@ -152,6 +157,10 @@ def entry(arr: np.ndarray, idx: tuple[int, ...], node: Node) -> np.ndarray:
     """arr at 1-based indices; one index into a row or column vector picks along its length."""
     from .semantics import EvalError
 
+    if arr.ndim == 0:  # a one-entry quantity (a single output): only index 1 exists
+        if all(i == 1 for i in idx):
+            return arr
+        raise EvalError("range", f"index {max(idx)} is out of range 1..1", node)
     flat = arr.reshape(-1) if arr.ndim == 2 and 1 in arr.shape and len(idx) == 1 else arr
     if len(idx) != flat.ndim:
         raise EvalError("shape", f"{len(idx)} index(es) into a {flat.ndim}-dimensional value", node)
@@ -174,8 +183,9 @@ def named_derivative(num: Node, var: Node, env) -> np.ndarray:
         raise EvalError("unsupported", "derivative with respect to an expression", var)
     graph = env.inst.graph
     key = sym_key(target)
-    if not graph.knows(key) and target.sub and graph.knows(target.name):
-        key, idx = target.name, tuple(_int(i, env) for i in target.sub)
+    base_key = sym_key(Sym(target.name, font=target.font))
+    if target.sub and (key == base_key or not graph.knows(key)) and graph.knows(base_key):
+        key, idx = base_key, tuple(_int(i, env) for i in target.sub)  # ∂L/∂ŷ_k: one entry of ŷ
     base = named_value(key, env)
     if idx:
         flat_shape = base.reshape(-1).shape if base.ndim == 2 and 1 in base.shape and len(idx) == 1 else base.shape
@@ -227,7 +237,8 @@ def read_named(eqs, has_layers: bool) -> NamedInstance | None:
             continue
         rest = eq.members[1:]
         if all(is_numeric(m) for m in rest):
-            if lhs.sub and (graph.knows(lhs.name) or not all(isinstance(x, Num) for x in lhs.sub)):
+            if lhs.sub and (graph.knows(sym_key(Sym(lhs.name, font=lhs.font)))
+                            or not all(isinstance(x, Num) for x in lhs.sub)):
                 continue  # p_2 = 0.3 once p is known, y_k = …: an entry, not a quantity
             try:
                 graph.inputs[key] = np.real(evaluate(rest[-1], dummy))
@@ -241,7 +252,7 @@ def read_named(eqs, has_layers: bool) -> NamedInstance | None:
         if lhs.sub:
             if len(lhs.sub) != 1 or not isinstance(lhs.sub[0], Sym):
                 continue
-            letter, key = lhs.sub[0].name, lhs.name
+            letter, key = lhs.sub[0].name, sym_key(Sym(lhs.name, font=lhs.font))
             if graph.knows(key):
                 continue
         graph.defs[key] = (letter, rhs)

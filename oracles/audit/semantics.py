@@ -20,6 +20,7 @@ from manualbp import Case, backward, forward, get_cost
 
 from .named import entry as named_entry
 from .named import is_named_instance, named_derivative, named_symbol, named_value
+from .named import sym_key as named_key
 from .tree import (
     Apply,
     BinOp,
@@ -430,9 +431,10 @@ def index_extent(body: Node, var: str, env: Env) -> int:
             if isinstance(idx, Sym) and idx.name == var and not idx.sub:
                 bare = Sym(n.name, (), n.layer, n.layer_style, False, n.prime, n.font, span=n.span)
                 if named:
-                    if not env.inst.graph.knows(n.name):
+                    key = named_key(Sym(n.name, font=n.font))
+                    if not env.inst.graph.knows(key):
                         continue
-                    arr = named_value(n.name, env)
+                    arr = named_value(key, env)
                     arr = arr.reshape(-1) if arr.ndim == 2 and 1 in arr.shape and len(n.sub) == 1 else arr
                 else:
                     arr = address(bare, env)[3]
