@@ -112,7 +112,8 @@ def _elementwise(var: str, expr: Node, env) -> np.ndarray:
     from .semantics import EvalError, evaluate
 
     out = []
-    for k in range(1, 10_000):
+    longest = max((d for v in env.inst.values.values() for d in np.shape(v)), default=1)
+    for k in range(1, longest + 1):  # no quantity of the document is longer than its longest input
         try:
             v = evaluate(expr, env.with_assign(**{var: k}))
         except EvalError as exc:
