@@ -371,3 +371,16 @@ def test_named_column_vectors_with_a_prediction_hat():
     line = _line_of(text, old)
     report = audit_text(text.replace(old, r"W_1^\top \left(\hat{y} - y\right)"), "c")
     assert [(f.where.line, f.fix) for f in report.findings] == [(line, "W_2")], _findings(report)
+
+
+@pytest.mark.parametrize("latex, want", [
+    (r"\delta^{(4)} \otimes a^{(3)}", lambda fwd, bwd, case: np.outer(bwd.dC_db[3], fwd.a[3])),
+    (r"\operatorname{diag}\left(a^{(3)}\right) W^{(2)}", lambda fwd, bwd, case: np.diag(fwd.a[3]) @ case.weights[1]),
+    (r"\text{sigmoid}\left(z^{(3)}\right)", lambda fwd, bwd, case: fwd.a[3]),
+])
+def test_outer_products_diagonal_matrices_and_named_sigmoid(seed, latex, want):
+    from manualbp import backward
+
+    env, fwd, case = seed
+    env = Env(env.inst, Convention(delta="z"))  # δ^{(4)} = ∂C/∂z^{(4)}
+    assert np.allclose(_val(latex, env), want(fwd, backward(case), case))

@@ -53,7 +53,8 @@ GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "et
 FUNCTIONS = {"sigma": "sigma", "tanh": "tanh", "exp": "exp", "log": "log", "ln": "log", "sinh": "sinh",
              "cosh": "cosh", "phi": "phi", "varphi": "phi", "max": "max", "text{ReLU}": "relu",
              "operatorname{ReLU}": "relu", "softmax": "softmax", "text{softmax}": "softmax",
-             "operatorname{softmax}": "softmax"}
+             "operatorname{softmax}": "softmax", "text{diag}": "diag", "operatorname{diag}": "diag",
+             "text{sigmoid}": "sigma", "operatorname{sigmoid}": "sigma"}
 FONTS = {"mathcal", "mathbf", "boldsymbol", "bm", "mathrm", "mathit", "mathbb", "vec", "hat", "bar", "tilde",
          "operatorname", "mathsf", "pmb", "text", "textbf", "textrm"}
 SPACING = {"quad", "qquad", ",", ";", "!", ":", " ", "enspace", "thinspace", "medspace", "displaystyle",
@@ -63,7 +64,7 @@ DELIMS = {"(": "(", ")": ")", "[": "[", "]": "]", "{": "{", "}": "}", "lbrace": 
           "langle": "<", "rangle": ">", "|": "|", "lvert": "|", "rvert": "|", "Vert": "‖", "lVert": "‖",
           "rVert": "‖", ".": ".", "lbrack": "[", "rbrack": "]", "lparen": "(", "rparen": ")"}
 MULOPS = {"times": "times", "cdot": "cdot", "odot": "odot", "circ": "odot", "ast": "times", "*": "times",
-          "otimes": "times"}
+          "otimes": "otimes"}
 FRAC_MACROS = {"frac", "dfrac", "tfrac", "cfrac"}
 
 

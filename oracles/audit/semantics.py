@@ -487,6 +487,8 @@ def multiply(a, b, op: str, node) -> np.ndarray:
         b = b.reshape(())
     if a.ndim == 0 or b.ndim == 0:
         return a * b
+    if op == "otimes" and a.ndim == 1 and b.ndim == 1:
+        return np.outer(a, b)  # δ ⊗ a: the outer product δ aᵀ
     if op == "odot":
         if a.shape != b.shape:
             raise EvalError("shape", f"⊙ of shapes {_shape(a)} and {_shape(b)}", node)
@@ -554,6 +556,10 @@ def _eval_apply(node: Apply, env: Env) -> np.ndarray:
         return ACT["relu"][1 if fn.endswith("'") else 0](v)
     if fn == "exp":
         return np.exp(v)
+    if fn == "diag":
+        if v.ndim != 1:
+            raise EvalError("shape", f"diag of a {_shape(v)} (a vector is needed)", node)
+        return np.diag(v)
     if fn == "softmax":
         e = np.exp(v - np.max(np.real(v)))
         return e / np.sum(e)
