@@ -384,3 +384,15 @@ def test_outer_products_diagonal_matrices_and_named_sigmoid(seed, latex, want):
     env, fwd, case = seed
     env = Env(env.inst, Convention(delta="z"))  # δ^{(4)} = ∂C/∂z^{(4)}
     assert np.allclose(_val(latex, env), want(fwd, backward(case), case))
+
+
+@pytest.mark.parametrize("bp1, holds", [
+    (r"\delta^L = \nabla_a C \odot \sigma'\left(z^L\right)", True),
+    (r"\delta^L = \nabla_a C + \sigma'\left(z^L\right)", False),
+])
+def test_nielsens_gradient_at_the_output(bp1, holds):
+    """In Nielsen's BP1 δ^L = ∇_a C ⊙ σ'(z^L), the bare a of ∇_a C is the output layer's a^L."""
+    text = (DATA / "nielsen_correct.md").read_text(encoding="utf-8") + f"\nand in gradient form\n\n$${bp1}$$\n"
+    line = text.count("\n")
+    report = audit_text(text, "n")
+    assert {f.where.line for f in report.findings} == (set() if holds else {line}), _findings(report)

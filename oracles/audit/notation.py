@@ -58,13 +58,13 @@ def read_notation(eqs: list[Equation], prose: str) -> Notation:
     if not note.bare_layers:
         for eq in eqs:
             eq.members = [map_tree(m, _as_power) for m in eq.members]
-    read_derivative_prefix(eqs)
-    for eq in eqs:
-        if any(_bare_function(n) for m in eq.members for n in m.walk()):
-            eq.members = [lift_bare_functions(m) for m in eq.members]
     letters = _layer_letters(eqs)
     if "L" in letters and ("l" in letters or stated_output_letter(prose) == "L"):
         note.output_letter = "L"
+    read_derivative_prefix(eqs, note.output_letter)
+    for eq in eqs:
+        if any(_bare_function(n) for m in eq.members for n in m.walk()):
+            eq.members = [lift_bare_functions(m) for m in eq.members]
     return note
 
 
@@ -173,17 +173,24 @@ def _is_d(n: Node) -> bool:
     return isinstance(n, Sym) and n.name == "d" and not n.sub and n.layer is None and not n.font
 
 
-def _nabla(n: Node) -> Node:
-    """∇_{a} C as ∂C/∂a."""
-    if isinstance(n, BinOp) and n.op == "mul" and isinstance(n.left, Sym) and n.left.name == "nabla" and len(
-            n.left.sub) == 1 and not n.left.layer:
-        return Deriv(n.right, n.left.sub[0], span=n.span)
-    return n
+def _nabla(output_letter: str | None):
+    """∇_{a} C as ∂C/∂a; with an output letter L, a bare ∇_a C is Nielsen's gradient at the output, ∂C/∂a^L."""
+    def rewrite(n: Node) -> Node:
+        if isinstance(n, BinOp) and n.op == "mul" and isinstance(n.left, Sym) and n.left.name == "nabla" and len(
+                n.left.sub) == 1 and not n.left.layer:
+            var = n.left.sub[0]
+            if output_letter and isinstance(var, Sym) and var.layer is None and not var.sub and sym_kind(var) in (
+                    "a", "z"):
+                var = replace(var, layer=Sym(output_letter, span=var.span), layer_style="bare")
+            return Deriv(n.right, var, span=n.span)
+        return n
+    return rewrite
 
 
-def read_derivative_prefix(eqs: list[Equation]) -> None:
+def read_derivative_prefix(eqs: list[Equation], output_letter: str | None = None) -> None:
     """Rewrite Ng's dZ^{[l]} = ∂C/∂Z^{[l]} shorthand (only 'd' written right against the symbol) and the
     gradient ∇_a C = ∂C/∂a, in place."""
+    nabla = _nabla(output_letter)
     for eq in eqs:
         if any(_is_d(n) or (isinstance(n, Sym) and n.name == "nabla") for m in eq.members for n in m.walk()):
-            eq.members = [map_tree(m, _nabla) for m in (map_tree(m, _d_prefix) for m in eq.members)]
+            eq.members = [map_tree(m, nabla) for m in (map_tree(m, _d_prefix) for m in eq.members)]
