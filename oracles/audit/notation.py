@@ -1,12 +1,15 @@
-"""Read a document's layer notation: bare superscripts, the output-layer letter, conventions stated in words.
+"""Read a document's notation as a whole: layer superscripts, the output-layer letter, shorthands, conventions.
 
 Nielsen's notation writes layers as bare superscripts (a^l, w^{l+1}, z^2) and
 L for the output layer; other notations write a^{(l)} or a^{[l]} and use a^2
 for a square.  :func:`read_notation` settles, for the whole document, what a
 bare digit superscript on a network letter means and whether L is a fixed
-layer; :func:`stated_input_layer` and :func:`stated_weight_offset` read the
-convention the prose states ("the input is layer 1", "W^{(l)} maps layer l-1
-to layer l"), which wins over any guess from the equations.
+layer, and rewrites the shorthands whose meaning depends on that (Ng's dZ^{[l]}
+for ∂C/∂Z^{[l]}, ∇_a C, σ' = σ(1 − σ) without arguments).
+:func:`stated_input_layer` and :func:`stated_weight_offset` read the convention
+the prose states ("the input is layer 1", "W^{(l)} maps layer l-1 to layer l"),
+which wins over any guess from the equations; :func:`structural_input_layer`
+reads it from the numbering (z^{(1)} = W^{(1)} x + b^{(1)}: the input is layer 0).
 """
 
 from __future__ import annotations
