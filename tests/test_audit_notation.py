@@ -396,3 +396,11 @@ def test_nielsens_gradient_at_the_output(bp1, holds):
     line = text.count("\n")
     report = audit_text(text, "n")
     assert {f.where.line for f in report.findings} == (set() if holds else {line}), _findings(report)
+
+
+def test_division_by_zero_is_an_evaluation_error(seed):
+    env, _, _ = seed
+    with pytest.raises(EvalError, match="division by zero"):
+        _val(r"\frac{a^{(3)}}{1 - 1}", env)
+    with pytest.raises(EvalError, match="division by zero"):
+        _val(r"a^{(3)} / 0", env)

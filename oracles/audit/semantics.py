@@ -383,7 +383,7 @@ def _evaluate(node: Node, env: Env) -> np.ndarray:
         n, d = evaluate(node.num, env), evaluate(node.den, env)
         if d.ndim != 0:
             raise EvalError("shape", "division by a non-scalar", node)
-        return n / d
+        return divide(n, d, node)
     if isinstance(node, Pow):
         b, e = evaluate(node.base, env), evaluate(node.exp, env)
         if e.ndim != 0:
@@ -522,7 +522,7 @@ def _eval_binop(node: BinOp, env: Env) -> np.ndarray:
     if node.op == "-":
         return add(a, -b, node)
     if node.op == "div":
-        return a / b
+        return divide(a, b, node)
     return multiply(a, b, node.op, node)
 
 
@@ -569,6 +569,13 @@ def _eval_apply(node: Apply, env: Env) -> np.ndarray:
                             f"{_fmt_real(v)})", node)
         return np.log(v)
     raise EvalError("unsupported", f"function {fn}", node)
+
+
+def divide(n: np.ndarray, d: np.ndarray, node: Node) -> np.ndarray:
+    """n / d; a zero divisor is an evaluation error, not an infinity carried on."""
+    if np.any(np.asarray(d) == 0):
+        raise EvalError("domain", "division by zero", node)
+    return n / d
 
 
 def _fmt_real(v: np.ndarray) -> str:
