@@ -12,12 +12,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from manualbp import forward
 from manualbp.example import seed_case
 from oracles.audit import audit_file, audit_text
 from oracles.audit.latex import parse_expr, structure
 from oracles.audit.semantics import Convention, Env, EvalError, Instance, evaluate
+from tests.test_audit_fuzz import _check, mutated
 
 DATA = Path(__file__).resolve().parent / "data" / "audit_notation"
 FIXTURES = {
@@ -404,3 +406,13 @@ def test_division_by_zero_is_an_evaluation_error(seed):
         _val(r"\frac{a^{(3)}}{1 - 1}", env)
     with pytest.raises(EvalError, match="division by zero"):
         _val(r"a^{(3)} / 0", env)
+
+
+NOTATION_DOCS = [p.read_text(encoding="utf-8") for p in sorted(DATA.glob("*.md"))]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated(docs=NOTATION_DOCS))
+def test_mutated_derivations_in_other_notations_never_crash(text):
+    """The new readings (bare layers, named quantities, batches, norms) never break the auditor."""
+    _check(text)
