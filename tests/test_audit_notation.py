@@ -416,3 +416,26 @@ NOTATION_DOCS = [p.read_text(encoding="utf-8") for p in sorted(DATA.glob("*.md")
 def test_mutated_derivations_in_other_notations_never_crash(text):
     """The new readings (bare layers, named quantities, batches, norms) never break the auditor."""
     _check(text)
+
+
+def test_a_number_that_follows_from_the_documents_own_rounded_values_is_a_rounding():
+    """Named quantities: p stated from q rounded to 1 decimal is a rounding (info), not an arithmetic error."""
+    x = np.array([0.5, -1.0, 1.5])
+    W1 = np.array([[0.1, -0.3], [0.4, 0.2], [-0.2, 0.5]])
+    W2 = np.array([[0.6, -0.2, 0.3], [-0.5, 0.4, 0.1]])
+    g = 1 / (1 + np.exp(-(x @ W1 + np.array([0.05, -0.15]))))
+    q = g @ W2 + np.array([0.1, 0.0, -0.1])
+    q1 = np.round(q, 1)
+    p, p1 = np.exp(q) / np.exp(q).sum(), np.exp(q1) / np.exp(q1).sum()
+    assert np.any(np.abs(np.round(p1, 4) - p) > 0.5e-4)  # the rounded q moves p at 4 decimals
+    text = (DATA / "rowvec_correct.md").read_text(encoding="utf-8")
+    start = text.index(r"$$q = \begin{bmatrix}")
+    end = text.index("$$", start + 2) + 2
+    cells = [f"{v:.1f}" for v in q1], [f"{v:.4f}" for v in p1]
+    line = (r"$$q = \begin{bmatrix} " + " & ".join(cells[0]) + r" \end{bmatrix}, \quad p = \operatorname{softmax}(q) = "
+            r"\begin{bmatrix} " + " & ".join(cells[1]) + r" \end{bmatrix}$$")
+    report = audit_text(text[:start] + line + text[end:], "r")
+    n = text[:start].count("\n") + 1
+    on_line = [f for f in report.findings if f.where.line == n]
+    assert on_line and all(f.kind == "rounding" and f.severity == "info" for f in on_line), _findings(report)
+    assert all(f.severity == "info" for f in report.findings), _findings(report)

@@ -95,8 +95,11 @@ def scalar_vars(members: list[Node]) -> set[str]:
 
 def canonical(node: Node, conv: Convention) -> tuple | None:
     """The network quantity an expression names, as (kind, internal layer[, 'T'])."""
-    if conv.named:
-        return None  # a document's own names are not manualbp's layers
+    if conv.named:  # a quantity the document names (o, p, W_2), not one of manualbp's layers
+        while isinstance(node, Paren):
+            node = node.x
+        return ("named", sym_key(node)) if isinstance(node, Sym) and not node.transpose and (
+            not node.sub or all(isinstance(x, Num) for x in node.sub)) else None
     while isinstance(node, Paren):
         node = node.x
     from .tree import Transpose

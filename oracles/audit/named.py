@@ -260,3 +260,20 @@ def read_named(eqs, has_layers: bool) -> NamedInstance | None:
     if not graph.inputs or not graph.defs:
         return None
     return NamedInstance(graph, dict(graph.inputs), "worked example")
+
+
+def named_recompute(key: str, docvals: dict, inst: NamedInstance) -> list[np.ndarray]:
+    """``key`` recomputed from its definition with the values the document states for the rest (its own
+    rounded intermediates): a stated number that follows from those is a rounding, not an error."""
+    from .semantics import Convention, Env, EvalError
+
+    if not isinstance(inst, NamedInstance) or key not in inst.graph.defs:
+        return []
+    values = dict(inst.values)
+    for (kind, k), v in docvals.items():
+        if kind == "named" and k != key and k in inst.graph.defs:
+            values[k] = np.asarray(v)
+    try:
+        return [np.real(named_value(key, Env(NamedInstance(inst.graph, values, inst.label), Convention(named=True))))]
+    except EvalError:
+        return []
