@@ -439,3 +439,16 @@ def test_a_number_that_follows_from_the_documents_own_rounded_values_is_a_roundi
     on_line = [f for f in report.findings if f.where.line == n]
     assert on_line and all(f.kind == "rounding" and f.severity == "info" for f in on_line), _findings(report)
     assert all(f.severity == "info" for f in report.findings), _findings(report)
+
+
+def test_a_named_batch_with_one_sample_per_row():
+    """H = σ(X W_1 + b_1): the 1×n bias is added to every row; m is the document's own m = 4."""
+    text = (DATA / "named_batch_correct.md").read_text(encoding="utf-8")
+    report = audit_text(text, "nb")
+    assert report.findings == [], _findings(report)
+    assert report.sections["audit"]["checked"] >= 6
+    old = r"\frac{\partial L}{\partial P} = \frac{1}{m} \left(P - Y\right)"
+    line = _line_of(text, old)
+    report = audit_text(text.replace(old, r"\frac{\partial L}{\partial P} = \left(P - Y\right)"), "nb")
+    assert [(f.where.line, f.fix) for f in report.findings] == [(line, r"\frac{1}{m} \left(P - Y\right)")], \
+        _findings(report)

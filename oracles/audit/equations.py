@@ -228,7 +228,8 @@ def find_fix(eq: Equation, members: list[Node], outcome: Outcome, envs: list[Env
         return resid if checked >= len(wit) else float("inf")
 
     ordered = _ref_first(members, outcome.ref)
-    batched = model.worked is not None and getattr(getattr(model.worked, "case", None), "batched", False)
+    batched = model.worked is not None and (getattr(getattr(model.worked, "case", None), "batched", False) or (
+        model.conv.named and "m" in model.worked.graph.inputs))
     gen = EditGenerator(text, ordered, idx_vars, layer_vars, doc_layers, max(widths),
                         batch_symbol="m" if batched else None)
     failing = sorted(_map_index(i, outcome.ref) for i in outcome.failures if i != outcome.ref)

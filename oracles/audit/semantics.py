@@ -463,8 +463,22 @@ def add(a, b, node):
     if a.ndim == 0 or b.ndim == 0:
         return a + b  # 1 − σ(z): a scalar broadcast over a vector, as the notation means it
     if a.shape != b.shape:
-        raise EvalError("shape", f"adding shapes {_shape(a)} and {_shape(b)}", node)
+        a, b = _batch_broadcast(a, b), _batch_broadcast(b, a)
+        if a.shape != b.shape:
+            raise EvalError("shape", f"adding shapes {_shape(a)} and {_shape(b)}", node)
     return a + b
+
+
+def _batch_broadcast(v: np.ndarray, batch: np.ndarray) -> np.ndarray:
+    """A bias added to a batch, as numpy broadcasts it: an n-vector to every column of an n×m batch, a 1×n row
+    to every row of an m×n batch (X W + b with one sample per row)."""
+    if batch.ndim != 2 or v.shape == batch.shape:
+        return v
+    if v.ndim == 1 and v.shape[0] == batch.shape[0]:
+        return np.repeat(v[:, None], batch.shape[1], axis=1)
+    if v.ndim == 2 and v.shape == (1, batch.shape[1]):
+        return np.repeat(v, batch.shape[0], axis=0)
+    return v
 
 
 def _shape(v) -> str:
