@@ -452,3 +452,24 @@ def test_a_named_batch_with_one_sample_per_row():
     report = audit_text(text.replace(old, r"\frac{\partial L}{\partial P} = \left(P - Y\right)"), "nb")
     assert [(f.where.line, f.fix) for f in report.findings] == [(line, r"\frac{1}{m} \left(P - Y\right)")], \
         _findings(report)
+
+
+TUPLE_DOC = r"""Layer $0$ is the input; $W^{(l)}$ maps layer $l-1$ to layer $l$.
+
+$$W^{(1)} = \begin{bmatrix} 0.5 & -0.2 \\ 0.3 & 0.4 \end{bmatrix}$$
+
+$$b^{(1)} = \begin{bmatrix} 0.1 \\ -0.2 \end{bmatrix}$$
+
+$$x = \begin{bmatrix} 1 \\ 2 \end{bmatrix}, \quad y = \begin{bmatrix} 0.9 \\ 0.1 \end{bmatrix}$$
+
+so $z^{(1)} = W^{(1)} x + b^{(1)} = (0.2,\ 0.9)^\top$ and $a^{(1)} = \sigma(z^{(1)}) = (A1,\ A2)^\top$.
+"""
+
+
+def test_a_vector_written_as_a_transposed_tuple_is_checked_entry_by_entry():
+    a1 = 1 / (1 + np.exp(-(np.array([[0.5, -0.2], [0.3, 0.4]]) @ np.array([1.0, 2.0]) + np.array([0.1, -0.2]))))
+    good = TUPLE_DOC.replace("A1", f"{a1[0]:.4f}").replace("A2", f"{a1[1]:.4f}")
+    assert audit_text(good, "t").findings == []
+    bad = TUPLE_DOC.replace("A1", f"{a1[0]:.4f}").replace("A2", f"{a1[1] + 0.01:.4f}")
+    report = audit_text(bad, "t")
+    assert [(f.where.line, f.fix) for f in report.findings] == [(9, f"{a1[1]:.4f}")], _findings(report)

@@ -619,6 +619,10 @@ class ExprParser:
         span = _span(arg)
         # transpose markers
         if self._is_transpose(items):
+            if isinstance(node, Matrix) and node.env.startswith("row") and len(node.rows) == 1:
+                cells = node.rows[0]  # (0.52, 0.82, 0.39)^T: a column vector, entry by entry
+                return Matrix(tuple((c,) for c in cells), "col" + node.env[3:], tuple(c.span for c in cells),
+                              span=(node.span[0], span[1]))
             return Transpose(node, span=(node.span[0], span[1]))
         if isinstance(node, Sym) and items and all(_is_tok(x, "macro", "prime") for x in items):  # σ^{\prime}
             return Sym(node.name, node.sub, node.layer, node.layer_style, node.transpose, node.prime + len(items),
@@ -786,8 +790,12 @@ class ExprParser:
         rows = split_rows(inner)
         if len([r for r in rows if r]) > 1:
             return self._matrix_from_rows(rows, "left" + delim, span)
-        # row vector [a \quad b \quad c]
+        # row vector [a \quad b \quad c], or a tuple (a, b, c) (written (a, b, c)^\top for a column)
         cells = [c for c in _split_quads(inner)]
+        if len(cells) == 1 and delim in ("(", "[") and sum(1 for x in inner if _is_tok(x, "char", ",")) >= 1:
+            parts = split_items(inner, "char", ",")
+            if all(parts):
+                cells = parts
         if len(cells) > 1:
             row = tuple(self.sub(c).parse_all() for c in cells)
             return Matrix((row,), "row" + delim, (span,), span=span)
