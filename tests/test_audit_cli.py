@@ -37,6 +37,6 @@ def test_text_output_prints_document_text_verbatim(capsys, monkeypatch):
     assert main(["audit", str(data / "bracket_layers.md")]) == 1
     out = capsys.readouterr().out
     assert "a^{[l-1]}" in out and "a^{}" not in out
-    main(["audit", str(data / "rowvec_unreadable.md")])
+    main(["audit", str(data / "unreadable_notation.md")])
     out = capsys.readouterr().out
     assert "W^{(l)} = [numbers]" in out

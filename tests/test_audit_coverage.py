@@ -89,7 +89,7 @@ def test_tanh_bce_wrong_number_is_found_with_the_true_value():
 
 def test_nothing_evaluable_exits_1_and_says_so(capsys):
     """Fails before: exit 0 and '… equations checked' for a document of which nothing was evaluated."""
-    path = DATA / "rowvec_unreadable.md"
+    path = DATA / "unreadable_notation.md"
     assert main(["audit", str(path), "--format", "json"]) == 1
     data = json.loads(capsys.readouterr().out)
     cov = data["sections"]["audit"]["coverage"]
@@ -119,14 +119,14 @@ def test_partly_evaluable_document_counts_honestly():
 
 
 def test_markdown_and_html_reports_carry_the_coverage(tmp_path):
-    path = DATA / "rowvec_unreadable.md"
+    path = DATA / "unreadable_notation.md"
     for fmt in ("md", "html"):
         out = tmp_path / f"r.{fmt}"
         assert main(["audit", str(path), "--format", fmt, "-o", str(out)]) == 1
         body = out.read_text()
         assert "0 evaluated" in body and "not evaluable" in body
         if fmt == "html":
-            assert "0 of 10 equations evaluated" in body  # the audit section's lead says so too
+            assert "0 of 6 equations evaluated" in body  # the audit section's lead says so too
 
 
 

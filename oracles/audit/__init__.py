@@ -24,6 +24,7 @@ from .markdown import Document, MathBlock, split_markdown
 from .model import (
     Model,
     build_worked,
+    configure_named,
     detect_activation,
     detect_cost,
     find_bindings,
@@ -31,7 +32,8 @@ from .model import (
     is_numeric,
     match_cost,
 )
-from .semantics import Convention, sym_kind
+from .notation import read_notation, stated_input_layer, stated_weight_offset, structural_input_layer
+from .semantics import Convention, output_activation, sym_kind
 from .tree import Deriv, Sym
 
 __all__ = ["audit_file", "audit_text", "SEVERITY"]
@@ -209,11 +211,19 @@ class _Auditor:
         m = self.model
         eqs = self.equations
         prose = "\n".join(t for _, t in self.doc.prose) + "\n" + self.text
+        m.output_letter = read_notation(eqs, prose).output_letter
+        if configure_named(m, eqs, prose):  # u = x W_1 + b_1, h = tanh(u): the document's own names
+            m.notes.append("convention: " + m.conv.describe())
+            return
         find_bindings(m, eqs)
         detect_activation(m, eqs, prose)
         has_cost = detect_cost(m, eqs, prose)
         wmin = min((k for (kind, k) in m.bindings if kind == "w"), default=None)
-        base = self._input_layer()
+        base = stated_input_layer(prose)
+        base = self._input_layer() if base is None else base
+        base = structural_input_layer(eqs, wmin) if base is None else base
+        if wmin is None and base is not None and stated_weight_offset(prose) is not None:
+            wmin = base + stated_weight_offset(prose)
         delta = self._delta_meaning()
         cands = []
         for b in ([base] if base is not None else [1, 0]):
@@ -503,8 +513,8 @@ def _recost(inst, activation: str, cost: str):
 
     from .semantics import Instance
     c = inst.case
-    case = Case.create(c.weights, c.biases, c.x, c.y, hidden=activation,
-                       output="sigmoid" if cost == "bce" else None, cost=cost, label="worked example")
+    case = Case.create(c.weights, c.biases, c.x, c.y, hidden=activation, output=output_activation(cost), cost=cost,
+                       label="worked example")
     return Instance(case, "worked example")
 
 

@@ -72,7 +72,11 @@ def free_letters(members: list[Node], *, summation: bool = False) -> tuple[set[s
 def contexts(model: Model, members: list[Node], scope: str) -> list[Env]:
     """Every (instance, index assignment, scalar sample) the chain is checked in."""
     layer_vars, idx_vars = free_letters(members)
+    fixed = model.output_letter if model.output_letter in layer_vars else None
+    layer_vars.discard(fixed)
     svars = scalar_vars(members)
+    if model.conv.named:  # h, u, … name the document's quantities, not a function's variable
+        svars = {v for v in svars if not model.worked.graph.knows(v)}
     if layer_vars or idx_vars:
         insts = model.instances("free" if scope != "worked" else "worked")
     else:
@@ -224,7 +228,10 @@ def find_fix(eq: Equation, members: list[Node], outcome: Outcome, envs: list[Env
         return resid if checked >= len(wit) else float("inf")
 
     ordered = _ref_first(members, outcome.ref)
-    gen = EditGenerator(text, ordered, idx_vars, layer_vars, doc_layers, max(widths))
+    batched = model.worked is not None and (getattr(getattr(model.worked, "case", None), "batched", False) or (
+        model.conv.named and "m" in model.worked.graph.inputs))
+    gen = EditGenerator(text, ordered, idx_vars, layer_vars, doc_layers, max(widths),
+                        batch_symbol="m" if batched else None)
     failing = sorted(_map_index(i, outcome.ref) for i in outcome.failures if i != outcome.ref)
     best: Fix | None = None
     targets_used: list[int] = []
@@ -283,7 +290,17 @@ def find_fix(eq: Equation, members: list[Node], outcome: Outcome, envs: list[Env
         if alt is not None and (best is None or alt.cost < best.cost):
             best = alt
             targets_used = [outcome.ref]
+    if best is not None and any(_symbols_to_numbers(e) for e in best.edits):
+        return None, []
     return best, targets_used
+
+
+def _symbols_to_numbers(e) -> bool:
+    """True when an edit would replace symbols by bare numbers (a^{(2)} → [0.59 0.60]): never a fix."""
+    from .model import is_numeric
+    if e.new is None or e.split is not None:
+        return False
+    return is_numeric(e.new) and not is_numeric(e.target)
 
 
 def _ref_first(members: list[Node], ref: int) -> list[Node]:
@@ -308,6 +325,8 @@ def _fmt(v) -> str:
     if v is None:
         return "?"
     r = np.real(v)
+    if not np.all(np.isfinite(r)) or (r.size and np.max(np.abs(r)) > 1e15):
+        return f"{shape_text(v)} that is not a finite real number (the expression is not smooth or not real here)"
     if r.ndim == 0:
         return f"{float(r):.6g}"
     return f"{shape_text(v)} {np.array2string(r, precision=4, separator=', ')}"

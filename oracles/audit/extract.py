@@ -84,7 +84,7 @@ WORDS = ("text", "textrm", "textnormal", "mbox", "mathrm")
 def _is_connector(items: list, k: int) -> int:
     """How many items from k on are a spacing macro or a word in text (\\qquad \\text{and}); 0 if none."""
     it = items[k]
-    if isinstance(it, Tok) and it.kind == "macro" and it.val in SPACES:
+    if isinstance(it, Tok) and (it.kind == "macro" and it.val in SPACES or it.kind == "special" and it.val == "~"):
         return 1
     if (isinstance(it, Tok) and it.kind == "macro" and it.val in WORDS and k + 1 < len(items)
             and isinstance(items[k + 1], Group)

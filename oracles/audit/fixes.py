@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .latex import parse_expr, structure
 from .semantics import sym_kind
-from .tree import BinOp, Matrix, Node, Num, Paren, Sum, Sym, Transpose, contains, rebuild
+from .tree import BinOp, Deriv, Matrix, Node, Num, Paren, Sum, Sym, Transpose, contains, rebuild
 
 LETTER_SWAPS = {"a": ("z", "b"), "z": ("a",), "b": ("a",), "A": ("Z",), "Z": ("A",), "y": ("a",)}
 
@@ -93,7 +93,7 @@ def _letter_len(text: str, s: Sym) -> int:
 
 def _layer_alternatives(cur: str, layer_vars: set[str], doc_layers: list[int]) -> list[str]:
     cur = cur.replace(" ", "")
-    letters = [c for c in cur if c.isalpha()]
+    letters = ["\\ell"] if "\\ell" in cur else [c for c in cur if c.isalpha()]
     if letters:
         v = letters[0]
         opts = [v, f"{v}+1", f"{v}-1", f"{v}+2"]
@@ -156,8 +156,9 @@ class EditGenerator:
     """All single edits of one equation member."""
 
     def __init__(self, text: str, members: list[Node], index_vars: set[str], layer_vars: set[str],
-                 doc_layers: list[int], max_width: int):
+                 doc_layers: list[int], max_width: int, batch_symbol: str | None = None):
         self.text = text
+        self.batch_symbol = batch_symbol  # "m" when the document averages over a batch of m samples
         self.members = members
         self.index_vars = sorted(index_vars) or ["i", "j", "k"]
         self.layer_vars = layer_vars
@@ -177,12 +178,14 @@ class EditGenerator:
                 out += self._row_edits(mi, n)
             elif isinstance(n, BinOp) and n.op in ("+", "-"):
                 out += self._sign_edits(mi, n)
+            elif isinstance(n, BinOp) and n.op == "mul":
+                out += self._order_edits(mi, n)
             elif isinstance(n, Transpose) and isinstance(n.x, (Sym, Paren)):
                 out.append(Edit("transpose", "drop the transpose", mi, n, n.x,
                                 (n.x.span[1], n.span[1], ""), 1.6))
             if self._transposable(n):
                 out.append(Edit("transpose", "add a transpose", mi, n, Transpose(n, span=n.span),
-                                (n.span[1], n.span[1], "^T"), 1.5))
+                                self._transpose_splice(n), 1.5))
         out += self._missing_terms(mi, member)
         out += self._splits(mi, member)
         if mi == 0 and len(self.members) > 1:
@@ -190,6 +193,13 @@ class EditGenerator:
                 e.cost += 0.6
         out.sort(key=lambda e: e.cost)
         return out
+
+    def _transpose_splice(self, n: Node) -> tuple[int, int, str]:
+        """^T after the node; a symbol that already has a superscript is wrapped first (no double ^)."""
+        s, e = n.span
+        if isinstance(n, Sym) and (n.layer is not None or "^" in self.text[s:e]):
+            return (s, e, f"\\left({self.text[s:e]}\\right)^T")
+        return (e, e, "^T")
 
     # -- kinds of edit
     @staticmethod
@@ -311,6 +321,24 @@ class EditGenerator:
             return k - 1, e
         return s, e
 
+    def _order_edits(self, mi: int, n: BinOp) -> list[Edit]:
+        """A product of two factors in the wrong order: B A for A B, and Bᵀ A for Aᵀ B (an outer product turned)."""
+        a, b = n.left, n.right
+        simple = (Sym, Paren, Transpose, Deriv)
+        if not (isinstance(a, simple) and isinstance(b, simple)) or (isinstance(a, Deriv) and a.num is None):
+            return []
+        ta, tb = self.text[a.span[0]:a.span[1]], self.text[b.span[0]:b.span[1]]
+        span = (a.span[0], b.span[1])
+        out = [Edit("transpose", f"the factors in the other order ({tb} {ta})", mi, n,
+                    BinOp("mul", b, a, span=n.span), (*span, f"{tb} {ta}"), 1.5)]
+        if isinstance(a, Transpose) and not isinstance(b, Transpose):
+            inner = a.x
+            ti = self.text[inner.span[0]:inner.span[1]]
+            tb_t = f"{tb}^\\top" if isinstance(b, Sym) and "^" not in tb else f"\\left({tb}\\right)^\\top"
+            out.append(Edit("transpose", f"{ta} {tb} → {tb_t} {ti}", mi, n,
+                            BinOp("mul", Transpose(b, span=b.span), inner, span=n.span), (*span, f"{tb_t} {ti}"), 1.6))
+        return out
+
     def _sign_edits(self, mi: int, n: BinOp) -> list[Edit]:
         alt = "-" if n.op == "+" else "+"
         # find the operator character between the operands
@@ -318,7 +346,13 @@ class EditGenerator:
         if k < 0:
             return []
         new = BinOp(alt, n.left, n.right, span=n.span)
-        return [Edit("sign", f"'{n.op}' → '{alt}'", mi, n, new, (k, k + 1, alt), 1.5)]
+        out = [Edit("sign", f"'{n.op}' → '{alt}'", mi, n, new, (k, k + 1, alt), 1.5)]
+        if n.op == "-" and not isinstance(n.left, BinOp):  # (y − a) for (a − y): the operands swapped
+            left, right = self.text[n.left.span[0]:n.left.span[1]], self.text[n.right.span[0]:n.right.span[1]]
+            swapped = BinOp("-", n.right, n.left, span=n.span)
+            out.append(Edit("sign", f"{left} − {right} → {right} − {left}", mi, n, swapped,
+                            (n.left.span[0], n.right.span[1], f"{right} - {left}"), 1.4))
+        return out
 
     def _missing_terms(self, mi: int, member: Node) -> list[Edit]:
         out: list[Edit] = []
@@ -368,6 +402,34 @@ class EditGenerator:
                         target=n, op="mul")
                 else:
                     add(f"\\sigma'\\left(z{sup}\\right)", "add the factor ⊙ σ'(z)", 2.0, target=n, op="odot")
+        # the 1/m of a cost averaged over a batch of m samples
+        if self.batch_symbol and mi != 0:
+            m = self.batch_symbol
+            node = parse_snippet(f"\\frac{{1}}{{{m}}}")
+            out.append(Edit("missing-term", f"add the factor 1/{m} (the cost is averaged over the batch)", mi, member,
+                            BinOp("mul", node, member, span=member.span),
+                            (member.span[0], member.span[0], f"\\frac{{1}}{{{m}}} "), 2.0))
+        # the chain rule through an element-wise activation whose output is v: ∂C/∂u = ∂C/∂v ⊙ (1 − v²) (tanh),
+        # ⊙ v ⊙ (1 − v) (logistic)
+        for n in member.walk():
+            if isinstance(n, Deriv) and n.num is not None and isinstance(n.var, Sym) and not n.var.sub:
+                v = self.text[n.var.span[0]:n.var.span[1]]
+                sq = f"{v}^2" if "^" not in v else f"\\left({v}\\right)^2"
+                add(f"\\left(1 - {sq}\\right)", f"add the factor ⊙ (1 − {v}²)", 2.0, op="odot")
+                add(f"{v} \\odot \\left(1 - {v}\\right)", f"add the factor ⊙ {v} ⊙ (1 − {v})", 2.1, op="odot")
+        # the σ'(z) of the error the other side defines (δ^{(l)} = … ⊙ σ'(z^{(l)}) with the factor dropped)
+        if mi != 0 and self.members:
+            ref = self.members[0]
+            while isinstance(ref, Paren):
+                ref = ref.x
+            if isinstance(ref, Sym) and sym_kind(ref) == "delta" and ref.layer_span is not None:
+                sup = _fmt_layer(_layer_text(self.text, ref), ref)
+                z = "\\mathbf{z}" if ref.font in ("mathbf", "boldsymbol", "bm") else "z"  # bold δ, bold z
+                if ref.sub and ref.sub_span:
+                    sub = self.text[ref.sub_span[0]:ref.sub_span[1]].strip("{}")
+                    add(f"\\sigma'\\left({z}_{{{sub}}}{sup}\\right)", "add the factor σ'(z)", 2.0, op="mul")
+                else:
+                    add(f"\\sigma'\\left({z}{sup}\\right)", "add the factor ⊙ σ'(z)", 2.0, op="odot")
         return out
 
     def _splits(self, mi: int, member: Node) -> list[Edit]:

@@ -26,10 +26,13 @@ from .tree import (
     Deriv,
     Empty,
     Frac,
+    Index,
+    IndexRange,
     Matrix,
     Missing,
     Neg,
     Node,
+    Norm,
     Num,
     Paren,
     Pow,
@@ -49,7 +52,9 @@ GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "et
          "Delta", "Sigma", "Theta", "Lambda", "Phi", "Psi", "Omega", "Gamma", "ell", "nabla"}
 FUNCTIONS = {"sigma": "sigma", "tanh": "tanh", "exp": "exp", "log": "log", "ln": "log", "sinh": "sinh",
              "cosh": "cosh", "phi": "phi", "varphi": "phi", "max": "max", "text{ReLU}": "relu",
-             "operatorname{ReLU}": "relu", "softmax": "softmax"}
+             "operatorname{ReLU}": "relu", "softmax": "softmax", "text{softmax}": "softmax",
+             "operatorname{softmax}": "softmax", "text{diag}": "diag", "operatorname{diag}": "diag",
+             "text{sigmoid}": "sigma", "operatorname{sigmoid}": "sigma"}
 FONTS = {"mathcal", "mathbf", "boldsymbol", "bm", "mathrm", "mathit", "mathbb", "vec", "hat", "bar", "tilde",
          "operatorname", "mathsf", "pmb", "text", "textbf", "textrm"}
 SPACING = {"quad", "qquad", ",", ";", "!", ":", " ", "enspace", "thinspace", "medspace", "displaystyle",
@@ -59,7 +64,7 @@ DELIMS = {"(": "(", ")": ")", "[": "[", "]": "]", "{": "{", "}": "}", "lbrace": 
           "langle": "<", "rangle": ">", "|": "|", "lvert": "|", "rvert": "|", "Vert": "‖", "lVert": "‖",
           "rVert": "‖", ".": ".", "lbrack": "[", "rbrack": "]", "lparen": "(", "rparen": ")"}
 MULOPS = {"times": "times", "cdot": "cdot", "odot": "odot", "circ": "odot", "ast": "times", "*": "times",
-          "otimes": "times"}
+          "otimes": "otimes"}
 FRAC_MACROS = {"frac", "dfrac", "tfrac", "cfrac"}
 
 
@@ -280,6 +285,9 @@ class _Structurer:
         if self.i >= len(self.toks):
             return "."
         t = self.toks[self.i]
+        if t.kind == "macro" and t.val == "|":
+            self.i += 1
+            return "‖"
         if t.kind in ("char", "macro") and t.val in DELIMS:
             self.i += 1
             return DELIMS[t.val]
@@ -362,7 +370,15 @@ class ExprParser:
     """Recursive-descent parser for one math expression given as structure items."""
 
     def __init__(self, items: list, problems: list[Problem], text: str):
-        self.items = [it for it in items if not self._skippable(it)]
+        items = [it for it in items if not self._skippable(it)]
+        while items and (_is_spacing(items[0]) or _connective_at(items, 0)):
+            items = items[2:] if _connective_at(items, 0) else items[1:]  # "&\quad a = …", "\text{and} b = …"
+        while items and (_is_spacing(items[-1]) or _is_tok(items[-1], "char", ",") or _is_tok(items[-1], "char", ".")
+                         or _is_tok(items[-1], "char", ";") or _is_tok(items[-1], "char", ":")
+                         or _connective_at(items, len(items) - 2)):
+            # "a = b, \;" or "a = b \quad\text{and}" at the end of a member: punctuation and words, not factors
+            items = items[:-2] if _connective_at(items, len(items) - 2) else items[:-1]
+        self.items = items
         self.i = 0
         self.problems = problems
         self.text = text
@@ -529,6 +545,11 @@ class ExprParser:
             return node
         if isinstance(node, Sym) and node.name in FUNCTIONS and node.name not in ("phi",):
             return self._apply(node)
+        if isinstance(node, Pow) and isinstance(node.base, Sym) and node.base.name in FUNCTIONS and (
+                self._next_is_paren()):  # \tanh^2(u) = (\tanh u)^2
+            applied = self._apply(node.base)
+            return Pow(applied, node.exp, span=(node.span[0], applied.span[1])) if isinstance(applied, Apply) \
+                else node
         if isinstance(node, Sym) and node.name == "phi" and self._next_is_paren():
             return self._apply(node)
         return node
@@ -563,6 +584,8 @@ class ExprParser:
                        span, node.layer_span, span=(node.span[0], max(node.span[1], span[1])))
         if isinstance(node, Sym) and node.name == "sum":
             return node
+        if isinstance(node, Paren) and node.delim in ("(", "[") and isinstance(node.x, Sym):
+            return Index(node, self._index_list(items, ""), span=(node.span[0], span[1]))  # (W_2)_{jk}
         return node
 
     def _index_list(self, items: list, name: str) -> tuple[Node, ...]:
@@ -596,11 +619,25 @@ class ExprParser:
         span = _span(arg)
         # transpose markers
         if self._is_transpose(items):
+            if isinstance(node, Matrix) and node.env.startswith("row") and len(node.rows) == 1:
+                cells = node.rows[0]  # (0.52, 0.82, 0.39)^T: a column vector, entry by entry
+                return Matrix(tuple((c,) for c in cells), "col" + node.env[3:], tuple(c.span for c in cells),
+                              span=(node.span[0], span[1]))
             return Transpose(node, span=(node.span[0], span[1]))
+        if isinstance(node, Sym) and items and all(_is_tok(x, "macro", "prime") for x in items):  # σ^{\prime}
+            return Sym(node.name, node.sub, node.layer, node.layer_style, node.transpose, node.prime + len(items),
+                       node.font, node.sub_span, node.layer_span, span=(node.span[0], span[1]))
         if isinstance(node, Sym) and node.layer is None:
-            layer, style, trans, lspan = self._layer(items)
+            sample = None
+            if len(items) > 3 and _is_tok(items[0], "char", "[") and _is_tok(items[-1], "char", ")"):
+                k = max(i for i, x in enumerate(items) if _is_tok(x, "char", "("))
+                if k > 0 and _is_tok(items[k - 1], "char", "]"):  # a^{[2](i)}: layer 2, sample i
+                    sample = self.sub(items[k + 1:-1]).parse_all()
+                    items = items[:k]
+            layer, style, trans, lspan = self._layer(items, node.name)
             if layer is not None:
-                return Sym(node.name, node.sub, layer, style, node.transpose or trans, node.prime, node.font,
+                sub = node.sub + ((sample,) if sample is not None else ())
+                return Sym(node.name, sub, layer, style, node.transpose or trans, node.prime, node.font,
                            node.sub_span, lspan, span=(node.span[0], span[1]))
         if isinstance(node, Sym) and node.name == "e":
             ex = self.sub(items).parse_all()
@@ -620,8 +657,12 @@ class ExprParser:
             return True
         return False
 
-    def _layer(self, items: list):
-        """(layer expr, style, transpose?, span) when a superscript is a layer index."""
+    def _layer(self, items: list, name: str = ""):
+        """(layer expr, style, transpose?, span) when a superscript is a layer index.
+
+        A digit run on a network letter (a^2, w^3) gets style "digit": a layer in a document that writes
+        layers as bare superscripts (a^l, w^{l+1}), a power otherwise (the document decides, see
+        :func:`oracles.audit.notation.read_notation`)."""
         if not items:
             return None, "", False, None
         first = items[0]
@@ -630,6 +671,10 @@ class ExprParser:
         if len(body) >= 2 and _is_tok(body[-2], "char", "^") and self._is_transpose([body[-1]]):
             trans = True
             body = body[:-2]
+        elif len(body) >= 2 and self._is_transpose([body[-1]]) and (
+                _is_tok(body[-2], "char", ")") or _is_tok(body[-2], "char", "]") or isinstance(body[-2], LeftRight)):
+            trans = True  # ^{(1)\top}, ^{(1)T}: layer and transpose in one superscript
+            body = body[:-1]
         if isinstance(first, LeftRight) and first.open in "([" and len(body) == 1:
             inner = first.items
             style = "paren" if first.open == "(" else "bracket"
@@ -639,10 +684,14 @@ class ExprParser:
             style = "paren" if first.val == "(" else "bracket"
         else:
             # bare layer: l, L, l-1, l+1, or a digit run on a letter-only script
-            if all(isinstance(t, Tok) and t.kind == "char" and (t.val.isalnum() or t.val in "+-") for t in body) \
-                    and any(t.val in ("l", "L") for t in body):
+            if all(isinstance(t, Tok) and (t.kind == "char" and (t.val.isalnum() or t.val in "+-")
+                                           or (t.kind == "macro" and t.val == "ell")) for t in body) \
+                    and any(t.val in ("l", "L", "ell") for t in body):
                 node = self.sub(body).parse_all()
                 return node, "bare", trans, items_span(body)
+            if name in DIGIT_LAYER_LETTERS and body and all(_is_tok(t, "char") and t.val.isdigit() for t in body):
+                node = self.sub(body).parse_all()
+                return node, "digit", trans, items_span(body)
             return None, "", False, None
         if not inner:
             return None, "", False, None
@@ -681,7 +730,11 @@ class ExprParser:
             if t.val == "|":
                 return Empty(span=_span(t))
             return Empty(span=_span(t))
+        if t.kind == "macro" and t.val in NORM_OPEN:
+            return self._norm(t)
         if t.kind == "macro":
+            if _is_spacing(t):
+                return Empty(span=_span(t))
             return self._macro(t)
         if t.kind == "amp":
             return Empty(span=_span(t))
@@ -737,8 +790,12 @@ class ExprParser:
         rows = split_rows(inner)
         if len([r for r in rows if r]) > 1:
             return self._matrix_from_rows(rows, "left" + delim, span)
-        # row vector [a \quad b \quad c]
+        # row vector [a \quad b \quad c], or a tuple (a, b, c) (written (a, b, c)^\top for a column)
         cells = [c for c in _split_quads(inner)]
+        if len(cells) == 1 and delim in ("(", "[") and sum(1 for x in inner if _is_tok(x, "char", ",")) >= 1:
+            parts = split_items(inner, "char", ",")
+            if all(parts):
+                cells = parts
         if len(cells) > 1:
             row = tuple(self.sub(c).parse_all() for c in cells)
             return Matrix((row,), "row" + delim, (span,), span=span)
@@ -751,7 +808,25 @@ class ExprParser:
 
     def _leftright(self, lr: LeftRight) -> Node:
         span = (lr.start, lr.end)
+        if lr.open == "‖":
+            inner = [x for x in lr.items if not self._skippable(x)]
+            return Norm(self.sub(inner).parse_all() if inner else Missing("an empty norm", span=span), span=span)
         return self._delimited(lr.items, lr.open, span)
+
+    def _norm(self, t: Tok) -> Node:
+        """\\| v \\|, \\lVert v \\rVert, \\Vert v \\Vert: the Euclidean norm of v."""
+        j = self.i
+        while j < len(self.items) and not (isinstance(self.items[j], Tok) and self.items[j].kind == "macro"
+                                           and self.items[j].val in NORM_CLOSE):
+            j += 1
+        inner = self.items[self.i:j]
+        if j >= len(self.items) or not inner:
+            self.problems.append(Problem(f"'{self.text[t.start:t.end]}' without a matching closing bar",
+                                         t.start, t.end))
+            self.i = j
+            return Missing("an unclosed norm", span=_span(t))
+        self.i = j + 1
+        return Norm(self.sub(inner).parse_all(), span=(t.start, self.items[j].end))
 
     def _env(self, env: Env) -> Node:
         span = (env.start, env.end)
@@ -802,6 +877,8 @@ class ExprParser:
                 if len(word) == 1:
                     return Sym(word, font=name, span=(t.start, _span(arg)[1]))
                 return Sym(word, font="text", span=(t.start, _span(arg)[1]))
+            if name in ("mathbf", "boldsymbol", "bm", "mathbb") and len(inner) == 1 and _is_tok(inner[0], "char", "1"):
+                return Sym("ones", font=name, span=(t.start, _span(arg)[1]))  # \mathbf{1}: a vector of ones
             node = self.sub(inner).parse_all() if inner else Empty()
             if isinstance(node, Paren):
                 node = node.x
@@ -809,6 +886,8 @@ class ExprParser:
                 return Sym(node.name, node.sub, node.layer, node.layer_style, node.transpose, node.prime,
                            name, node.sub_span, node.layer_span, span=(t.start, _span(arg)[1]))
             return node
+        if name == "ell":
+            return Sym("l", span=_span(t))  # ℓ: the layer letter l
         if name in GREEK:
             return Sym(name, span=_span(t))
         if name in ("partial", "nabla", "infty"):
@@ -873,6 +952,7 @@ class ExprParser:
     def _sum(self, t: Tok) -> Node:
         var, lo, hi = "", None, None
         lo_span = hi_span = _span(t)
+        lo_given = None
         for _ in range(2):
             it = self.peek()
             if _is_tok(it, "char", "_"):
@@ -885,7 +965,7 @@ class ExprParser:
                 parts = split_items(items, "char", "=")
                 if len(parts) == 2 and parts[0]:
                     var = "".join(x.val for x in parts[0] if isinstance(x, Tok))
-                    lo = self.sub(parts[1]).parse_all()
+                    lo = lo_given = self.sub(parts[1]).parse_all()
                 elif items:
                     var = "".join(x.val for x in items if isinstance(x, Tok) and x.kind == "char")
             elif _is_tok(it, "char", "^"):
@@ -900,8 +980,35 @@ class ExprParser:
             return Missing("sum without body", span=_span(t))
         body = self.term()
         lo = lo if lo is not None else Num(1.0, "1", 0, span=lo_span)
+        if hi is None and lo_given is None and var:
+            hi = IndexRange(var, span=hi_span)  # \sum_k: over the range of k where the body uses it
         hi = hi if hi is not None else Missing("sum without upper limit", span=hi_span)
         return Sum(var, lo, hi, body, span=(t.start, body.span[1]))
+
+
+DIGIT_LAYER_LETTERS = {"a", "z", "w", "b", "delta", "A", "Z", "W"}
+NORM_OPEN = {"|", "Vert", "lVert"}
+NORM_CLOSE = {"|", "Vert", "rVert"}
+
+
+CONNECTIVES = {"and", "or", "where", "with", "for", "so", "then", "hence", "thus", "since", "if", "while", "i.e.",
+               "e.g.", "i.e.,", "giving", "gives", "yields", "we get", "we have", "and so", "so that", "that is"}
+TEXT_MACROS = {"text", "textrm", "textit", "mbox", "mathrm", "textnormal"}
+
+
+def _connective_at(items: list, k: int) -> bool:
+    """\\text{and} (or, where, so that, …) at items[k]: prose between equations, not a symbol."""
+    if k < 0 or k + 1 >= len(items) or not _is_tok(items[k], "macro") or items[k].val not in TEXT_MACROS:
+        return False
+    arg = items[k + 1]
+    if not isinstance(arg, Group) or not all(_is_tok(x, "char") for x in arg.items):
+        return False
+    word = " ".join("".join(x.space_before + x.val for x in arg.items).split()).lower()
+    return word in CONNECTIVES
+
+
+def _is_spacing(it) -> bool:
+    return isinstance(it, Tok) and ((it.kind == "macro" and it.val in SPACING) or it.kind == "special")
 
 
 def _split_quads(items: list) -> list[list]:

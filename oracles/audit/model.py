@@ -16,7 +16,8 @@ import numpy as np
 from manualbp import Case
 
 from .extract import Equation
-from .semantics import Convention, Env, EvalError, Instance, evaluate, make_instance, sym_kind
+from .named import random_instances, read_named, sym_key
+from .semantics import Convention, Env, EvalError, Instance, evaluate, make_instance, output_activation, sym_kind
 from .tree import Apply, Deriv, Matrix, Neg, Node, Num, Paren, Sum, Sym
 
 SCALAR_VAR_CANDIDATES = ("x", "t", "u", "s", "v")
@@ -80,11 +81,25 @@ def scalar_vars(members: list[Node]) -> set[str]:
                 return set()
             if isinstance(n, Sym) and n.name in SCALAR_VAR_CANDIDATES and not n.font:
                 found.add(n.name)
+    # the free variable of a function's definition: σ(z) = 1/(1+e^{-z}), σ'(z) = σ(z)(1 − σ(z))
+    for m in members[:1]:
+        for n in m.walk():
+            if isinstance(n, Apply):
+                arg = n.arg
+                while isinstance(arg, Paren):
+                    arg = arg.x
+                if isinstance(arg, Sym) and len(arg.name) == 1 and arg.name != "e":
+                    found.add(arg.name)
     return found
 
 
 def canonical(node: Node, conv: Convention) -> tuple | None:
     """The network quantity an expression names, as (kind, internal layer[, 'T'])."""
+    if conv.named:  # a quantity the document names (o, p, W_2), not one of manualbp's layers
+        while isinstance(node, Paren):
+            node = node.x
+        return ("named", sym_key(node)) if isinstance(node, Sym) and not node.transpose and (
+            not node.sub or all(isinstance(x, Num) for x in node.sub)) else None
     while isinstance(node, Paren):
         node = node.x
     from .tree import Transpose
@@ -149,11 +164,12 @@ class Model:
     binding_eqs: set = field(default_factory=set)  # equation indices that only bind values
     alias: dict = field(default_factory=dict)
     inferred_widths: dict = field(default_factory=dict)  # doc layer -> width (from the symbolic part)
+    output_letter: str | None = None  # "L" when L names the output layer (Nielsen), not a free layer
     notes: list = field(default_factory=list)
     _randoms: list | None = None
 
     def env(self, inst: Instance, **kw) -> Env:
-        return Env(inst, self.conv, cost=self.cost, symbol_alias=self.alias, **kw)
+        return Env(inst, self.conv, cost=self.cost, symbol_alias=self.alias, output_letter=self.output_letter, **kw)
 
     def widths(self) -> tuple[int, ...]:
         if self.worked is not None:
@@ -169,6 +185,10 @@ class Model:
     def instances(self, kind: str) -> list[Instance]:
         """'worked': the worked example; 'fixed': its widths with random values; 'free': also other widths."""
         out: list[Instance] = []
+        if self.conv.named:
+            if self._randoms is None:
+                self._randoms = random_instances(self.worked, (11, 12))
+            return [self.worked] + ([] if kind == "worked" else self._randoms)
         ws = self.widths()
         if self._randoms is None:
             self._randoms = []
@@ -191,9 +211,31 @@ class Model:
         return out + self._randoms[:1] + self._randoms[2:]
 
     def _instance(self, ws, seed) -> Instance:
-        inst = make_instance(ws, activation=self.activation, cost=self.cost, seed=seed)
+        batch = self.worked.case.x.shape[1] if self.worked is not None and self.worked.case.batched else None
+        inst = make_instance(ws, activation=self.activation, cost=self.cost, seed=seed, batch=batch)
         inst.cost_expr = self.cost_expr
         return inst
+
+
+def configure_named(model: Model, eqs: list[Equation], prose: str) -> bool:
+    """Set the model up for a document that names its quantities (see :mod:`oracles.audit.named`); False if not."""
+    has_layers = any(isinstance(n, Sym) and n.layer is not None and sym_kind(n) in ("a", "z", "w", "b", "delta")
+                     for eq in eqs for m in eq.members for n in m.walk())
+    worked = read_named(eqs, has_layers)
+    if worked is None:
+        return False
+    model.conv = Convention(named=True)
+    model.worked = worked
+    model._randoms = None
+    model.cost, model.cost_expr = "the document's own", None
+    for eq in eqs:
+        lhs = eq.members[0]
+        while isinstance(lhs, Paren):
+            lhs = lhs.x
+        if isinstance(lhs, Sym) and sym_key(lhs) in worked.graph.inputs and all(is_numeric(m) for m in eq.members[1:]):
+            model.binding_eqs.add(eq.index)
+    detect_activation(model, eqs, prose)
+    return True
 
 
 def build_worked(model: Model, eqs: list[Equation]) -> tuple[Instance | None, list[str]]:
@@ -212,12 +254,13 @@ def build_worked(model: Model, eqs: list[Equation]) -> tuple[Instance | None, li
             return None, [f"b^({k}) is not given in the worked example"]
         bv = np.real(b[("b", k)][0])
         bs.append(bv.reshape(-1))
-    x = np.real(b[("x", 0)][0]).reshape(-1)
-    y = np.real(b[("y", 0)][0]).reshape(-1)
+    x, y = _sample_or_batch(b[("x", 0)][0]), _sample_or_batch(b[("y", 0)][0])
+    if x.ndim == 2 and y.ndim == 1 and y.size == x.shape[1]:
+        y = y[None, :]  # one output per sample of the batch
     cost = model.cost if model.cost in ("half_mse", "half_sse", "mse", "bce") else "half_mse"
     try:
-        case = Case.create(Ws, bs, x, y, hidden=model.activation, output="sigmoid" if cost == "bce" else None,
-                           cost=cost, label="worked example")
+        case = Case.create(Ws, bs, x, y, hidden=model.activation, output=output_activation(cost), cost=cost,
+                           label="worked example")
     except (ValueError, TypeError) as exc:
         return None, [str(exc)]
     inst = Instance(case, "worked example")
@@ -225,20 +268,22 @@ def build_worked(model: Model, eqs: list[Equation]) -> tuple[Instance | None, li
     return inst, problems
 
 
+def _sample_or_batch(v) -> np.ndarray:
+    """A vector for one sample; a matrix with one column per sample for a batch (X = [x^{(1)} … x^{(m)}])."""
+    v = np.real(np.asarray(v))
+    return v if v.ndim == 2 and v.shape[0] > 1 and v.shape[1] > 1 else v.reshape(-1)
+
+
 def find_bindings(model: Model, eqs: list[Equation]) -> None:
     """PROBLEM values: w^{(l)} = …, b^{(l)} = …, x = …, y = … with numeric right-hand sides."""
     dummy_env = None
     for eq in eqs:
-        lhs = eq.members[0]
-        while isinstance(lhs, Paren):
-            lhs = lhs.x
-        if not isinstance(lhs, Sym) or lhs.sub or len(eq.members) < 2:
+        if len(eq.members) < 2:
+            continue
+        lhs = _bound_symbol(eq.members)
+        if lhs is None:
             continue
         kind = sym_kind(lhs)
-        if kind not in ("w", "b", "x", "y"):
-            continue
-        if not is_numeric(eq.members[-1]) or not all(is_numeric(m) or _names_input(m, kind) for m in eq.members[1:]):
-            continue  # x = a^{(1)} = (numbers) binds x too
         if kind in ("w", "b"):
             if not isinstance(lhs.layer, Num):
                 continue
@@ -259,11 +304,24 @@ def find_bindings(model: Model, eqs: list[Equation]) -> None:
         model.binding_eqs.add(eq.index)
 
 
-def _names_input(node: Node, kind: str) -> bool:
-    """True when ``node`` is a^{(l)} standing for the input x in a chain x = a^{(l)} = (numbers)."""
-    while isinstance(node, Paren):
-        node = node.x
-    return kind == "x" and isinstance(node, Sym) and sym_kind(node) == "a" and not node.sub and node.layer is not None
+def _bound_symbol(members: list[Node]) -> Sym | None:
+    """The symbol a binding gives a value: w^{(2)} = […]; in a chain x = a^{(1)} = […], the x."""
+    syms = []
+    for m in members:
+        while isinstance(m, Paren):
+            m = m.x
+        if not is_numeric(m):
+            syms.append(m)
+    if not syms or is_numeric(members[0]) or not is_numeric(members[-1]):
+        return None
+    if not all(isinstance(x, Sym) and not x.sub and not x.transpose for x in syms):
+        return None
+    kinds = [sym_kind(x) for x in syms]
+    if len(syms) == 1:
+        return syms[0] if kinds[0] in ("w", "b", "x", "y") else None
+    if "x" in kinds and all(k in ("x", "a") for k in kinds):
+        return syms[kinds.index("x")]  # x = a^{(1)} = […]: the input, named twice
+    return None
 
 
 def detect_activation(model: Model, eqs: list[Equation], prose: str) -> None:
@@ -328,6 +386,22 @@ def detect_cost(model: Model, eqs: list[Equation], prose: str) -> bool:
     return False
 
 
+def with_cost(inst: Instance, activation: str, cost: str) -> Instance | None:
+    """The instance with the output activation ``cost`` needs (sigmoid under cross-entropy); None if impossible."""
+    arch = inst.case.arch
+    if arch.cost == cost:
+        return inst
+    c = inst.case
+    try:
+        case = Case.create(c.weights, c.biases, c.x, c.y, hidden=activation, output=output_activation(cost),
+                           cost=cost, label=c.label)
+    except (ValueError, TypeError):
+        return None
+    out = Instance(case, inst.label)
+    out.cost_expr = inst.cost_expr
+    return out
+
+
 def match_cost(model: Model) -> None:
     """Name the cost defined by the document (or keep its own expression)."""
     rhs = getattr(model, "cost_rhs", None)
@@ -339,6 +413,10 @@ def match_cost(model: Model) -> None:
         ok = True
         from .semantics import cost_value
         for inst in model.instances("fixed"):
+            inst = with_cost(inst, model.activation, name)
+            if inst is None:
+                ok = False
+                break
             env = model.env(inst)
             try:
                 v = evaluate(rhs, env)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import Model, canonical, is_literal_number, is_numeric, matrix_literal, numbers_in
+from .named import named_recompute
 from .semantics import ACT, Env, EvalError, Instance, evaluate, shape_text, transpose
 from .tree import BinOp, Matrix, Neg, Node, Num, Paren, rebuild
 
@@ -140,6 +141,8 @@ def recompute(q: tuple, docvals: dict, inst: Instance, model: Model, used: set |
             used.add(k)
         return v if v is not None else exact_value(k, inst, model)
 
+    if q[0] == "named":  # a document that names its quantities: its own definitions, see named.py
+        return named_recompute(q[1], docvals, inst)
     kind, L = q[0], q[1]
     out: list[np.ndarray] = []
     act = inst.act(max(L, 2))

@@ -16,18 +16,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from manualbp import Case, backward, forward
+from manualbp import Case, backward, forward, get_cost
 
+from .named import entry as named_entry
+from .named import is_named_instance, named_derivative, named_symbol, named_value
+from .named import sym_key as named_key
 from .tree import (
     Apply,
     BinOp,
     Deriv,
     Empty,
     Frac,
+    Index,
+    IndexRange,
     Matrix,
     Missing,
     Neg,
     Node,
+    Norm,
     Num,
     Paren,
     Pow,
@@ -39,7 +45,10 @@ from .tree import (
 H = 1e-20  # complex-step size
 COST_NAMES = {"C", "J", "E", "L"}  # \mathcal{C}, C, J, E (and \mathcal{L})
 NETWORK = {"a": "a", "A": "a", "z": "z", "Z": "z", "w": "w", "W": "w", "b": "b", "y": "y", "x": "x",
-           "delta": "delta", "n": "n"}
+           "delta": "delta", "n": "n", "X": "x", "Y": "y"}
+PREDICTION_FONTS = ("hat", "tilde")  # ŷ: the prediction, a^{(N)}, not the target y
+ONES = "ones"  # \mathbf{1}: a vector of ones as long as the batch
+BATCH_SIZE = "m"  # m: the number of samples in the batch (when nothing else binds it)
 
 
 class EvalError(Exception):
@@ -58,6 +67,7 @@ class Convention:
     base: int = 1  # doc layer number of the input
     wmin: int = 1  # doc index of the first W (maps the input onward)
     delta: str = "a"  # δ = ∂C/∂a ("a") or ∂C/∂z ("z")
+    named: bool = False  # no layer numbers: the document names its quantities (u = x W_1 + b_1, h = tanh(u))
 
     def layer(self, doc: int) -> int:
         """Internal layer (1 = input) of a doc layer number for a, z, δ, n."""
@@ -68,6 +78,8 @@ class Convention:
         return doc - self.wmin + 1
 
     def describe(self) -> str:
+        if self.named:
+            return "quantities named by the document (its own forward definitions, its own shapes)"
         kind = "W^(L) maps layer L to L+1" if self.wmin == self.base else "W^(l) maps layer l-1 to l"
         return f"input is layer {self.base}; {kind}; δ = ∂C/∂{self.delta}"
 
@@ -90,16 +102,17 @@ ACT = {
 
 
 def cost_value(name: str, a, y):
-    """C(a, y) for one sample, complex-safe."""
+    """C(a, y) for one sample (a vector) or the mean over a batch (columns), complex-safe."""
     n = a.shape[0]
+    batch = a.shape[1] if a.ndim == 2 else 1
     if name == "half_mse":
-        return 0.5 * np.sum((a - y) ** 2) / n
+        return 0.5 * np.sum((a - y) ** 2) / n / batch
     if name == "half_sse":
-        return 0.5 * np.sum((a - y) ** 2)
+        return 0.5 * np.sum((a - y) ** 2) / batch
     if name == "mse":
-        return np.sum((a - y) ** 2) / n
+        return np.sum((a - y) ** 2) / n / batch
     if name == "bce":
-        return -np.sum(y * np.log(a) + (1 - y) * np.log(1 - a))
+        return -np.sum(y * np.log(a) + (1 - y) * np.log(1 - a)) / batch
     raise EvalError("unsupported", f"cost {name!r}")
 
 
@@ -135,6 +148,11 @@ class Instance:
             bwd = backward(case, fwd)
             N = self.depth
             dz = {L + 1: bwd.dC_db[L] for L in bwd.dC_db}
+            if case.batched:  # ∂C/∂z per sample (dC_db sums the columns)
+                dz = {L: np.asarray(bwd.delta[L]) * np.asarray(bwd.sigma_prime[L]) for L in bwd.sigma_prime}
+                fused = get_cost(case.arch.cost).fused_grad_z(np.asarray(fwd.a[N]), np.asarray(case.y))
+                if fused is not None:
+                    dz[N] = fused
             self._base = {
                 "a": {L: np.asarray(v, complex) for L, v in fwd.a.items()},
                 "z": {L: np.asarray(v, complex) for L, v in fwd.z.items()},
@@ -166,7 +184,7 @@ class Instance:
                     a[1][entry] += dv
         z: dict[int, np.ndarray] = {}
         for L in range(1, N):
-            zz = W[L - 1] @ a[L] + b[L - 1]
+            zz = W[L - 1] @ a[L] + (b[L - 1][:, None] if a[L].ndim == 2 else b[L - 1])
             for (kind, LL, entry), dv in overrides.items():
                 if kind == "z" and LL == L + 1:
                     zz[entry] += dv
@@ -183,16 +201,23 @@ class Instance:
         return {"a": a, "z": z, "W": W, "b": b, "x": x}
 
 
+def output_activation(cost: str) -> str | None:
+    """The output activation a cost needs (sigmoid for cross-entropy on sigmoid outputs), else None."""
+    return {"bce": "sigmoid", "softmax_ce": "softmax"}.get(cost)
+
+
 def make_instance(widths, *, activation: str = "sigmoid", cost: str = "half_mse", seed: int = 0,
-                  label: str = "") -> Instance:
-    """A random instance with the given widths (weights N(0, 0.8²), targets in (0.1, 0.9))."""
+                  label: str = "", batch: int | None = None) -> Instance:
+    """A random instance with the given widths (weights N(0, 0.8²), targets in (0.1, 0.9)); with ``batch``,
+    x and y have that many columns."""
     rng = np.random.default_rng(seed)
     Ws = [rng.normal(0, 0.8, (m, n)) for n, m in zip(widths[:-1], widths[1:])]
     bs = [rng.normal(0, 0.5, m) for m in widths[1:]]
-    x = rng.normal(0, 1, widths[0])
-    y = rng.uniform(0.1, 0.9, widths[-1])
+    cols = () if batch is None else (batch,)
+    x = rng.normal(0, 1, (widths[0], *cols))
+    y = rng.uniform(0.1, 0.9, (widths[-1], *cols))
     cost_name = cost if cost in ("half_mse", "half_sse", "mse", "bce") else "half_mse"
-    output = "sigmoid" if cost_name == "bce" else None
+    output = output_activation(cost_name)
     case = Case.create(Ws, bs, x, y, hidden=activation, output=output, cost=cost_name,
                        label=label or f"random {widths}")
     return Instance(case, label or f"random {list(widths)}")
@@ -211,21 +236,25 @@ class Env:
     overrides: dict = field(default_factory=dict)
     cost: str = "half_mse"
     symbol_alias: dict[str, str] = field(default_factory=dict)  # e.g. c -> C after a notation finding
+    output_letter: str | None = None  # "L" when the document's L is the output layer (a fixed number)
+    named_cache: dict = field(default_factory=dict, repr=False)  # named quantities' values (named documents)
     _run: dict | None = field(default=None, repr=False)
     memo: dict | None = field(default=None, repr=False)  # id(node) -> (node, value) when enabled
 
     def with_assign(self, **kw) -> Env:
         return Env(self.inst, self.conv, {**self.assign, **kw}, self.scalars, self.overrides, self.cost,
-                   self.symbol_alias)
+                   self.symbol_alias, self.output_letter, self.named_cache)
 
     def perturbed(self, key, dv) -> Env:
         if key[0] == "scalar":
             sc = dict(self.scalars)
             sc[key[1]] = sc[key[1]] + dv
-            return Env(self.inst, self.conv, self.assign, sc, self.overrides, self.cost, self.symbol_alias)
+            return Env(self.inst, self.conv, self.assign, sc, self.overrides, self.cost, self.symbol_alias,
+                       self.output_letter)
         ov = dict(self.overrides)
         ov[key] = ov.get(key, 0) + dv
-        return Env(self.inst, self.conv, self.assign, self.scalars, ov, self.cost, self.symbol_alias)
+        return Env(self.inst, self.conv, self.assign, self.scalars, ov, self.cost, self.symbol_alias,
+                   self.output_letter)
 
     def net(self) -> dict:
         if self._run is None:
@@ -282,6 +311,10 @@ def address(s: Sym, env: Env):
     if kind is None:
         raise EvalError("unbound", f"symbol {s.name!r} has no meaning here", s)
     N = env.inst.depth
+    if kind == "y" and s.font in PREDICTION_FONTS and s.layer is None:  # ŷ: the network's output a^{(N)}
+        arr = env.net()["a"][N]
+        idx = tuple(_int(i, env) for i in s.sub)
+        return "a", N, (_entry(arr, idx, s, "ŷ") if idx else None), arr
     idx = tuple(_int(i, env) for i in s.sub)
     if kind in ("a", "z", "delta"):
         if s.layer is None:
@@ -305,6 +338,8 @@ def address(s: Sym, env: Env):
             raise EvalError("layer", f"{s.name}: layer {_int(s.layer, env)} does not exist", s)
         arr = env.net()["W" if kind == "w" else "b"][k - 1]
         return kind, k, (_entry(arr, idx, s, s.name) if idx else None), arr
+    if kind in ("x", "y") and s.layer is not None:
+        idx = idx + (_int(s.layer, env),)  # y_k^{(i)}: the sample's column of a batch
     if kind == "y":
         arr = np.asarray(env.inst.case.y, complex)
         return kind, 0, (_entry(arr, idx, s, "y") if idx else None), arr
@@ -348,11 +383,13 @@ def _evaluate(node: Node, env: Env) -> np.ndarray:
         n, d = evaluate(node.num, env), evaluate(node.den, env)
         if d.ndim != 0:
             raise EvalError("shape", "division by a non-scalar", node)
-        return n / d
+        return divide(n, d, node)
     if isinstance(node, Pow):
         b, e = evaluate(node.base, env), evaluate(node.exp, env)
         if e.ndim != 0:
             raise EvalError("shape", "a non-scalar exponent", node)
+        if abs(np.real(e) - round(float(np.real(e)))) > 1e-12 and np.any(np.real(b) < 0):
+            raise EvalError("domain", f"a fractional power of a negative number ({_fmt_real(b)})", node)
         return b ** e
     if isinstance(node, Transpose):
         return transpose(evaluate(node.x, env))
@@ -362,8 +399,14 @@ def _evaluate(node: Node, env: Env) -> np.ndarray:
         if node.num is None:
             raise EvalError("missing", "∂/∂x applied to nothing", node)
         return derivative(node.num, node.var, env, node)
+    if isinstance(node, Index):
+        return named_entry(evaluate(node.x, env), tuple(_int(i, env) for i in node.idx), node)
+    if isinstance(node, Norm):
+        v = evaluate(node.x, env)
+        return np.sqrt(np.sum(v * v)) if v.ndim else np.sqrt(v * v)  # analytic: complex step stays valid
     if isinstance(node, Sum):
-        lo, hi = _int(node.lo, env), _int(node.hi, env)
+        lo = _int(node.lo, env)
+        hi = index_extent(node.body, node.var, env) if isinstance(node.hi, IndexRange) else _int(node.hi, env)
         total = None
         for v in range(lo, hi + 1):
             term = evaluate(node.body, env.with_assign(**{node.var: v}))
@@ -376,6 +419,28 @@ def _evaluate(node: Node, env: Env) -> np.ndarray:
     if isinstance(node, (Missing, Empty)):
         raise EvalError("missing", getattr(node, "reason", "") or "an empty expression", node)
     raise EvalError("unsupported", type(node).__name__, node)
+
+
+def index_extent(body: Node, var: str, env: Env) -> int:
+    """How far the index ``var`` runs where ``body`` uses it as a subscript (\\sum_k without limits)."""
+    named = is_named_instance(env.inst)
+    for n in body.walk():
+        if not isinstance(n, Sym) or (not named and sym_kind(n) in (None, "C", "n")):
+            continue
+        for pos, idx in enumerate(n.sub):
+            if isinstance(idx, Sym) and idx.name == var and not idx.sub:
+                bare = Sym(n.name, (), n.layer, n.layer_style, False, n.prime, n.font, span=n.span)
+                if named:
+                    key = named_key(Sym(n.name, font=n.font))
+                    if not env.inst.graph.knows(key):
+                        continue
+                    arr = named_value(key, env)
+                    arr = arr.reshape(-1) if arr.ndim == 2 and 1 in arr.shape and len(n.sub) == 1 else arr
+                else:
+                    arr = address(bare, env)[3]
+                if pos < arr.ndim:
+                    return int(arr.shape[pos])
+    raise EvalError("unsupported", f"the sum over {var} has no limits and {var} indexes nothing in it", body)
 
 
 def transpose(v: np.ndarray) -> np.ndarray:
@@ -398,8 +463,22 @@ def add(a, b, node):
     if a.ndim == 0 or b.ndim == 0:
         return a + b  # 1 − σ(z): a scalar broadcast over a vector, as the notation means it
     if a.shape != b.shape:
-        raise EvalError("shape", f"adding shapes {_shape(a)} and {_shape(b)}", node)
+        a, b = _batch_broadcast(a, b), _batch_broadcast(b, a)
+        if a.shape != b.shape:
+            raise EvalError("shape", f"adding shapes {_shape(a)} and {_shape(b)}", node)
     return a + b
+
+
+def _batch_broadcast(v: np.ndarray, batch: np.ndarray) -> np.ndarray:
+    """A bias added to a batch, as numpy broadcasts it: an n-vector to every column of an n×m batch, a 1×n row
+    to every row of an m×n batch (X W + b with one sample per row)."""
+    if batch.ndim != 2 or v.shape == batch.shape:
+        return v
+    if v.ndim == 1 and v.shape[0] == batch.shape[0]:
+        return np.repeat(v[:, None], batch.shape[1], axis=1)
+    if v.ndim == 2 and v.shape == (1, batch.shape[1]):
+        return np.repeat(v, batch.shape[0], axis=0)
+    return v
 
 
 def _shape(v) -> str:
@@ -422,6 +501,8 @@ def multiply(a, b, op: str, node) -> np.ndarray:
         b = b.reshape(())
     if a.ndim == 0 or b.ndim == 0:
         return a * b
+    if op == "otimes" and a.ndim == 1 and b.ndim == 1:
+        return np.outer(a, b)  # δ ⊗ a: the outer product δ aᵀ
     if op == "odot":
         if a.shape != b.shape:
             raise EvalError("shape", f"⊙ of shapes {_shape(a)} and {_shape(b)}", node)
@@ -455,17 +536,23 @@ def _eval_binop(node: BinOp, env: Env) -> np.ndarray:
     if node.op == "-":
         return add(a, -b, node)
     if node.op == "div":
-        return a / b
+        return divide(a, b, node)
     return multiply(a, b, node.op, node)
 
 
-def _act_for(arg: Node, env: Env) -> str:
+def _act_for(arg: Node, env: Env, fn: str = "sigma") -> str:
+    """The activation σ means here: the layer's own for σ(z^{(l)}); for σ(t) of a free variable the logistic
+    function when some layer is logistic (tanh hidden, sigmoid output), else the hidden layers' activation."""
     inner = arg.x if isinstance(arg, Paren) else arg
     if isinstance(inner, Sym) and sym_kind(inner) == "z" and inner.layer is not None:
         try:
             return env.inst.act(env.conv.layer(_int(inner.layer, env)))
         except EvalError:
             pass
+    if is_named_instance(env.inst):
+        return "sigmoid"  # σ in a document that names its quantities: the logistic function
+    if fn.startswith("sigma") and "sigmoid" in env.inst.case.arch.activations:
+        return "sigmoid"
     return env.inst.act(2)
 
 
@@ -473,7 +560,7 @@ def _eval_apply(node: Apply, env: Env) -> np.ndarray:
     v = evaluate(node.arg, env)
     fn = node.fn
     if fn in ("sigma", "sigma'", "phi", "phi'"):
-        act = _act_for(node.arg, env)
+        act = _act_for(node.arg, env, fn)
         if act not in ACT:
             raise EvalError("unsupported", f"activation {act}", node)
         return ACT[act][1 if fn.endswith("'") else 0](v)
@@ -483,9 +570,31 @@ def _eval_apply(node: Apply, env: Env) -> np.ndarray:
         return ACT["relu"][1 if fn.endswith("'") else 0](v)
     if fn == "exp":
         return np.exp(v)
+    if fn == "diag":
+        if v.ndim != 1:
+            raise EvalError("shape", f"diag of a {_shape(v)} (a vector is needed)", node)
+        return np.diag(v)
+    if fn == "softmax":
+        e = np.exp(v - np.max(np.real(v)))
+        return e / np.sum(e)
     if fn == "log":
+        if np.any(np.real(v) <= 0):
+            raise EvalError("domain", "the logarithm of a number ≤ 0 (log is taken of "
+                            f"{_fmt_real(v)})", node)
         return np.log(v)
     raise EvalError("unsupported", f"function {fn}", node)
+
+
+def divide(n: np.ndarray, d: np.ndarray, node: Node) -> np.ndarray:
+    """n / d; a zero divisor is an evaluation error, not an infinity carried on."""
+    if np.any(np.asarray(d) == 0):
+        raise EvalError("domain", "division by zero", node)
+    return n / d
+
+
+def _fmt_real(v: np.ndarray) -> str:
+    r = np.real(v)
+    return f"{float(r):.4g}" if r.ndim == 0 else np.array2string(r, precision=4, separator=", ")
 
 
 def _eval_matrix(node: Matrix, env: Env) -> np.ndarray:
@@ -515,8 +624,16 @@ def _eval_sym(s: Sym, env: Env) -> np.ndarray:
             return np.asarray(env.scalars[s.name], complex)
         if s.name in env.assign:
             return np.asarray(env.assign[s.name], complex)
+        if s.name == env.output_letter:
+            return np.asarray(env.conv.base + env.inst.depth - 1, complex)
         if s.name == "e":
             return np.asarray(np.e, complex)
+    if is_named_instance(env.inst):
+        return named_symbol(s, env)
+    if not s.sub and s.layer is None and not s.font and s.name == BATCH_SIZE and env.inst.case.batched:
+        return np.asarray(env.inst.case.x.shape[1], complex)
+    if s.name == ONES and s.font:
+        return np.ones(env.inst.case.x.shape[1] if env.inst.case.batched else 1, complex)
     kind = sym_kind(s)
     if kind == "C":
         return np.asarray(env.cost_value())
@@ -540,6 +657,8 @@ def derivative(num: Node, var: Node, env: Env, node: Node) -> np.ndarray:
     if env.overrides:
         raise EvalError("unsupported", "a derivative inside a derivative", node)
     var = var.x if isinstance(var, Paren) else var
+    if is_named_instance(env.inst) and not (isinstance(var, Sym) and var.name in env.scalars):
+        return named_derivative(num, var, env)
     if not isinstance(var, Sym):
         raise EvalError("unsupported", "derivative with respect to an expression", node)
     name = env.symbol_alias.get(var.name, var.name)

@@ -146,6 +146,28 @@ class Paren(Node):
 
 
 @dataclass(frozen=True)
+class Index(Node):
+    """An entry of a parenthesised expression: (W_2)_{jk}."""
+
+    x: Node
+    idx: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Norm(Node):
+    """The Euclidean norm \\|x\\| (\\lVert x\\rVert, \\left\\| x \\right\\|)."""
+
+    x: Node
+
+
+@dataclass(frozen=True)
+class IndexRange(Node):
+    """The upper limit of a sum written without one (\\sum_k): the range of the index where it is used."""
+
+    var: str
+
+
+@dataclass(frozen=True)
 class Missing(Node):
     """Something the parser could not read (truncated input, a \\frac without arguments)."""
 
@@ -220,3 +242,23 @@ def contains(node: Node, target: Node) -> bool:
             if contains(c, target):
                 return True
     return any(n is target for n in node.walk()) if node.span == (0, 0) else False
+
+
+def map_tree(node: Node, fn) -> Node:
+    """``node`` rebuilt bottom-up with ``fn`` applied to every sub-node (fn returns the node or a replacement)."""
+    changes = {}
+    for name in _names(type(node)):
+        v = getattr(node, name)
+        if isinstance(v, Node):
+            nv = map_tree(v, fn)
+            if nv is not v:
+                changes[name] = nv
+        elif isinstance(v, tuple) and v:
+            items = tuple(map_tree(x, fn) if isinstance(x, Node) else (
+                tuple(map_tree(y, fn) if isinstance(y, Node) else y for y in x) if isinstance(x, tuple) else x)
+                for x in v)
+            if any(a is not b for a, b in zip(items, v)) or any(
+                    isinstance(x, tuple) and any(p is not q for p, q in zip(x, y)) for x, y in zip(items, v)):
+                changes[name] = items
+    out = replace(node, **changes) if changes else node
+    return fn(out)

@@ -1,0 +1,199 @@
+"""Read a document's notation as a whole: layer superscripts, the output-layer letter, shorthands, conventions.
+
+Nielsen's notation writes layers as bare superscripts (a^l, w^{l+1}, z^2) and
+L for the output layer; other notations write a^{(l)} or a^{[l]} and use a^2
+for a square.  :func:`read_notation` settles, for the whole document, what a
+bare digit superscript on a network letter means and whether L is a fixed
+layer, and rewrites the shorthands whose meaning depends on that (Ng's dZ^{[l]}
+for ∂C/∂Z^{[l]}, ∇_a C, σ' = σ(1 − σ) without arguments).
+:func:`stated_input_layer` and :func:`stated_weight_offset` read the convention
+the prose states ("the input is layer 1", "W^{(l)} maps layer l-1 to layer l"),
+which wins over any guess from the equations; :func:`structural_input_layer`
+reads it from the numbering (z^{(1)} = W^{(1)} x + b^{(1)}: the input is layer 0).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from .extract import Equation
+from .semantics import sym_kind
+from .tree import Apply, BinOp, Deriv, Node, Num, Pow, Sym, map_tree
+
+LAYER_KINDS = ("a", "z", "w", "b", "delta")
+FUNCTION_SYMBOLS = {"sigma": "sigma", "phi": "phi", "varphi": "phi", "tanh": "tanh"}
+FREE_VARIABLE = "t"  # the argument given to a function written without one (σ' = σ(1 − σ))
+
+
+@dataclass
+class Notation:
+    """What the document's notation settles: bare digit layers, and the letter of the output layer."""
+
+    bare_layers: bool = False
+    output_letter: str | None = None
+
+
+def _layer_letters(eqs: list[Equation], style: str | None = None) -> set[str]:
+    out: set[str] = set()
+    for eq in eqs:
+        for m in eq.members:
+            for n in m.walk():
+                if isinstance(n, Sym) and n.layer is not None and sym_kind(n) in LAYER_KINDS and (
+                        style is None or n.layer_style == style):
+                    out |= {x.name for x in n.layer.walk() if isinstance(x, Sym) and len(x.name) == 1}
+    return out
+
+
+def _as_power(n: Node) -> Node:
+    """a^2 read as a square: the digit superscript taken back from the symbol."""
+    if isinstance(n, Sym) and n.layer_style == "digit":
+        base = replace(n, layer=None, layer_style="", layer_span=None, transpose=False)
+        node = Pow(base, n.layer, span=n.span)
+        return node
+    return n
+
+
+def read_notation(eqs: list[Equation], prose: str) -> Notation:
+    """Settle the document-wide notation and rewrite the equations' members accordingly (in place)."""
+    note = Notation()
+    note.bare_layers = bool(_layer_letters(eqs, "bare"))
+    if not note.bare_layers:
+        for eq in eqs:
+            eq.members = [map_tree(m, _as_power) for m in eq.members]
+    letters = _layer_letters(eqs)
+    if "L" in letters and ("l" in letters or stated_output_letter(prose) == "L"):
+        note.output_letter = "L"
+    read_derivative_prefix(eqs, note.output_letter)
+    for eq in eqs:
+        if any(_bare_function(n) for m in eq.members for n in m.walk()):
+            eq.members = [lift_bare_functions(m) for m in eq.members]
+    return note
+
+
+def _bare_function(n: Node) -> bool:
+    return isinstance(n, Sym) and n.name in FUNCTION_SYMBOLS and not n.sub and n.layer is None
+
+
+def lift_bare_functions(member: Node) -> Node:
+    """σ' = σ(1 − σ) read as σ'(t) = σ(t)·(1 − σ(t)): a function identity, checked for every t."""
+    def split(n: Node) -> Node:  # σ(1 − σ) is a product, not σ applied to (1 − σ)
+        if isinstance(n, Apply) and any(_bare_function(x) for x in n.arg.walk()) and n.fn.rstrip("'") in (
+                FUNCTION_SYMBOLS.values()):
+            name = next(k for k, v in FUNCTION_SYMBOLS.items() if v == n.fn.rstrip("'"))
+            bare = Sym(name, prime=len(n.fn) - len(n.fn.rstrip("'")), span=(n.span[0], n.arg.span[0]))
+            return BinOp("mul", bare, n.arg, span=n.span)
+        return n
+
+    def apply(n: Node) -> Node:
+        if _bare_function(n):
+            return Apply(FUNCTION_SYMBOLS[n.name] + "'" * n.prime, Sym(FREE_VARIABLE, span=n.span), span=n.span)
+        return n
+
+    return map_tree(map_tree(member, split), apply)
+
+
+def _plain(prose: str) -> str:
+    """Prose with math delimiters and braces dropped, spaces collapsed, lower case."""
+    t = re.sub(r"[$\\{}()\[\]]|mathbf|boldsymbol|mathrm", " ", prose)
+    return re.sub(r"\s+", " ", t).lower()
+
+
+def stated_output_letter(prose: str) -> str | None:
+    """'L' when the prose says the output layer is L ("the output layer is $L$", "$L$ is the output layer")."""
+    raw = re.sub(r"\s+", " ", re.sub(r"[$\\{}()\[\]]", " ", prose))
+    if re.search(r"output layer(?: is| =)? (?:layer )?L\b", raw, re.I | re.S) and re.search(r"\bL\b", raw):
+        return "L"
+    if re.search(r"\bL (?:is|denotes|=) the (?:output|last) layer", raw, re.I):
+        return "L"
+    return None
+
+
+def stated_input_layer(prose: str) -> int | None:
+    """The input's layer number when the prose states it ("the input is layer 1", "layer 0 is the input")."""
+    t = _plain(prose)
+    for pat in (r"input (?:layer )?is (?:the )?layer ([01])\b", r"layer ([01]) is the input",
+                r"input layer (?:is )?(?:numbered |indexed )?([01])\b", r"a\^ ?0 ?= ?x\b"):
+        m = re.search(pat, t)
+        if m:
+            return int(m.group(1)) if m.groups() else 0
+    return None
+
+
+def stated_weight_offset(prose: str) -> int | None:
+    """1 when the prose says W^l maps layer l-1 to l (Nielsen, Ng), 0 when it maps l to l+1; else None."""
+    t = _plain(prose)
+    for sentence in re.split(r"[.;:]\s", t):
+        if not re.search(r"\bw\b|weight|maps|connects", sentence):
+            continue
+        if re.search(r"layer l ?- ?1\b", sentence) and re.search(r"layer l\b(?! ?[-+])", sentence):
+            return 1
+        if re.search(r"layer l ?\+ ?1\b", sentence) and re.search(r"layer l\b(?! ?[-+])", sentence):
+            return 0
+    return None
+
+
+def structural_input_layer(eqs: list[Equation], wmin: int | None) -> int | None:
+    """The input's layer number from the structure: the first W produces the first z.
+
+    The smallest numbered z^{(k)} belongs to the first layer after the input; when the smallest
+    numbered W has the same number (z^{(1)} = W^{(1)} x + b^{(1)}) the input is layer k − 1.
+    """
+    zs: list[int] = []
+    ws: list[int] = []
+    for eq in eqs:
+        for m in eq.members:
+            for n in m.walk():
+                if isinstance(n, Sym) and isinstance(n.layer, Num):
+                    kind = sym_kind(n)
+                    if kind == "z":
+                        zs.append(int(n.layer.value))
+                    elif kind in ("w", "b"):
+                        ws.append(int(n.layer.value))
+    first_w = wmin if wmin is not None else min(ws, default=None)
+    if not zs or first_w is None:
+        return None
+    if min(zs) == first_w:
+        return first_w - 1
+    return None
+
+
+def _d_prefix(n: Node) -> Node:
+    """dZ^{[l]}, dW^{[l]}, db^{[l]}, dA^{[l]} (Ng's notation) as ∂C/∂Z^{[l]} …: 'd' written against a layer symbol."""
+    if not (isinstance(n, BinOp) and n.op == "mul"):
+        return n
+    left, target = n.left, n.right
+    if isinstance(left, BinOp) and left.op == "mul":  # \frac{1}{m} dZ parses as ((1/m) d) Z
+        inner = _d_prefix(BinOp("mul", left.right, target, span=(left.right.span[0], n.span[1])))
+        return BinOp("mul", left.left, inner, span=n.span) if isinstance(inner, Deriv) else n
+    if _is_d(left) and isinstance(target, Sym) and target.layer is not None and sym_kind(target) in LAYER_KINDS \
+            and left.span[1] == target.span[0]:
+        return Deriv(Sym("C", span=left.span), target, span=n.span)
+    return n
+
+
+def _is_d(n: Node) -> bool:
+    return isinstance(n, Sym) and n.name == "d" and not n.sub and n.layer is None and not n.font
+
+
+def _nabla(output_letter: str | None):
+    """∇_{a} C as ∂C/∂a; with an output letter L, a bare ∇_a C is Nielsen's gradient at the output, ∂C/∂a^L."""
+    def rewrite(n: Node) -> Node:
+        if isinstance(n, BinOp) and n.op == "mul" and isinstance(n.left, Sym) and n.left.name == "nabla" and len(
+                n.left.sub) == 1 and not n.left.layer:
+            var = n.left.sub[0]
+            if output_letter and isinstance(var, Sym) and var.layer is None and not var.sub and sym_kind(var) in (
+                    "a", "z"):
+                var = replace(var, layer=Sym(output_letter, span=var.span), layer_style="bare")
+            return Deriv(n.right, var, span=n.span)
+        return n
+    return rewrite
+
+
+def read_derivative_prefix(eqs: list[Equation], output_letter: str | None = None) -> None:
+    """Rewrite Ng's dZ^{[l]} = ∂C/∂Z^{[l]} shorthand (only 'd' written right against the symbol) and the
+    gradient ∇_a C = ∂C/∂a, in place."""
+    nabla = _nabla(output_letter)
+    for eq in eqs:
+        if any(_is_d(n) or (isinstance(n, Sym) and n.name == "nabla") for m in eq.members for n in m.walk()):
+            eq.members = [map_tree(m, nabla) for m in (map_tree(m, _d_prefix) for m in eq.members)]
