@@ -22,7 +22,7 @@ from manualbp import Case, Gradients
 
 from .diagnose import Diagnosis, Observation, diagnose
 from .findings import Check, Finding, Location, Report
-from .harness import INVALID, Call, Harness
+from .harness import INVALID, Call, Harness, WarningSummary, warning_summary
 from .subject import Subject, as_subject
 
 DEFAULT_ORACLES = ("torch", "fd")
@@ -107,6 +107,7 @@ class CheckResult:
     oracles: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0  # wall time of the check
+    warnings: WarningSummary | None = None  # the warnings the subject emitted (kept off stderr)
 
     @property
     def failures(self) -> list[Outcome]:
@@ -220,6 +221,7 @@ class CheckResult:
                         for k, o in self.minimal.items()},
             "diagnosis": None if self.diagnosis is None else self.diagnosis.to_dict(),
             "reproducer": self.reproducer(),
+            "warnings": None if self.warnings is None else self.warnings.to_dict(),
         }
         return report
 
@@ -575,12 +577,15 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
         n = sum(o.status == status for o in outcomes)
         if n:
             notes.append(f"{n} case(s) were {status} (not counted against the subject)")
+    warned = warning_summary([o.call for o in outcomes])
+    if warned is not None:
+        notes.append(warned.text())
     diag = _diagnose(outcomes)
     if diag is not None and any(o.call.problem("reentrant") for o in outcomes if o.failed):
         diag.evidence.insert(0, "the subject answers differently when called twice on the same case: the wrong "
                                 "values may come from state kept between calls")
     passed = not any(o.failed for o in outcomes)
-    result = CheckResult(sub, passed, outcomes, minimal, diag, tuple(oracles), notes)
+    result = CheckResult(sub, passed, outcomes, minimal, diag, tuple(oracles), notes, warnings=warned)
     result.seconds = time.perf_counter() - t0
     return result
 
