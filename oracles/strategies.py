@@ -29,9 +29,9 @@ These repairs are deterministic functions of the drawn values, so shrinking stil
 they shrink away when they do not matter), the numerical edges a correct backprop computed the
 derivation's way must survive, finite and accurate:
 
-- relu/leaky_relu units put *exactly* on the kink for one sample (the bias is set to −W_i a_j, computed
-  in the case's dtype: z = 0 to the last bit when W_i a_j is exact, as it is on the grid), or all of a
-  layer's units;
+- relu/leaky_relu units put *exactly* on the kink, one unit or all of a layer's: for one sample the bias
+  is set to −W_i a_j when W_i a_j is exact in any summation order (on the grid it is), else the unit is
+  made dead (W_i = 0, b_i = 0); either way z = 0 to the last bit however the subject sums;
 - sigmoid/tanh units and softmax outputs saturated by a bias shift of +``SATURATION`` (σ(z) = 1 and
   tanh(z) = 1 exactly, a softmax output ≈ 1 and the others ≈ e^−48), and tanh units by −``SATURATION``
   (−1 exactly).  Every shift keeps the derivation's formulas (1/(1 + e^−z), a(1 − a), e^z/Σe^z, with
@@ -54,6 +54,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
+from fractions import Fraction
 
 import numpy as np
 from hypothesis import strategies as st
@@ -293,19 +294,37 @@ def _draw_edge(draw, act: str, n_out: int, batch: int) -> tuple[str, int, int]:
     return what, draw(st.integers(0, n_out - 1)), draw(st.integers(0, batch - 1))
 
 
-def _edge_layer(plan: tuple[str, int, int], W: np.ndarray, b: np.ndarray, a: np.ndarray, dtype: str) -> np.ndarray:
-    """The biases of one layer with the planned unit(s) put on the kink or saturated (module docstring)."""
+def _exact_dot(w: np.ndarray, a: np.ndarray, dtype: str) -> bool:
+    """Whether w·a is exact in ``dtype`` whatever the order of the sum (with or without fused multiply-adds):
+    every product is a multiple of the smallest 2^−e among them, and Σ|products| < 2^(mantissa bits)·2^−e."""
+    prods = [Fraction(float(wi)) * Fraction(float(ai)) for wi, ai in zip(w, a)]
+    den = max((p.denominator for p in prods), default=1)
+    bits = np.finfo(dtype).nmant + 1
+    return sum(abs(p) for p in prods) * den < 2**bits
+
+
+def _edge_layer(plan: tuple[str, int, int], W: np.ndarray, b: np.ndarray, a: np.ndarray,
+                dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """(W, b) of one layer with the planned unit(s) put on the kink or saturated (module docstring).
+
+    A kink is z = 0 exactly for sample j when W_i a_j is exact in any summation order (b_i = −W_i a_j), else
+    a dead unit (W_i = 0, b_i = 0): a z that is ±1 ulp in another order would make a^(L) differ, not only σ'.
+    """
     what, unit, j = plan
     if what == "none":
-        return b
-    b = b.copy()
+        return W, b
+    W, b = W.copy(), b.copy()
     units = range(W.shape[0]) if what.endswith(" all") else (unit,)
     for i in units:
         if what.startswith("kink"):
-            b[i] = -float(W[i].astype(dtype) @ a[:, j])
+            w, col = W[i].astype(dtype), a[:, j]
+            if _exact_dot(w, col, dtype):
+                b[i] = -float(w @ col)
+            else:
+                W[i], b[i] = 0.0, 0.0
         else:
             b[i] += -SATURATION if what == "low" else SATURATION
-    return b
+    return W, b
 
 
 @st.composite
@@ -338,7 +357,7 @@ def _draw_params(draw, arch: Architecture, x: np.ndarray, extreme: bool, max_pre
             W, b = _repair_layer(act, W, b, a, dtype=arch.dtype, max_preactivation=max_preactivation,
                                  kink_margin=kink_margin, magnitude=magnitude)
             if edge:
-                b = _edge_layer(plan, W, b, a, arch.dtype)
+                W, b = _edge_layer(plan, W, b, a, arch.dtype)
         W, b = W.astype(arch.dtype), b.astype(arch.dtype)
         Ws.append(W)
         bs.append(b)

@@ -187,6 +187,23 @@ def test_edge_cases_put_relu_units_exactly_on_the_kink(dtype):
              settings=settings(_FIND, max_examples=200, phases=[Phase.generate]))
 
 
+@given(mst.cases(architectures=mst.architectures(activations=("relu", "leaky_relu", "sigmoid"), max_width=4,
+                                                dtypes=("float32", "float64")), batch=(None, 2), edge=True))
+def test_edge_kinks_are_exact_in_any_summation_order(case):
+    """Where numpy's forward pass puts z exactly on 0, exact rational arithmetic on the same values does too:
+    a subject that sums in another order (or with fused multiply-adds) sees the same kink and the same a."""
+    from fractions import Fraction
+
+    a = case.x if case.x.ndim == 2 else case.x[:, None]
+    for W, b, act in zip(case.weights, case.biases, case.arch.activations):
+        z = W @ a + b[:, None]
+        if act in KINKED:
+            for i, j in np.argwhere(z == 0):
+                exact = sum(Fraction(float(w)) * Fraction(float(v)) for w, v in zip(W[i], a[:, j]))
+                assert exact + Fraction(float(b[i])) == 0, (i, j)
+        a = manualbp.get_activation(act).f(z)
+
+
 def test_edge_cases_saturate_units_and_reach_extreme_magnitudes():
     assert _saturated(find(mst.cases(architectures=_EDGE_ARCHS, edge=True), _saturated, settings=_FIND))
     huge = find(mst.cases(architectures=_EDGE_ARCHS, edge=True), lambda c: np.abs(c.x).max() >= 2.0**20,
