@@ -39,6 +39,9 @@ MAX_PASSING = 4
 BUDGET_SECONDS = 6.0
 """Time the search may take at most; alternatives not tried by then are not reported."""
 
+CALL_SECONDS = 2.0
+"""Time limit of one call under an alternative (at most the check's own); a hang ends the search."""
+
 SEARCHED = ("fail", "raises", "none", "type", "shape", "nonfinite")
 """Failure kinds a wrong declaration can cause (not hangs, mutation or state kept between calls)."""
 
@@ -280,8 +283,10 @@ def find_declaration(sub: Subject, outcomes: Sequence[Any], judge: Callable[...,
     for alt in alternatives(sub, _factor(outcomes)):
         if time.perf_counter() - t0 > budget:
             break
-        harness = Harness(alt.subject, timeout=timeout, reentrancy=False)
+        harness = Harness(alt.subject, timeout=min(timeout, CALL_SECONDS), reentrancy=False, max_hangs=1)
         tried = _passes_all(alt, harness, [o.case for o in failing], [o.case for o in passing], judge, oracles)
+        if harness.hangs:
+            break
         if tried:
             matches.append((alt, tried))
     if not matches:

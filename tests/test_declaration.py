@@ -110,3 +110,21 @@ def test_nice_factor_is_a_simple_positive_fraction():
     assert nice_factor(2 * e, e) == 2.0 and nice_factor(e / 3, e) == pytest.approx(1 / 3)
     assert nice_factor(e, e) is None and nice_factor(-e, e) is None  # 1 is no change; −1 is a sign bug
     assert nice_factor(e * 0.4142135, e) is None and nice_factor(e, 0 * e) is None
+
+
+def test_a_subject_that_hangs_under_another_declaration_ends_the_search(monkeypatch):
+    import time
+
+    from oracles import declaration
+
+    monkeypatch.setattr(declaration, "CALL_SECONDS", 0.2)
+
+    def ones(weights, biases, x, y):  # wrong everywhere; hangs unless given the standard layout
+        if biases[0].ndim != 1 or weights[0].shape[0] != biases[0].shape[0]:
+            time.sleep(3)
+        return [np.ones_like(W) for W in weights], [np.ones_like(b) for b in biases]
+
+    t0 = time.perf_counter()
+    result = check(ones, max_examples=EXAMPLES, edge_cases=False)
+    assert not result.passed and result.declaration is None
+    assert time.perf_counter() - t0 < 10
