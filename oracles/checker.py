@@ -198,7 +198,7 @@ class CheckResult:
                 f.diagnosis = diag_text or f.diagnosis
                 f.fix = fix or f.fix
                 f.reproduce = f.reproduce or rep
-                f.values = {**f.values, "widths": list(m.case.arch.widths)}
+                f.values = {**f.values, "widths": list(m.case.arch.widths), **_edge_values(m)}
                 findings.append(f)
         if self.declaration is not None:
             dm = self.declaration
@@ -218,7 +218,7 @@ class CheckResult:
             n = sum(x.status == kind for x in self.outcomes)
             findings.append(Finding(
                 "check", f"subject-{kind}", "error", f"{KIND_TEXT[kind]}: {o.message}", Location(), name,
-                {"cases": n, "widths": list(o.case.arch.widths)}, None, None,
+                {"cases": n, "widths": list(o.case.arch.widths), **_edge_values(o)}, None, None,
                 _MISBEHAVIOUR_FIX.get(kind), reproducer(self.subject, o, self.oracles)))
         for note in self.notes:
             findings.append(Finding("check", "note", "info", note, Location(), name))
@@ -249,6 +249,11 @@ _MISBEHAVIOUR_FIX = {
     "reentrant": "do not keep gradients between calls (module-level or default-argument accumulators)",
     "hang": "look for a loop whose condition never changes",
 }
+
+
+def _edge_values(o: Outcome) -> dict[str, list[str]]:
+    """{"edge": the case's numerical edges} for an edge case, else nothing (a finding's values)."""
+    return {"edge": edge_features(o.case)} if is_edge(o) else {}
 
 
 def _discrepancy_lines(o: Outcome) -> list[str]:
