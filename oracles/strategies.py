@@ -285,8 +285,7 @@ it shrinks away."""
 
 
 def _draw_edge(draw, act: str, n_out: int, batch: int) -> tuple[str, int, int]:
-    """(action, unit, sample) for one layer, drawn before the layer's parameters (so that narrowing the layer
-    while shrinking keeps the action)."""
+    """(action, unit, sample) for one layer."""
     actions = _EDGE_ACTIONS.get(act, ("none",))
     what = draw(st.sampled_from(actions)) if len(actions) > 1 else "none"
     if what == "none":
@@ -301,6 +300,13 @@ def _exact_dot(w: np.ndarray, a: np.ndarray, dtype: str) -> bool:
     den = max((p.denominator for p in prods), default=1)
     bits = np.finfo(dtype).nmant + 1
     return sum(abs(p) for p in prods) * den < 2**bits
+
+
+def _draw_plans(draw, arch: Architecture, batch: int) -> list[tuple[str, int, int]]:
+    """The edge plan of every layer, drawn from the output layer down: when shrinking drops a layer, the plans
+    that remain move down to the layers below (a kink planned for layer 3 of 4 becomes layer 2's of 3)."""
+    plans = [_draw_edge(draw, arch.activations[L - 1], arch.widths[L], batch) for L in range(arch.depth - 1, 0, -1)]
+    return plans[::-1]
 
 
 def _edge_layer(plan: tuple[str, int, int], W: np.ndarray, b: np.ndarray, a: np.ndarray,
@@ -334,15 +340,17 @@ def _draw_params(draw, arch: Architecture, x: np.ndarray, extreme: bool, max_pre
     """The draw of :func:`parameters` (defined once: Hypothesis parses a composite's source when it is defined,
     about a millisecond, which a composite defined per case would pay per case).
 
-    ``edge``: edge units (kinks, saturation) drawn after each layer's repair; ``magnitude``: the scale of x,
+    ``edge``: edge units (kinks, saturation) put in after each layer's repair, as planned by
+    :func:`_draw_plans` (drawn first, so that a failure that needs one shrinks well); ``magnitude``: the scale of x,
     carried by the biases and bounds of each layer whose input still has it (see :data:`HOMOGENEOUS`)."""
     Ws, bs = [], []
     a = x if x.ndim == 2 else x[:, None]
     a = a.astype(arch.dtype)
+    plans = _draw_plans(draw, arch, a.shape[1]) if edge and not extreme else None
     for L in range(1, arch.depth):
         n_in, n_out = arch.widths[L - 1], arch.widths[L]
         act = arch.activations[L - 1]
-        plan = _draw_edge(draw, act, n_out, a.shape[1]) if edge else ("none", 0, 0)
+        plan = plans[L - 1] if plans is not None else ("none", 0, 0)
         if extreme:
             W = draw(_wide_array((n_out, n_in), 64.0))
             b = draw(_wide_array((n_out,), 64.0))
