@@ -23,12 +23,13 @@ from typing import Any
 import numpy as np
 
 from manualbp import Case
+from manualbp.activations import ACTIVATIONS
 from manualbp.costs import COSTS, get_cost
 
 from .harness import Harness
 from .subject import LAYOUTS, Subject
 
-ELEMENTWISE = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "identity")
+ELEMENTWISE = tuple(name for name, act in ACTIVATIONS.items() if not act.output_only)
 
 MAX_FAILING = 8
 """Failing cases an alternative is tried on (the simplest half and the largest half)."""
@@ -131,6 +132,11 @@ def _with_arch(sub: Subject) -> Callable[[Case], Case | None]:
     return adapt
 
 
+def _same_case(alt: Subject) -> Callable[[Case], Case | None]:
+    """The case as it is (the flag changes how the subject is called, not the case)."""
+    return lambda case: case
+
+
 def _to_batch(case: Case) -> Case | None:
     """A single-sample case as a batch of one; a batch as it is."""
     if case.batched:
@@ -147,10 +153,6 @@ def _to_single(case: Case) -> Case | None:
     return Case.from_arch(case.arch, case.weights, case.biases, case.x[:, 0], case.y[:, 0], case.label)
 
 
-def _other_dtype(dtype: str) -> Callable[[Case], Case | None]:
-    return lambda case: case.astype(dtype)
-
-
 # --------------------------------------------------------------------------------------------------------------
 # The alternatives
 # --------------------------------------------------------------------------------------------------------------
@@ -160,55 +162,41 @@ def alternatives(sub: Subject, scale: float | None = None) -> list[Alternative]:
     """Every declaration one flag away from ``sub`` that can be tried (``scale``: a factor seen in the data)."""
     out: list[Alternative] = []
 
-    def add(flag: str, value: str, declared: str, adapt: Callable[[Case], Case | None] | None = None,
+    def add(flag: str, value: str, declared: str, adapt: Callable[[Subject], Callable[[Case], Case | None]],
             **change: Any) -> None:
         try:
             alt = replace(sub, **change)
-        except (ValueError, TypeError):  # not a valid declaration (e.g. a flat layout with returns db,dW)
+        except (ValueError, TypeError):  # not a valid declaration (e.g. bce with a tanh output)
             return
-        out.append(Alternative(flag, value, declared, alt, adapt or (lambda case: case)))
+        out.append(Alternative(flag, value, declared, alt, adapt(alt)))
 
     for layout in LAYOUTS:
         if layout != sub.layout:
-            add("--layout", layout, sub.layout, layout=layout)
+            add("--layout", layout, sub.layout, _same_case, layout=layout)
     if sub.layout != "flat":
         other = "db,dW" if sub.returns == "dW,db" else "dW,db"
-        add("--returns", other, sub.returns, returns=other)
+        add("--returns", other, sub.returns, _same_case, returns=other)
     for batch in (None, "columns", "rows"):
         if batch != sub.batch:
-            adapt = _to_single if batch is None else _to_batch
-            add("--batch", batch or "none", sub.batch or "none", adapt, batch=batch)
+            add("--batch", batch or "none", sub.batch or "none",
+                lambda alt: _to_single if alt.batch is None else _to_batch, batch=batch)
     if sub.batch is not None:
         other = "sum" if sub.reduction == "mean" else "mean"
-        add("--reduction", other, sub.reduction, reduction=other)
+        add("--reduction", other, sub.reduction, _same_case, reduction=other)
     dtype = "float32" if sub.dtype == "float64" else "float64"
-    add("--dtype", dtype, sub.dtype, _other_dtype(dtype), dtype=dtype)
+    add("--dtype", dtype, sub.dtype, lambda alt: lambda case: case.astype(alt.dtype), dtype=dtype)
     for act in ELEMENTWISE:
         if act != sub.hidden:
-            alt_sub = _replaced(sub, hidden=act, output=sub.output_activation)
-            if alt_sub is not None:
-                add("--hidden", act, sub.hidden, _with_arch(alt_sub), hidden=act, output=sub.output_activation)
+            add("--hidden", act, sub.hidden, _with_arch, hidden=act, output=sub.output_activation)
     for act in (*ELEMENTWISE, "softmax"):
         if act != sub.output_activation:
-            alt_sub = _replaced(sub, output=act)
-            if alt_sub is not None:
-                add("--output", act, sub.output_activation, _with_arch(alt_sub), output=act)
+            add("--output", act, sub.output_activation, _with_arch, output=act)
     for cost in COSTS:
         if cost != sub.cost and get_cost(cost).requires_output in (None, sub.output_activation):
-            alt_sub = _replaced(sub, cost=cost)
-            if alt_sub is not None:
-                add("--cost", cost, sub.cost, _with_arch(alt_sub), cost=cost)
+            add("--cost", cost, sub.cost, _with_arch, cost=cost)
     if scale is not None:
-        new = sub.scale * scale
-        add("--scale", f"{new:g}", f"{sub.scale:g}", scale=new)
+        add("--scale", f"{sub.scale * scale:g}", f"{sub.scale:g}", _same_case, scale=sub.scale * scale)
     return out
-
-
-def _replaced(sub: Subject, **change: Any) -> Subject | None:
-    try:
-        return replace(sub, **change)
-    except (ValueError, TypeError):
-        return None
 
 
 def nice_factor(subject: np.ndarray, expected: np.ndarray) -> float | None:
