@@ -25,6 +25,7 @@ from .diagnose import Diagnosis, Observation, diagnose
 from .edges import edge_features, edge_kinds
 from .findings import Check, Finding, Location, Report
 from .harness import INVALID, Call, Harness, WarningSummary, warning_summary
+from .subgradient import apply_kink_envelope
 from .subject import Subject, as_subject
 
 DEFAULT_ORACLES = ("torch", "fd")
@@ -412,6 +413,7 @@ class _Evaluator:
                 verdict = self.judge(case, call.gradients, oracles=self.oracles, rerun=rerun)
             except RuntimeError:  # the float64 re-run misbehaved: judge the float32 answer alone
                 verdict = self.judge(case, call.gradients, oracles=self.oracles, rerun=None)
+            apply_kink_envelope(case, call.gradients, verdict)  # at exact kinks: a slope in [left, right] only
             out.verdict = verdict
             out.expected = _reference(verdict)
             if call.problem("reentrant"):
@@ -630,6 +632,8 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
     if n_edge:
         kinds = edge_kinds(sub.hidden, sub.output_activation)
         notes.append(f"{n_edge} of the {len(outcomes)} cases were edge cases ({kinds})")
+        if any(o.failed for o in outcomes) and all(is_edge(o) for o in outcomes if o.failed):
+            notes.append("every failing case is an edge case: on the well-conditioned networks the subject is right")
     warned = warning_summary([o.call for o in outcomes])
     if warned is not None:
         notes.append(warned.text())

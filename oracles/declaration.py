@@ -27,6 +27,7 @@ from manualbp.activations import ACTIVATIONS
 from manualbp.costs import COSTS, get_cost
 
 from .harness import Harness
+from .subgradient import apply_kink_envelope
 from .subject import LAYOUTS, Subject
 
 ELEMENTWISE = tuple(name for name, act in ACTIVATIONS.items() if not act.output_only)
@@ -307,6 +308,8 @@ def _passes_all(alt: Alternative, harness: Harness, failing: Sequence[Case], pas
         if call.gradients is None or call.problems:
             return 0
         rerun = harness.gradients if adapted.dtype == "float32" else None
-        if judge(adapted, call.gradients, oracles=tuple(oracles), rerun=rerun).status not in PASSING:
+        verdict = judge(adapted, call.gradients, oracles=tuple(oracles), rerun=rerun)
+        apply_kink_envelope(adapted, call.gradients, verdict)
+        if verdict.status not in PASSING:
             return 0
     return len(seen)
