@@ -3,8 +3,12 @@
 :func:`check` runs a subject (see :mod:`oracles.subject`) on Hypothesis-generated networks of the
 architecture it declares, judges every answer with :func:`oracles.compare.compare` against the oracles,
 and lets Hypothesis shrink a failure to the smallest network and simplest values that still show it.
-Every case seen (including the shrinking steps, plus a few extra varied ones when something failed) is
-then handed to :func:`oracles.diagnose.diagnose`, which tests the mistake catalogue on all of them.
+An edge stage follows (:func:`oracles.strategies.cases` with ``edge=True``: exact relu kinks, saturated
+units, extreme magnitudes), where a slope outside [left, right] at an exact kink fails too
+(:mod:`oracles.subgradient`).  Every case seen (including the shrinking steps, plus a few extra varied
+ones when something failed) is then handed to :func:`oracles.diagnose.diagnose`, which tests the mistake
+catalogue on all of them; and every declaration one flag away is tried on the failing cases
+(:mod:`oracles.declaration`), so that a flag mistake is not reported as a code bug.
 :func:`assert_backprop` is the same as an assertion whose message a person can act on.
 """
 

@@ -78,6 +78,7 @@ def backprop_checker(request: pytest.FixtureRequest):
 
         from oracles.checker import assert_backprop
         from oracles.profiles import profile_name, register_profiles
+        from oracles.subject import SubjectLoadError, SubjectSignatureError
 
         register_profiles()
         opts = {**defaults, **declared}
@@ -91,5 +92,7 @@ def backprop_checker(request: pytest.FixtureRequest):
             return assert_backprop(target, **opts)
         except AssertionError as exc:
             pytest.fail(str(exc), pytrace=False)
+        except (SubjectLoadError, SubjectSignatureError, FileNotFoundError) as exc:  # not the backprop's fault
+            pytest.fail(f"manualbp: the subject cannot be checked: {exc}", pytrace=False)
 
     return run

@@ -74,6 +74,22 @@ def test_edge_cases_run_by_default_and_can_be_switched_off(pytester):
     pytester.runpytest("-p", "no:cacheprovider", "--backprop-no-edge-cases").assert_outcomes(passed=1)
 
 
+def test_a_class_for_a_subject_fails_with_the_expected_signature(pytester):
+    pytester.makepyfile("""
+        class MLP:
+            def __init__(self, weights, biases):
+                self.W = weights
+
+        def test_class(backprop_checker):
+            backprop_checker(MLP)
+    """)
+    res = pytester.runpytest("-p", "no:cacheprovider")
+    res.assert_outcomes(failed=1)
+    out = res.stdout.str()
+    assert "the subject cannot be checked: MLP is a class" in out and "f(weights, biases, x, y)" in out
+    assert "Traceback" not in out
+
+
 def test_profile_option_and_missing_subject(pytester):
     pytester.makepyfile("""
         def test_nothing_to_check(backprop_checker):
