@@ -60,52 +60,62 @@ def exact_kinks(case: Case) -> dict[int, np.ndarray] | None:
     return out
 
 
-def _corner(case: Case, fwd: Any, slopes: dict[int, tuple[np.ndarray, float]]) -> np.ndarray:
-    """The flat gradient of a backprop that uses slope t at the masked z^(L) entries, per {L: (mask, t)}."""
+def _corner(case: Case, fwd: Any, slopes: dict[int, tuple[np.ndarray, float]],
+            magnitude: bool = False) -> np.ndarray:
+    """The flat gradient of a backprop that uses slope t at the masked z^(L) entries, per {L: (mask, t)}; with
+    ``magnitude``, the same recurrences on absolute values (the sum of |terms| of every entry, which its
+    rounding error is relative to)."""
     N = case.arch.depth
-    a = {L: _cols(np.asarray(v)) for L, v in fwd.a.items()}
+    m = np.abs if magnitude else (lambda v: v)
+    a = {L: m(_cols(np.asarray(v))) for L, v in fwd.a.items()}
     z = {L: _cols(np.asarray(v)) for L, v in fwd.z.items()}
     y = _cols(np.asarray(case.y))
     cost = get_cost(case.arch.cost)
 
     def prime(L: int) -> np.ndarray:
-        s = get_activation(case.arch.activations[L - 2]).prime(z[L], a[L])
+        s = get_activation(case.arch.activations[L - 2]).prime(z[L], _cols(np.asarray(fwd.a[L])))
         if L in slopes:
             mask, t = slopes[L]
             s = np.where(mask, np.asarray(t, dtype=s.dtype), s)
-        return s
+        return m(s)
 
     out_act = get_activation(case.arch.activations[-1])
-    dz = cost.fused_grad_z(a[N], y)
+    aN = _cols(np.asarray(fwd.a[N]))
+    dz = cost.fused_grad_z(aN, y)
     if dz is None:
-        d = cost.delta(a[N], y)
-        dz = d * prime(N) if out_act.prime is not None else out_act.backprop(z[N], a[N], d)
+        d = cost.delta(aN, y)
+        dz = d * prime(N) if out_act.prime is not None else out_act.backprop(z[N], aN, d)
+    dz = m(dz)
     dW: list[np.ndarray] = [None] * (N - 1)  # type: ignore[list-item]
     db: list[np.ndarray] = [None] * (N - 1)  # type: ignore[list-item]
     for L in range(N - 1, 0, -1):
         dW[L - 1] = dz @ a[L].T
         db[L - 1] = dz.sum(axis=1)
         if L > 1:
-            dz = (case.weights[L - 1].T @ dz) * prime(L)
+            dz = (m(case.weights[L - 1]).T @ dz) * prime(L)
     return Gradients(tuple(dW), tuple(db)).flat().astype(np.float64)
 
 
-def kink_envelope(case: Case) -> tuple[np.ndarray, np.ndarray] | None:
-    """(lowest, highest) value of every gradient entry (flat, :meth:`Gradients.flat` order) over the slopes in
-    [left, right] at the case's exact kinks; None without exact kinks, with a rounding-level one, or with more
-    than :data:`MAX_KINKED_LAYERS` kinked layers."""
+def kink_envelope(case: Case) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(lowest, highest, sum of |terms|) of every gradient entry (flat, :meth:`Gradients.flat` order) over the
+    slopes in [left, right] at the case's exact kinks (the last: the largest over the corners); None without
+    exact kinks, with a rounding-level one, or with more than :data:`MAX_KINKED_LAYERS` kinked layers."""
     kinks = exact_kinks(case)
     if not kinks or len(kinks) > MAX_KINKED_LAYERS:
         return None
     fwd = forward(case, with_cost=False)
     layers = sorted(kinks)
     ranges = [SLOPES[case.arch.activations[L - 2]] for L in layers]
+    corners, sizes = [], []
     with np.errstate(all="ignore"):
-        corners = np.stack([_corner(case, fwd, {L: (kinks[L], t) for L, t in zip(layers, ts)})
-                            for ts in itertools.product(*ranges)])
-    if not np.isfinite(corners).all():
+        for ts in itertools.product(*ranges):
+            slopes = {L: (kinks[L], t) for L, t in zip(layers, ts)}
+            corners.append(_corner(case, fwd, slopes))
+            sizes.append(_corner(case, fwd, slopes, magnitude=True))
+    values = np.stack(corners)
+    if not np.isfinite(values).all():
         return None
-    return corners.min(axis=0), corners.max(axis=0)
+    return values.min(axis=0), values.max(axis=0), np.stack(sizes).max(axis=0)
 
 
 def apply_kink_envelope(case: Case, candidate: Gradients, verdict: Any) -> None:
@@ -116,10 +126,14 @@ def apply_kink_envelope(case: Case, candidate: Gradients, verdict: Any) -> None:
     envelope = kink_envelope(case)
     if envelope is None:
         return
-    from .compare import Discrepancy, _layout, tolerances
+    from .compare import C_AUTODIFF, Discrepancy, _layout, tolerances
 
-    lo, hi = envelope
-    tol = tolerances(case, "autodiff").flat().astype(np.float64)
+    lo, hi, size = envelope
+    u = float(np.finfo(case.dtype).eps) / 2
+    ops = case.arch.depth + max(case.arch.widths) + (case.x.shape[1] if case.batched else 1) + 4
+    # compare's tolerance is for the left slopes (σ'(0) = 0 for relu); at the other corners an entry rounds
+    # like any sum of products: a few ulps per operation of its sum of |terms|, for the subject and the corner
+    tol = tolerances(case, "autodiff").flat().astype(np.float64) + 2 * C_AUTODIFF * ops * u * size
     s = candidate.flat().astype(np.float64)
     off = np.flatnonzero((s < lo - tol) | (s > hi + tol))
     if not off.size:

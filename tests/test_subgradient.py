@@ -26,7 +26,8 @@ def test_the_envelope_holds_manualbp_and_every_slope_in_between(case):
     envelope = kink_envelope(case)
     if envelope is None:
         return
-    lo, hi = envelope
+    lo, hi, size = envelope
+    assert np.all(size >= np.maximum(np.abs(lo), np.abs(hi)) * (1 - 1e-6))
     kinks = exact_kinks(case)
     assert kinks
     with np.errstate(all="ignore"):
@@ -63,6 +64,25 @@ def _slope(act, z, mask):
     left, right = SLOPES[act]
     s = np.where(z > 0, right, left).astype(z.dtype)
     return s if mask is None else np.where(mask, (left + right) / 2, s).astype(z.dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_right_slope_is_judged_with_its_own_rounding(dtype):
+    """relu'(0) = 1 behind a dead unit, softmax output: the subject's ∂C/∂b^(1) rounds differently from the
+    corner's (3.5e-18 apart in float64), while compare's bound for the left slope (0) is ~1e-306: a false
+    alarm before the corner's own rounding was allowed for."""
+    pytest.importorskip("torch")
+    from oracles.checker import check
+
+    W = [np.zeros((1, 4)), np.array([[0.0], [0.0], [0.0625]])]
+    b = [np.array([-0.0]), np.zeros(3)]
+    y = np.array([[5.0], [8.0], [6.0]]) / 19
+    case = manualbp.Case.create(W, b, np.zeros((4, 1)), y, hidden="relu", output="softmax", cost="softmax_ce",
+                                dtype=dtype)
+    result = check(f"{DATA / 'naive_softmax_relu_ge.py'}:backprop", hidden="relu", output="softmax",
+                   cost="softmax_ce", batch="columns", dtype=dtype, cases=[case], max_examples=1,
+                   edge_cases=False)
+    assert result.passed, result.text()
 
 
 def test_rounding_level_kinks_keep_compare_s_leniency():
