@@ -3,10 +3,14 @@
 :func:`check` runs a subject (see :mod:`oracles.subject`) on Hypothesis-generated networks of the
 architecture it declares, judges every answer with :func:`oracles.compare.compare` against the oracles,
 lets Hypothesis shrink a failure, then simplifies it further (:mod:`oracles.simplify`) to the smallest
-network and simplest values that still fail the same way.  Every case seen (including the shrinking steps,
-plus a few extra varied ones when something failed) is then handed to :func:`oracles.diagnose.diagnose`,
-which tests the mistake catalogue on all of them.  The printed wrong entries, the diagnosis' ✗ grid and the
-reproducer's assertion all come from the verdict's per-entry judgement of the minimal case.
+network and simplest values that still fail the same way.  An edge stage follows
+(:func:`oracles.strategies.cases` with ``edge=True``: exact relu kinks, saturated units, extreme magnitudes),
+where a slope outside [left, right] at an exact kink fails too (:mod:`oracles.subgradient`).  Every case seen
+(including the shrinking steps, plus a few extra varied ones when something failed) is then handed to
+:func:`oracles.diagnose.diagnose`, which tests the mistake catalogue on all of them; and every declaration one
+flag away is tried on the failing cases (:mod:`oracles.declaration`), so that a flag mistake is not reported as
+a code bug.  The printed wrong entries, the diagnosis' ✗ grid and the reproducer's assertion all come from the
+verdict's per-entry judgement of the minimal case.
 :func:`assert_backprop` is the same as an assertion whose message a person can act on.
 """
 
@@ -22,10 +26,13 @@ import numpy as np
 
 from manualbp import Case, Gradients
 
+from .declaration import DeclarationMatch, find_declaration
 from .diagnose import Diagnosis, Observation, diagnose
+from .edges import edge_features, edge_kinds
 from .findings import Check, Finding, Location, Report
-from .harness import INVALID, Call, Harness
+from .harness import INVALID, Call, Harness, WarningSummary, warning_summary
 from .simplify import simplicity
+from .subgradient import apply_kink_envelope
 from .subject import Subject, as_subject
 
 DEFAULT_ORACLES = ("torch", "fd")
@@ -103,6 +110,8 @@ class CheckResult:
     oracles: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0  # wall time of the check
+    warnings: WarningSummary | None = None  # the warnings the subject emitted (kept off stderr)
+    declaration: DeclarationMatch | None = None  # another declaration under which the failing cases pass
 
     @property
     def failures(self) -> list[Outcome]:
@@ -139,8 +148,11 @@ class CheckResult:
         if self.passed:
             return f"{self.subject.name}: CORRECT on all {n} cases ({self.subject.describe()})"
         kinds = [k for k in FAILURE_KINDS if k in self.minimal or any(o.status == k for o in self.failures)]
-        head = f"{self.subject.name}: WRONG — " + "; ".join(
-            f"{KIND_TEXT[k]} ({sum(o.status == k for o in self.outcomes)} of {n} cases)" for k in kinds)
+        counts = "; ".join(f"{KIND_TEXT[k]} ({sum(o.status == k for o in self.outcomes)} of {n} cases)" for k in kinds)
+        if self.declaration is not None:
+            head = f"{self.subject.name}: WRONG as declared, but {self.declaration.headline()}. As declared: {counts}"
+        else:
+            head = f"{self.subject.name}: WRONG — {counts}"
         if self.diagnosis is not None:
             head += f". Diagnosis: {self.diagnosis.title}"
         return head
@@ -159,6 +171,8 @@ class CheckResult:
             lines.append("")
             lines.append(f"== {KIND_TEXT[kind]}: minimal case, widths {list(o.case.arch.widths)}"
                          + (f", batch {o.case.x.shape[1]}" if o.case.batched else ""))
+            if is_edge(o):
+                lines.append("  an edge case: " + ("; ".join(edge_features(o.case)) or "extreme values"))
             if kind == "fail":
                 lines += _discrepancy_lines(o)
             else:
@@ -185,8 +199,12 @@ class CheckResult:
                 f.diagnosis = diag_text or f.diagnosis
                 f.fix = fix or f.fix
                 f.reproduce = f.reproduce or rep
-                f.values = {**f.values, "widths": list(m.case.arch.widths)}
+                f.values = {**f.values, "widths": list(m.case.arch.widths), **_edge_values(m)}
                 findings.append(f)
+        if self.declaration is not None:
+            dm = self.declaration
+            findings.append(Finding("check", "declaration", "error", dm.headline(), Location(), name,
+                                    dm.to_dict(), None, None, dm.fix(), None))
         if self.diagnosis is not None:
             d = self.diagnosis
             findings.append(Finding(
@@ -201,7 +219,7 @@ class CheckResult:
             n = sum(x.status == kind for x in self.outcomes)
             findings.append(Finding(
                 "check", f"subject-{kind}", "error", f"{KIND_TEXT[kind]}: {o.message}", Location(), name,
-                {"cases": n, "widths": list(o.case.arch.widths)}, None, None,
+                {"cases": n, "widths": list(o.case.arch.widths), **_edge_values(o)}, None, None,
                 _MISBEHAVIOUR_FIX.get(kind), reproducer(self.subject, o, self.oracles)))
         for note in self.notes:
             findings.append(Finding("check", "note", "info", note, Location(), name))
@@ -216,6 +234,8 @@ class CheckResult:
                         for k, o in self.minimal.items()},
             "diagnosis": None if self.diagnosis is None else self.diagnosis.to_dict(),
             "reproducer": self.reproducer(),
+            "warnings": None if self.warnings is None else self.warnings.to_dict(),
+            "declaration": None if self.declaration is None else self.declaration.to_dict(),
         }
         return report
 
@@ -230,6 +250,11 @@ _MISBEHAVIOUR_FIX = {
     "reentrant": "do not keep gradients between calls (module-level or default-argument accumulators)",
     "hang": "look for a loop whose condition never changes",
 }
+
+
+def _edge_values(o: Outcome) -> dict[str, list[str]]:
+    """{"edge": the case's numerical edges} for an edge case, else nothing (a finding's values)."""
+    return {"edge": edge_features(o.case)} if is_edge(o) else {}
 
 
 def _discrepancy_lines(o: Outcome) -> list[str]:
@@ -467,6 +492,7 @@ class _Evaluator:
                 verdict = self.judge(case, call.gradients, oracles=self.oracles, rerun=rerun)
             except RuntimeError:  # the float64 re-run misbehaved: judge the float32 answer alone
                 verdict = self.judge(case, call.gradients, oracles=self.oracles, rerun=None)
+            apply_kink_envelope(case, call.gradients, verdict)  # at exact kinks: a slope in [left, right] only
             out.verdict = verdict
             out.expected = _reference(verdict)
             if call.problem("reentrant"):
@@ -495,18 +521,39 @@ def _default_judge(case: Case, candidate: Gradients, *, oracles: Sequence[str], 
     return compare(case, candidate, oracles=oracles, fast=True, rerun=rerun)
 
 
-def _strategy(subject: Subject, max_layers: int, max_width: int, max_batch: int, arch: Any = None):
+def _strategy(subject: Subject, max_layers: int, max_width: int, max_batch: int, arch: Any = None,
+              edge: bool = False):
     from hypothesis import strategies as hs
 
     from . import strategies as st
 
     batch = (None,) if subject.batch is None else tuple(range(1, max_batch + 1))
     if arch is not None:
-        return st.cases(architectures=hs.just(arch), batch=batch)
+        return st.cases(architectures=hs.just(arch), batch=batch, edge=edge)
     archs = st.architectures(min_layers=2, max_layers=max_layers, min_width=1, max_width=max_width,
                              activations=[subject.hidden], output_activations=[subject.output_activation],
                              costs=[subject.cost], dtypes=(subject.dtype,))
-    return st.cases(architectures=archs, batch=batch)
+    return st.cases(architectures=archs, batch=batch, edge=edge)
+
+
+EDGE_SHARE = 3
+"""The edge stage runs 1/EDGE_SHARE as many examples as the random search (at least EDGE_MIN)."""
+
+EDGE_MIN = 10
+
+
+def _edge_budget(max_examples: int | None, base: Any | None) -> int:
+    from hypothesis import settings
+
+    n = max_examples if max_examples is not None else (base if base is not None else settings()).max_examples
+    return max(EDGE_MIN, n // EDGE_SHARE)
+
+
+def is_edge(outcome: Outcome) -> bool:
+    """Whether the outcome's case comes from the edge stage."""
+    from .strategies import EDGE_LABEL
+
+    return outcome.case.label.startswith(EDGE_LABEL)  # an edge case, or one simplified from it
 
 
 def extra_cases(subject: Subject, n: int, seed: int = 0, max_layers: int = 4, max_width: int = 4,
@@ -647,14 +694,19 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
           oracles: Sequence[str] = DEFAULT_ORACLES, timeout: float = 5.0, seed: int | None = None,
           max_layers: int = 4, max_width: int = 4, max_batch: int = 3, diagnosis_cases: int = 24,
           settings: Any = None, judge: Callable[..., Any] | None = None,
-          cases: Sequence[Case] | None = None) -> CheckResult:
+          cases: Sequence[Case] | None = None, edge_cases: bool = True,
+          declaration_search: bool = True) -> CheckResult:
     """Check a subject's backprop against the oracles on Hypothesis-generated networks.
 
     ``subject``: a :class:`Subject`, a callable or ``"path.py:function"`` / ``"pkg.mod:function"``; the
     keyword arguments declare what it computes (see :class:`oracles.subject.Subject`).  ``max_examples``
     overrides the active Hypothesis profile's; ``settings`` is a base ``hypothesis.settings``.  ``cases``
-    adds explicit cases checked first.  ``judge(case, candidate, oracles=, rerun=)`` replaces
-    :func:`oracles.compare.compare` (for tests).
+    adds explicit cases checked first.  ``edge_cases``: after the random search, an edge stage of its own
+    (a third as many examples, at least 10, shrunk the same way) tries exact relu kinks, saturated
+    sigmoid/tanh/softmax units and extreme magnitudes (:func:`oracles.strategies.cases` with ``edge=True``).
+    ``declaration_search``: when the check fails, try every declaration one flag away on the failing cases
+    (:func:`oracles.declaration.find_declaration`) and report one under which they all pass first.
+    ``judge(case, candidate, oracles=, rerun=)`` replaces :func:`oracles.compare.compare` (for tests).
     """
     t0 = time.perf_counter()
     sub = as_subject(subject, hidden=hidden, output=output, cost=cost, scale=scale, layout=layout,
@@ -674,6 +726,11 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
         for k, o in found.items():
             if k not in minimal or simplicity(o.case) < simplicity(minimal[k].case):
                 minimal[k] = o
+    if edge_cases and not harness.exhausted:
+        found = _run_search(_strategy(sub, max_layers, max_width, max_batch, edge=True), evaluate,
+                            _settings(_edge_budget(max_examples, settings), settings), seed)
+        for k, o in found.items():  # a kind the plain cases showed keeps its plain minimal case
+            minimal.setdefault(k, o)
     if any(o.failed for o in evaluate.seen.values()) and not harness.exhausted:
         # small networks are enough to tell the catalogued mistakes apart, and stay fast for a slow subject
         for case in extra_cases(sub, diagnosis_cases, seed or 0, min(max_layers, 4), min(max_width, 4),
@@ -693,17 +750,55 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
         n = sum(o.status == status for o in outcomes)
         if n:
             notes.append(f"{n} case(s) were {status} (not counted against the subject)")
-    diag = _diagnose(outcomes, sub)
+    n_edge = sum(is_edge(o) for o in outcomes)
+    if n_edge:
+        kinds = edge_kinds(sub.hidden, sub.output_activation)
+        notes.append(f"{n_edge} of the {len(outcomes)} cases were edge cases ({kinds})")
+        if any(o.failed for o in outcomes) and all(is_edge(o) for o in outcomes if o.failed):
+            notes.append("every failing case is an edge case: on the well-conditioned networks the subject is right")
+    warned = warning_summary([o.call for o in outcomes])
+    if warned is not None:
+        notes.append(warned.text())
+    plain = [o for o in outcomes if not is_edge(o)]
+    diag = _diagnose(plain if any(o.failed for o in plain) else outcomes, sub)
     if diag is not None and any(o.call.problem("reentrant") for o in outcomes if o.failed):
         diag.evidence.insert(0, "the subject answers differently when called twice on the same case: the wrong "
                                 "values may come from state kept between calls")
     passed = not any(o.failed for o in outcomes)
-    result = CheckResult(sub, passed, outcomes, minimal, diag, tuple(oracles), notes)
+    declared = None
+    if not passed and declaration_search:
+        declared, diag = _flag_mistake(sub, plain if any(o.failed for o in plain) else outcomes, diag,
+                                       judge or _default_judge, oracles, timeout)
+    result = CheckResult(sub, passed, outcomes, minimal, diag, tuple(oracles), notes, warnings=warned,
+                         declaration=declared)
     result.seconds = time.perf_counter() - t0
     return result
 
 
 MAX_OBSERVATIONS = 200
+
+
+_SAID_BY_THE_FLAG = frozenset({"swapped-returns", "approximate"})
+"""Catalogue entries that a matching declaration already explains (dW and db swapped is ``--returns``) or that
+only describe the symptom (small errors: a float32 answer to a float64 case is ``--dtype``)."""
+
+
+def _flag_mistake(sub: Subject, outcomes: Sequence[Outcome], diag: Diagnosis | None, judge: Callable[..., Any],
+                  oracles: Sequence[str], timeout: float) -> tuple[DeclarationMatch | None, Diagnosis | None]:
+    """(a declaration one flag away under which the failing cases pass, the diagnosis to show with it).
+
+    With such a declaration, an unrecognised diagnosis (closest guesses, generic advice) is dropped; a
+    catalogued mistake that fits as well is kept, its fix naming both ways out."""
+    declared = find_declaration(sub, outcomes, judge, oracles, simplicity, timeout=timeout)
+    if declared is None:
+        return None, diag
+    if diag is None or not diag.recognised or diag.mistake in _SAID_BY_THE_FLAG:
+        return declared, None
+    alt = declared.matches[0]
+    declared.code_mistake = diag.title
+    diag.fix = (f"if your function computes what you meant, declare {alt.flag} {alt.value}; if your flags are "
+                f"right, fix the code: {diag.fix}")
+    return declared, diag
 
 
 def _returned_arrays(subject: Subject, o: Outcome) -> tuple[list[np.ndarray], list[np.ndarray]] | None:

@@ -12,6 +12,9 @@ What is detected, per call (``Problem.kind``):
 ``mutates``    it changed its input arrays (weights, biases, x or y)
 ``reentrant``  a second identical call answered differently (state kept between calls)
 ``skipped``    not run: the subject hung too often (``max_hangs``) or too many hung calls are still running
+
+Warnings the subject emits (numpy's RuntimeWarnings: overflow, division by zero, ...) do not reach stderr: they
+are kept per call (:attr:`Call.warnings`) and summarised by :func:`warning_summary`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import ctypes
 import threading
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -54,6 +59,7 @@ class Call:
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     raw: Any = None  # what the subject returned (first call)
+    warnings: list[str] = field(default_factory=list)  # warnings the subject emitted (first call), one line each
 
     @property
     def ok(self) -> bool:
@@ -82,12 +88,29 @@ def stop_thread(thread: threading.Thread) -> None:
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(_Timeout))
 
 
+def _describe_warning(w: warnings.WarningMessage) -> str:
+    return f"{w.category.__name__}: {w.message} ({Path(w.filename).name}:{w.lineno})"
+
+
 def run_with_timeout(func: Any, args: tuple, timeout: float | None,
-                     stuck: list[threading.Thread] | None = None) -> tuple[str, Any, float]:
+                     stuck: list[threading.Thread] | None = None,
+                     caught: list[str] | None = None) -> tuple[str, Any, float]:
     """Run ``func(*args)`` in a daemon thread: ("ok", value, s) | ("raises", (exc, tb), s) | ("hang", None, s).
 
     A hung call is asked to stop; if its thread is still alive (blocked in C code) it is appended to ``stuck``.
+    With ``caught``, the warnings emitted during the call are appended to it (one line each) instead of shown.
     """
+    if caught is None:
+        return _run(func, args, timeout, stuck)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        result = _run(func, args, timeout, stuck)
+    caught += [_describe_warning(w) for w in record]
+    return result
+
+
+def _run(func: Any, args: tuple, timeout: float | None,
+         stuck: list[threading.Thread] | None) -> tuple[str, Any, float]:
     box: dict[str, Any] = {}
 
     def target() -> None:
@@ -197,10 +220,11 @@ class Harness:
         later calls are skipped (each hang costs the time limit)."""
         return self.hangs >= self.max_hangs or self.stuck >= self.max_stuck
 
-    def _invoke(self, case: Case) -> tuple[str, Any, float, list[str]]:
+    def _invoke(self, case: Case, caught: list[str] | None = None) -> tuple[str, Any, float, list[str]]:
         args = self.subject.inputs(case)
         before = _snapshot(args)
-        status, value, seconds = run_with_timeout(self.subject.func, args, self.timeout, self._stuck)
+        status, value, seconds = run_with_timeout(self.subject.func, args, self.timeout, self._stuck,
+                                                  [] if caught is None else caught)
         self.calls += 1
         names = _ARG_NAMES.get(self.subject.layout, ("weights", "biases", "x", "y"))
         changed: list[str] = []
@@ -214,8 +238,9 @@ class Harness:
         if self.exhausted:
             return Call(case, None, [Problem("skipped", f"not run: the subject already hung {self.hangs} times "
                                                         f"({self.stuck} calls still running)")])
-        status, value, seconds, changed = self._invoke(case)
-        out = Call(case, None, seconds=seconds, raw=value)
+        caught: list[str] = []
+        status, value, seconds, changed = self._invoke(case, caught)
+        out = Call(case, None, seconds=seconds, raw=value, warnings=caught)
         if status == "hang":
             self.hangs += 1
             out.problems.append(Problem("hang", f"the subject did not return within {self.timeout:g} s"))
@@ -273,3 +298,35 @@ class Harness:
         if call.gradients is None:
             raise RuntimeError(call.problems[0].message if call.problems else "no gradients")
         return call.gradients
+
+
+@dataclass(frozen=True)
+class WarningSummary:
+    """The warnings a subject emitted over a check: how many, on how many calls, the first and its case."""
+
+    count: int
+    calls: int
+    first: str
+    case: Case
+
+    def text(self) -> str:
+        """One line for the report."""
+        widths = list(self.case.arch.widths)
+        batch = f", batch {self.case.x.shape[1]}" if self.case.batched else ""
+        return (f"the subject emitted {self.count} warning{'s' * (self.count != 1)} on {self.calls} "
+                f"case{'s' * (self.calls != 1)} (not shown on stderr); the first: {self.first}, on the case of "
+                f"widths {widths}{batch} ({self.case.label or 'generated'})")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"count": self.count, "cases": self.calls, "first": self.first,
+                "widths": list(self.case.arch.widths), "case": self.case.label}
+
+
+def warning_summary(calls: list[Call]) -> WarningSummary | None:
+    """A summary of the warnings emitted on ``calls`` (the first one from the simplest case), or None."""
+    noisy = [c for c in calls if c.warnings]
+    if not noisy:
+        return None
+    first = min(noisy, key=lambda c: (c.case.arch.depth, c.case.arch.n_params, c.case.x.size))
+    return WarningSummary(sum(len(c.warnings) for c in noisy), len(noisy), first.warnings[0], first.case)

@@ -35,6 +35,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Hypothesis examples per backprop check (overrides the profile)")
     group.addoption("--backprop-oracles", default=None,
                     help="comma-separated judges for backprop checks (torch, jax, fd; default torch,fd)")
+    group.addoption("--backprop-no-edge-cases", action="store_true", default=False,
+                    help="skip the edge stage of backprop checks (exact relu kinks, saturated units, 2^±24 inputs)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -42,7 +44,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "backprop(subject=None, *, hidden, output, cost, scale, layout, batch, reduction, returns, dtype, "
-        "max_examples, timeout): what the backprop under test computes (defaults for backprop_checker)",
+        "max_examples, timeout, edge_cases): what the backprop under test computes (defaults for backprop_checker)",
     )
 
 
@@ -58,6 +60,8 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
     config = request.config
     if config.getoption("backprop_max_examples") is not None:
         opts["max_examples"] = config.getoption("backprop_max_examples")
+    if config.getoption("backprop_no_edge_cases"):
+        opts["edge_cases"] = False
     if config.getoption("backprop_oracles"):
         opts["oracles"] = tuple(o.strip() for o in config.getoption("backprop_oracles").split(",") if o.strip())
     return opts
@@ -74,6 +78,7 @@ def backprop_checker(request: pytest.FixtureRequest):
 
         from oracles.checker import assert_backprop
         from oracles.profiles import profile_name, register_profiles
+        from oracles.subject import SubjectLoadError, SubjectSignatureError
 
         register_profiles()
         opts = {**defaults, **declared}
@@ -87,5 +92,7 @@ def backprop_checker(request: pytest.FixtureRequest):
             return assert_backprop(target, **opts)
         except AssertionError as exc:
             pytest.fail(str(exc), pytrace=False)
+        except (SubjectLoadError, SubjectSignatureError, FileNotFoundError) as exc:  # not the backprop's fault
+            pytest.fail(f"manualbp: the subject cannot be checked: {exc}", pytrace=False)
 
     return run

@@ -27,11 +27,18 @@ def simplicity(case: Case) -> tuple:
     return (case.arch.depth, case.arch.n_params, case.x.size, digits)
 
 
+def simplified_label(label: str) -> str:
+    """The label of a case simplified from one labelled ``label`` (where it came from stays visible)."""
+    if not label or label.endswith("simplified"):
+        return label or "simplified"
+    return f"{label}, simplified"
+
+
 def _case(case: Case, widths: tuple[int, ...], acts: tuple[str, ...], Ws: list, bs: list, x: np.ndarray,
           y: np.ndarray) -> Case | None:
     arch = Architecture(widths, acts, case.arch.cost, case.arch.dtype)
     try:
-        return Case.from_arch(arch, Ws, bs, x, y, label="simplified")
+        return Case.from_arch(arch, Ws, bs, x, y, label=simplified_label(case.label))
     except ValueError:
         return None
 

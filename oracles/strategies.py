@@ -25,9 +25,28 @@ narrower widths, a single sample and small grid values (0, ±1/8, ...).
 
 These repairs are deterministic functions of the drawn values, so shrinking still works.
 
+**Edge cases** (``edge=True``): the well-conditioned case, then, drawn per case and per unit (so that
+they shrink away when they do not matter), the numerical edges a correct backprop computed the
+derivation's way must survive, finite and accurate:
+
+- relu/leaky_relu units put *exactly* on the kink, one unit or all of a layer's: for one sample the bias
+  is set to −W_i a_j when W_i a_j is exact in any summation order (on the grid it is), else the unit is
+  made dead (W_i = 0, b_i = 0); either way z = 0 to the last bit however the subject sums;
+- sigmoid/tanh units and softmax outputs saturated by a bias shift of +``SATURATION`` (σ(z) = 1 and
+  tanh(z) = 1 exactly, a softmax output ≈ 1 and the others ≈ e^−48), and tanh units by −``SATURATION``
+  (−1 exactly).  Every shift keeps the derivation's formulas (1/(1 + e^−z), a(1 − a), e^z/Σe^z, with
+  numpy or math) finite and accurate.  Not σ downwards: σ(−48) ≈ 1e−21 is exact in 1/(1 + e^−z) but 0 in
+  the equally correct ½(1 + tanh(z/2)), a 100 % relative error; and σ(z) = 0 exactly needs z < −745,
+  where e^−z overflows (math.exp raises).  Not softplus: it does not saturate upwards, and an output of
+  48 feeding the next layer puts its z where log(1 + e^z) written verbatim loses relative accuracy;
+- large or small magnitudes: x (and the targets of a non-saturating output) scaled by 2^±``MAGNITUDE``,
+  carried through by the biases and bounds of the relu/leaky_relu/identity layers (positively homogeneous);
+  the first other layer's weights absorb it (divided by the same power of 2), so its z is as in a
+  well-conditioned case while ∂C/∂W of that layer takes the magnitude.
+
 ``extreme=True`` instead draws from wide ranges (weights up to ±64, inputs up to ±1e3, general
 floats), with no repairs: saturated sigmoids, huge pre-activations and exact relu kinks (z = 0)
-appear.
+appear, and so do overflows that a correct backprop need not survive.
 """
 
 from __future__ import annotations
@@ -35,6 +54,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
+from fractions import Fraction
 
 import numpy as np
 from hypothesis import strategies as st
@@ -47,6 +67,7 @@ from manualbp.case import FLOAT_DTYPES
 from manualbp.costs import COSTS, get_cost
 
 __all__ = [
+    "EDGE_LABEL",
     "ELEMENTWISE",
     "SATURATING",
     "architectures",
@@ -68,6 +89,19 @@ GRID = 16
 """Parameters live on the grid k/GRID (inputs on k/8)."""
 
 _LINEAR_BOUND = 16.0
+
+SATURATION = 48.0
+"""Bias shift that saturates a unit in edge cases: σ(44) = 1 and tanh(44) = 1 exactly in float32 and float64,
+while e^52 is far from overflow (float32 overflows at e^88.7)."""
+
+MAGNITUDE = 24
+"""Edge cases scale x by 2^±MAGNITUDE (exact; the gradients stay far from overflow and underflow in float32)."""
+
+EDGE_LABEL = "edge case"
+"""The label of the cases drawn with ``edge=True``."""
+
+HOMOGENEOUS = frozenset({"relu", "leaky_relu", "identity"})
+"""Activations with σ(c·z) = c·σ(z) for c > 0: a magnitude passes through them."""
 
 
 def _check_int(name: str, value: object, low: int) -> int:
@@ -212,10 +246,15 @@ def targets(arch: Architecture, *, batch: int | None = None, extreme: bool = Fal
 
 
 def _repair_layer(act: str, W: np.ndarray, b: np.ndarray, a: np.ndarray, *, dtype: str,
-                  max_preactivation: float, kink_margin: float) -> tuple[np.ndarray, np.ndarray]:
-    """Halve rows of (W, b) until |z| is bounded, then move kinked units' biases off the kink (grid steps)."""
+                  max_preactivation: float, kink_margin: float,
+                  magnitude: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Halve rows of (W, b) until |z| is bounded, then move kinked units' biases off the kink (grid steps).
+
+    ``magnitude`` scales the bound of non-saturating units, the kink margin and the grid steps (edge cases).
+    """
     W, b = W.copy(), b.copy()
-    bound = max_preactivation if act in SATURATING else max(max_preactivation, _LINEAR_BOUND)
+    bound = max_preactivation if act in SATURATING else max(max_preactivation, _LINEAR_BOUND) * magnitude
+    kink_margin *= magnitude
     for i in range(W.shape[0]):
         for _ in range(64):
             z = (W[i].astype(dtype) @ a + b[i].astype(dtype)).astype(np.float64)
@@ -224,7 +263,7 @@ def _repair_layer(act: str, W: np.ndarray, b: np.ndarray, a: np.ndarray, *, dtyp
             W[i] /= 2
             b[i] /= 2
     if act in KINKED and kink_margin > 0:
-        step = 1.0 / GRID
+        step = magnitude / GRID
         for i in range(W.shape[0]):
             zw = (W[i].astype(dtype) @ a).astype(np.float64)
             for j in range(4 * GRID * 64):
@@ -236,24 +275,97 @@ def _repair_layer(act: str, W: np.ndarray, b: np.ndarray, a: np.ndarray, *, dtyp
     return W, b
 
 
+_EDGE_ACTIONS = {
+    "relu": ("none", "kink", "kink all"), "leaky_relu": ("none", "kink", "kink all"),
+    "sigmoid": ("none", "high", "high all"), "tanh": ("none", "high", "low", "high all"),
+    "softmax": ("none", "high"),
+}
+"""What an edge case may do to one unit of a layer (or to all of them), per activation; "none" first, so that
+it shrinks away."""
+
+
+def _draw_edge(draw, act: str, n_out: int, batch: int) -> tuple[str, int, int]:
+    """(action, unit, sample) for one layer."""
+    actions = _EDGE_ACTIONS.get(act, ("none",))
+    what = draw(st.sampled_from(actions)) if len(actions) > 1 else "none"
+    if what == "none":
+        return what, 0, 0
+    return what, draw(st.integers(0, n_out - 1)), draw(st.integers(0, batch - 1))
+
+
+def _exact_dot(w: np.ndarray, a: np.ndarray, dtype: str) -> bool:
+    """Whether w·a is exact in ``dtype`` whatever the order of the sum (with or without fused multiply-adds):
+    every product is a multiple of the smallest 2^−e among them, and Σ|products| < 2^(mantissa bits)·2^−e."""
+    prods = [Fraction(float(wi)) * Fraction(float(ai)) for wi, ai in zip(w, a)]
+    den = max((p.denominator for p in prods), default=1)
+    bits = np.finfo(dtype).nmant + 1
+    return sum(abs(p) for p in prods) * den < 2**bits
+
+
+def _draw_plans(draw, arch: Architecture, batch: int) -> list[tuple[str, int, int]]:
+    """The edge plan of every layer, drawn from the output layer down: when shrinking drops a layer, the plans
+    that remain move down to the layers below (a kink planned for layer 3 of 4 becomes layer 2's of 3)."""
+    plans = [_draw_edge(draw, arch.activations[L - 1], arch.widths[L], batch) for L in range(arch.depth - 1, 0, -1)]
+    return plans[::-1]
+
+
+def _edge_layer(plan: tuple[str, int, int], W: np.ndarray, b: np.ndarray, a: np.ndarray,
+                dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """(W, b) of one layer with the planned unit(s) put on the kink or saturated (module docstring).
+
+    A kink is z = 0 exactly for sample j when W_i a_j is exact in any summation order (b_i = −W_i a_j), else
+    a dead unit (W_i = 0, b_i = 0): a z that is ±1 ulp in another order would make a^(L) differ, not only σ'.
+    """
+    what, unit, j = plan
+    if what == "none":
+        return W, b
+    W, b = W.copy(), b.copy()
+    units = range(W.shape[0]) if what.endswith(" all") else (unit,)
+    for i in units:
+        if what.startswith("kink"):
+            w, col = W[i].astype(dtype), a[:, j]
+            if _exact_dot(w, col, dtype):
+                b[i] = -float(w @ col)
+            else:
+                W[i], b[i] = 0.0, 0.0
+        else:
+            b[i] += -SATURATION if what == "low" else SATURATION
+    return W, b
+
+
 @st.composite
 def _draw_params(draw, arch: Architecture, x: np.ndarray, extreme: bool, max_preactivation: float,
-                 kink_margin: float) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+                 kink_margin: float, edge: bool = False,
+                 magnitude: float = 1.0) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
     """The draw of :func:`parameters` (defined once: Hypothesis parses a composite's source when it is defined,
-    about a millisecond, which a composite defined per case would pay per case)."""
+    about a millisecond, which a composite defined per case would pay per case).
+
+    ``edge``: edge units (kinks, saturation) put in after each layer's repair, as planned by
+    :func:`_draw_plans` (drawn first, so that a failure that needs one shrinks well); ``magnitude``: the scale of x,
+    carried by the biases and bounds of each layer whose input still has it (see :data:`HOMOGENEOUS`)."""
     Ws, bs = [], []
     a = x if x.ndim == 2 else x[:, None]
     a = a.astype(arch.dtype)
+    plans = _draw_plans(draw, arch, a.shape[1]) if edge and not extreme else None
     for L in range(1, arch.depth):
         n_in, n_out = arch.widths[L - 1], arch.widths[L]
+        act = arch.activations[L - 1]
+        plan = plans[L - 1] if plans is not None else ("none", 0, 0)
         if extreme:
             W = draw(_wide_array((n_out, n_in), 64.0))
             b = draw(_wide_array((n_out,), 64.0))
         else:
             W = draw(_grid_array((n_out, n_in), 2.0 / math.sqrt(n_in), GRID))
             b = draw(_grid_array((n_out,), 0.5, GRID))
-            W, b = _repair_layer(arch.activations[L - 1], W, b, a, dtype=arch.dtype,
-                                 max_preactivation=max_preactivation, kink_margin=kink_margin)
+            if act in HOMOGENEOUS:  # z takes the magnitude of the input
+                b = b * magnitude
+            else:  # the weights absorb it (exactly, a power of 2): z as in a well-conditioned case
+                W = W / magnitude
+                magnitude = 1.0
+            W, b = _repair_layer(act, W, b, a, dtype=arch.dtype, max_preactivation=max_preactivation,
+                                 kink_margin=kink_margin, magnitude=magnitude)
+            if edge:
+                W, b = _edge_layer(plan, W, b, a, arch.dtype)
         W, b = W.astype(arch.dtype), b.astype(arch.dtype)
         Ws.append(W)
         bs.append(b)
@@ -270,12 +382,16 @@ def parameters(
     extreme: bool = False,
     max_preactivation: float = 4.0,
     kink_margin: float = 0.125,
+    edge: bool = False,
+    magnitude: float = 1.0,
 ) -> st.SearchStrategy[tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]]:
     """(weights, biases) for ``arch`` and input ``x``, well-conditioned at x unless ``extreme``.
 
     W^(L) on k/16 with |W| ≤ 2/√n_L, b^(L) on k/16 in [−1/2, 1/2]; then, layer by layer at x (in the
     architecture's dtype): |z| ≤ ``max_preactivation`` for sigmoid/tanh/softmax (16 otherwise) by halving
-    rows, and |z| ≥ ``kink_margin`` for relu/leaky_relu by moving the bias along the grid.
+    rows, and |z| ≥ ``kink_margin`` for relu/leaky_relu by moving the bias along the grid.  ``edge``: then
+    put drawn units on their kink or saturate them (module docstring); ``magnitude``: the scale x was given
+    (a power of 2), which the biases, bounds and margin of the homogeneous layers above x take too.
     """
     if not isinstance(arch, Architecture):
         raise InvalidArgument(f"arch must be a manualbp.Architecture, got {type(arch).__name__}")
@@ -286,8 +402,10 @@ def parameters(
         raise InvalidArgument(f"max_preactivation must be a positive number, got {max_preactivation!r}")
     if not (isinstance(kink_margin, (int, float)) and 0 <= kink_margin < max_preactivation):
         raise InvalidArgument(f"kink_margin must be in [0, max_preactivation), got {kink_margin!r}")
+    if not (isinstance(magnitude, (int, float)) and magnitude > 0 and math.log2(magnitude).is_integer()):
+        raise InvalidArgument(f"magnitude must be a power of 2, got {magnitude!r}")
 
-    return _draw_params(arch, x, extreme, max_preactivation, kink_margin)
+    return _draw_params(arch, x, extreme, max_preactivation, kink_margin, bool(edge), float(magnitude))
 
 
 def cases(
@@ -297,13 +415,16 @@ def cases(
     extreme: bool = False,
     max_preactivation: float = 4.0,
     kink_margin: float = 0.125,
-    label: str = "hypothesis",
+    edge: bool = False,
+    label: str | None = None,
 ) -> st.SearchStrategy[Case]:
     """Whole cases: an architecture, x (single sample when the batch is None, else (n_1, B)), y, W, b.
 
     ``architectures`` defaults to :func:`architectures`; ``batch`` is a sequence of batch sizes (None =
     one sample as a vector) or a strategy; shrinks towards the first entry. See :func:`parameters` for
-    ``extreme``, ``max_preactivation`` and ``kink_margin``.
+    ``extreme``, ``max_preactivation`` and ``kink_margin``.  ``edge=True`` draws edge cases (kinks, saturation,
+    magnitudes 2^±MAGNITUDE; see the module docstring), labelled :data:`EDGE_LABEL` unless ``label`` is given
+    (default "hypothesis").
     """
     arch_st = architectures if architectures is not None else _architectures()
     if not isinstance(arch_st, st.SearchStrategy):
@@ -321,6 +442,13 @@ def cases(
         batch_st = st.sampled_from(sizes)
     if not isinstance(extreme, bool):
         raise InvalidArgument(f"extreme must be a bool, got {extreme!r}")
+    if not isinstance(edge, bool):
+        raise InvalidArgument(f"edge must be a bool, got {edge!r}")
+    if edge and extreme:
+        raise InvalidArgument("edge and extreme cannot be combined (edge cases start from well-conditioned ones)")
+    if label is None:
+        label = EDGE_LABEL if edge else "hypothesis"
+    magnitudes = st.sampled_from((0, MAGNITUDE, -MAGNITUDE))
 
     @st.composite
     def draw_case(draw) -> Case:
@@ -330,8 +458,12 @@ def cases(
         B = _check_batch(draw(batch_st))
         x = draw(inputs(arch, batch=B, extreme=extreme))
         y = draw(targets(arch, batch=B, extreme=extreme))
+        scale = 2.0 ** draw(magnitudes) if edge else 1.0
+        x = x * scale
+        if arch.activations[-1] not in SATURATING and arch.cost not in ("bce", "softmax_ce"):
+            y = y * scale
         Ws, bs = draw(parameters(arch, x, extreme=extreme, max_preactivation=max_preactivation,
-                                 kink_margin=kink_margin))
+                                 kink_margin=kink_margin, edge=edge, magnitude=scale))
         return Case.from_arch(arch, Ws, bs, x, y, label)
 
     return draw_case()

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -60,6 +61,38 @@ RETURNS = ("dW,db", "db,dW")
 
 class SubjectLoadError(ValueError):
     """A subject spec could not be resolved to a callable (the message says why)."""
+
+
+class SubjectSignatureError(TypeError):
+    """The callable cannot be called the way its declared layout calls it (e.g. a class, or a method)."""
+
+
+def call_signature(layout: str) -> str:
+    """How a subject of ``layout`` is called, as a line of Python."""
+    return "f(theta, sizes, x, y) -> grad" if layout == "flat" else "f(weights, biases, x, y) -> (dW, db)"
+
+
+def signature_problem(func: Callable[..., Any], layout: str) -> str | None:
+    """Why ``func`` cannot take the four positional arguments of ``layout``'s call, or None when it can.
+
+    None as well when Python cannot tell (a builtin without a signature): the call itself will say.
+    """
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        return None
+    name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or type(func).__name__
+    try:
+        sig.bind(*range(4))
+    except TypeError as exc:
+        if inspect.isclass(func):
+            what = (f"{name} is a class (its constructor takes {sig}), not a function that returns gradients; "
+                    "give a function, e.g. one that builds the object, runs forward and backward and returns "
+                    "the gradients")
+        else:
+            what = f"{name}{sig} cannot be called with 4 positional arguments ({exc})"
+        return f"{what}. With --layout {layout}, the subject is called as {call_signature(layout)}"
+    return None
 
 
 class SubjectOutputError(Exception):
@@ -107,6 +140,9 @@ class Subject:
         if not math.isfinite(float(self.scale)) or float(self.scale) == 0.0:
             raise ValueError(f"scale must be a finite non-zero number; got {self.scale!r}")
         object.__setattr__(self, "scale", float(self.scale))
+        problem = signature_problem(self.func, self.layout)
+        if problem is not None:
+            raise SubjectSignatureError(problem)
         # Validates activation names, softmax placement, cost/output pairing and dtype (clear errors).
         self.architecture((1, 1, 1))
         if not self.name:
@@ -348,6 +384,21 @@ def _load_file(path: Path) -> Any:
 
 def load_callable(spec: str) -> Callable[..., Any]:
     """The callable named by ``"path/to/file.py:function"`` or ``"package.module:function"``."""
+    return _resolve(spec)[1]
+
+
+def _fitting(module: Any, layout: str) -> list[str]:
+    """Names of the module's own functions that take the four arguments of ``layout``'s call."""
+    out = []
+    for n, v in vars(module).items():
+        if (not n.startswith("_") and inspect.isfunction(v) and getattr(v, "__module__", None) == module.__name__
+                and signature_problem(v, layout) is None):
+            out.append(n)
+    return out
+
+
+def _resolve(spec: str) -> tuple[Any, Callable[..., Any]]:
+    """(the module, the callable) named by a spec."""
     if not isinstance(spec, str):
         raise TypeError(f"a subject spec is a string; got {type(spec).__name__}")
     target, attr = _split_spec(spec)
@@ -369,7 +420,7 @@ def load_callable(spec: str) -> Callable[..., Any]:
         obj = getattr(obj, part)
     if not callable(obj):
         raise SubjectLoadError(f"{spec!r} is a {type(obj).__name__}, not a function")
-    return obj
+    return module, obj
 
 
 def as_subject(subject: Subject | Callable[..., Any] | str, **declared: Any) -> Subject:
@@ -380,5 +431,14 @@ def as_subject(subject: Subject | Callable[..., Any] | str, **declared: Any) -> 
     if isinstance(subject, Subject):
         return replace(subject, **declared) if declared else subject
     if isinstance(subject, str):
-        return Subject(load_callable(subject), spec=subject, **declared)
+        module, func = _resolve(subject)
+        try:
+            return Subject(func, spec=subject, **declared)
+        except SubjectSignatureError as exc:
+            names = _fitting(module, declared.get("layout", "standard"))
+            if not names:
+                raise
+            target = _split_spec(subject)[0]
+            raise SubjectSignatureError(f"{exc}. Functions of {target} that take 4 arguments: {', '.join(names)} "
+                                        f"(e.g. {target}:{names[0]})") from None
     return Subject(subject, **declared)

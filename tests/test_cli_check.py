@@ -74,6 +74,14 @@ def test_usage_errors_exit_2(argv, words, capsys):
     assert words in capsys.readouterr().err
 
 
+def test_a_class_given_for_a_function_is_a_usage_error(tmp_path, capsys):
+    f = tmp_path / "net.py"
+    f.write_text("class MLP:\n    def __init__(self, weights, biases):\n        self.W = weights\n")
+    assert main(["check", f"{f}:MLP", *FAST]) == 2
+    err = capsys.readouterr().err
+    assert "MLP is a class" in err and "f(weights, biases, x, y) -> (dW, db)" in err
+
+
 def test_bad_choice_exits_2(capsys):
     with pytest.raises(SystemExit) as info:
         main(["check", "x.py:f", "--hidden", "swish"])

@@ -201,3 +201,35 @@ def test_check_reports_misbehaviour_with_its_case_and_carries_on():
     assert "# naughty = ...  # your backprop function (it could not be imported by name)" in code
     with pytest.raises(AssertionError, match="x was changed"):  # a local function: we supply it
         exec(compile(code, "<reproducer>", "exec"), {"__name__": "reproducer", "naughty": naughty})
+
+
+def noisy(weights, biases, x, y):
+    """Correct, but emits a numpy RuntimeWarning whenever the first input is negative."""
+    np.log(np.minimum(x[:1], 0.0) + (x[:1] >= 0))  # log(negative) -> nan, with a warning
+    return correct(weights, biases, x, y)
+
+
+def test_warnings_of_the_subject_are_kept_off_stderr_and_counted(recwarn):
+    case = _case()
+    case = Case.from_arch(case.arch, case.weights, case.biases, np.array([-0.5, *case.x[1:]]), case.y)
+    call = _call(noisy, case)
+    assert call.ok
+    assert len(call.warnings) == 1 and call.warnings[0].startswith("RuntimeWarning: invalid value encountered in log")
+    assert "test_harness.py:" in call.warnings[0]
+    assert not recwarn.list  # nothing reached the warnings machinery outside the call
+    assert _call(correct, case).warnings == []
+
+
+def test_check_reports_the_subject_warnings_with_their_case(capfd):
+    pytest.importorskip("torch")
+    from oracles.checker import check
+
+    result = check(noisy, max_examples=12, cost="half_sse")
+    assert result.passed, result.text()
+    w = result.warnings
+    noisy_cases = [o for o in result.outcomes if o.case.x.ravel()[0] < 0]
+    assert w is not None and w.calls == len(noisy_cases) and w.count >= w.calls
+    assert w.case.x.ravel()[0] < 0 and "invalid value encountered in log" in w.first
+    assert any(n.startswith(f"the subject emitted {w.count} warnings on {w.calls} cases") for n in result.notes)
+    assert result.to_report().sections["check"]["warnings"]["count"] == w.count
+    assert "RuntimeWarning" not in capfd.readouterr().err

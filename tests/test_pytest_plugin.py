@@ -11,6 +11,15 @@ import pytest
 pytest_plugins = ["pytester"]
 pytest.importorskip("torch")
 
+# Imported once here, outside the in-process pytester runs: each run restores sys.modules afterwards, and a
+# module it dropped (manualbp.case, say) would be imported again by the next run as a second copy, whose Case
+# class is not the one the surviving modules check against.
+import manualbp  # noqa: E402, F401
+import oracles.checker  # noqa: E402, F401
+import oracles.compare  # noqa: E402, F401
+import oracles.strategies  # noqa: E402, F401
+import oracles.torch_oracle  # noqa: E402, F401
+
 STUDENTS = Path(__file__).resolve().parents[1] / "examples" / "students"
 
 
@@ -48,6 +57,37 @@ def test_subject_in_the_marker_and_declarations_in_the_call(pytester):
             backprop_checker(returns="db,dW", max_examples=5)
     """)
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_edge_cases_run_by_default_and_can_be_switched_off(pytester):
+    spec = f"{STUDENTS / 'bug_relu_prime_at_zero.py'}:backprop"
+    pytester.makepyfile(f"""
+        import pytest
+
+        @pytest.mark.backprop({spec!r}, hidden="relu", output="identity", max_examples=8)
+        def test_relu(backprop_checker):
+            backprop_checker()
+    """)
+    res = pytester.runpytest("-p", "no:cacheprovider")
+    res.assert_outcomes(failed=1)
+    assert "NaN or infinite gradients" in res.stdout.str() and "relu's kink" in res.stdout.str()
+    pytester.runpytest("-p", "no:cacheprovider", "--backprop-no-edge-cases").assert_outcomes(passed=1)
+
+
+def test_a_class_for_a_subject_fails_with_the_expected_signature(pytester):
+    pytester.makepyfile("""
+        class MLP:
+            def __init__(self, weights, biases):
+                self.W = weights
+
+        def test_class(backprop_checker):
+            backprop_checker(MLP)
+    """)
+    res = pytester.runpytest("-p", "no:cacheprovider")
+    res.assert_outcomes(failed=1)
+    out = res.stdout.str()
+    assert "the subject cannot be checked: MLP is a class" in out and "f(weights, biases, x, y)" in out
+    assert "Traceback" not in out
 
 
 def test_profile_option_and_missing_subject(pytester):

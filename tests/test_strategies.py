@@ -149,3 +149,99 @@ def test_profiles_are_chosen_by_environment_and_validated(monkeypatch):
             profiles.load_profile()
     finally:
         hsettings.load_profile(before)
+
+
+# -- edge cases ------------------------------------------------------------------------------------------------
+
+_EDGE_ARCHS = mst.architectures(max_layers=4, max_width=3, dtypes=("float32", "float64"))
+_EDGE_FIND = settings(_FIND, max_examples=150)
+
+
+def _kinks(case) -> int:
+    """Pre-activations of relu/leaky_relu units exactly 0, from an independent forward pass in the case's dtype."""
+    a, n = case.x if case.x.ndim == 2 else case.x[:, None], 0
+    for W, b, act in zip(case.weights, case.biases, case.arch.activations):
+        z = W @ a + b[:, None]
+        if act in KINKED:
+            n += int(np.count_nonzero(z == 0))
+        a = manualbp.get_activation(act).f(z)
+    return n
+
+
+def _saturated(case) -> bool:
+    """A sigmoid or tanh unit whose output is exactly 1 (z far beyond the well-conditioned |z| <= 4)."""
+    fwd = manualbp.forward(case)
+    return any(act in ("sigmoid", "tanh") and np.any(fwd.a[L] == 1.0)
+               for L, act in enumerate(case.arch.activations, start=2))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_edge_cases_put_relu_units_exactly_on_the_kink(dtype):
+    archs = mst.architectures(activations=("relu",), output_activations=("identity",), costs=("half_sse",),
+                              dtypes=(dtype,))
+    found = find(mst.cases(architectures=archs, edge=True), lambda c: _kinks(c) > 0, settings=_FIND)
+    assert found.label == mst.EDGE_LABEL and found.dtype == dtype
+    assert found.arch.widths == (1, 1, 1)  # shrunk to one kinked unit
+    with pytest.raises(NoSuchExample):  # never in the default, well-conditioned mode
+        find(mst.cases(architectures=archs), lambda c: _kinks(c) > 0,
+             settings=settings(_FIND, max_examples=200, phases=[Phase.generate]))
+
+
+@given(mst.cases(architectures=mst.architectures(activations=("relu", "leaky_relu", "sigmoid"), max_width=4,
+                                                dtypes=("float32", "float64")), batch=(None, 2), edge=True))
+def test_edge_kinks_are_exact_in_any_summation_order(case):
+    """Where numpy's forward pass puts z exactly on 0, exact rational arithmetic on the same values does too:
+    a subject that sums in another order (or with fused multiply-adds) sees the same kink and the same a."""
+    from fractions import Fraction
+
+    a = case.x if case.x.ndim == 2 else case.x[:, None]
+    for W, b, act in zip(case.weights, case.biases, case.arch.activations):
+        z = W @ a + b[:, None]
+        if act in KINKED:
+            for i, j in np.argwhere(z == 0):
+                exact = sum(Fraction(float(w)) * Fraction(float(v)) for w, v in zip(W[i], a[:, j]))
+                assert exact + Fraction(float(b[i])) == 0, (i, j)
+        a = manualbp.get_activation(act).f(z)
+
+
+def test_edge_cases_saturate_units_and_reach_extreme_magnitudes():
+    assert _saturated(find(mst.cases(architectures=_EDGE_ARCHS, edge=True), _saturated, settings=_FIND))
+    huge = find(mst.cases(architectures=_EDGE_ARCHS, edge=True), lambda c: np.abs(c.x).max() >= 2.0**20,
+                settings=_FIND)
+    tiny = find(mst.cases(architectures=_EDGE_ARCHS, edge=True), lambda c: 0 < np.abs(c.x).max() <= 2.0**-20,
+                settings=_FIND)
+    assert np.abs(huge.x).max() == 2.0**mst.MAGNITUDE * np.abs(tiny.x).max() * 2.0**mst.MAGNITUDE
+
+
+@given(mst.cases(architectures=_EDGE_ARCHS, batch=(None, 3), edge=True))
+def test_edge_cases_stay_where_the_derivation_is_finite(case):
+    """No |z| reaches exp's overflow (e^88.7 in float32), softplus is never pushed past the usual bound times
+    the saturation shift, and every value is still exact on a dyadic grid (z = 0 exactly where it is put)."""
+    fwd = manualbp.forward(case)
+    for L, act in enumerate(case.arch.activations, start=2):
+        z = np.abs(fwd.z[L])
+        if act not in mst.HOMOGENEOUS:
+            assert z.max() <= 16 + mst.SATURATION, (act, z.max())
+        assert np.all(np.isfinite(fwd.a[L]))
+    assert np.isfinite(fwd.cost) or case.arch.cost in ("bce", "softmax_ce")  # log(0) of a saturated output
+
+
+def test_edge_cases_are_described():
+    from oracles.edges import edge_features
+
+    archs = mst.architectures(activations=("relu",), output_activations=("sigmoid",), costs=("bce",))
+    found = find(mst.cases(architectures=archs, edge=True),
+                 lambda c: _kinks(c) > 0 and _saturated(c) and np.abs(c.x).max() >= 2.0**20,
+                 settings=settings(_FIND, phases=[Phase.generate]))
+    text = "; ".join(edge_features(found))
+    assert "= 0 exactly (relu's kink)" in text and "saturated" in text and "huge inputs" in text
+    assert edge_features(find(mst.cases(), lambda c: True, settings=_FIND)) == []
+
+
+def test_edge_mode_validates_its_arguments():
+    with pytest.raises(InvalidArgument, match="edge must be a bool"):
+        mst.cases(edge=1)
+    with pytest.raises(InvalidArgument, match="edge and extreme"):
+        mst.cases(edge=True, extreme=True)
+    with pytest.raises(InvalidArgument, match="power of 2"):
+        mst.parameters(Architecture((2, 3), ("relu",)), np.zeros(2), magnitude=3.0)

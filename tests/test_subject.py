@@ -9,7 +9,14 @@ import pytest
 
 import manualbp
 from manualbp import Case
-from oracles.subject import Subject, SubjectLoadError, SubjectOutputError, as_subject, load_callable
+from oracles.subject import (
+    Subject,
+    SubjectLoadError,
+    SubjectOutputError,
+    SubjectSignatureError,
+    as_subject,
+    load_callable,
+)
 
 
 def _case(widths=(3, 4, 2), batch=None, seed=0, dtype="float64", **arch) -> Case:
@@ -52,6 +59,48 @@ def test_load_from_module():
 def test_load_errors_say_what_is_wrong(spec, exc, words):
     with pytest.raises(exc, match=words):
         load_callable(spec)
+
+
+CLASS_STUDENT = textwrap.dedent("""
+    class MLP:
+        def __init__(self, weights, biases):
+            self.W, self.b = weights, biases
+
+        def backward(self, x, y):
+            return [0 * W for W in self.W], [0 * b for b in self.b]
+
+    def backprop(weights, biases, x, y):
+        return MLP(weights, biases).backward(x, y)
+
+    def helper(z):
+        return z
+""")
+
+
+def test_a_class_is_refused_with_the_expected_signature(tmp_path):
+    f = tmp_path / "class_student.py"
+    f.write_text(CLASS_STUDENT)
+    with pytest.raises(SubjectSignatureError) as info:
+        as_subject(f"{f}:MLP")
+    msg = str(info.value)
+    assert "MLP is a class" in msg and "(weights, biases)" in msg  # what was found
+    assert "f(weights, biases, x, y) -> (dW, db)" in msg  # what is expected
+    assert f"{f}:backprop" in msg and "helper" not in msg  # the file's functions that fit
+    assert as_subject(f"{f}:backprop").func.__name__ == "backprop"
+
+
+@pytest.mark.parametrize("func, layout, words", [
+    (lambda w, b, x: None, "standard", r"<lambda>\(w, b, x\) cannot be called with 4 positional arguments"),
+    (lambda theta, sizes, x, y, extra: None, "flat", r"f\(theta, sizes, x, y\) -> grad"),
+])
+def test_signature_mismatch_names_the_found_and_expected_signatures(func, layout, words):
+    with pytest.raises(SubjectSignatureError, match=words):
+        Subject(func, layout=layout)
+
+
+@pytest.mark.parametrize("func", [lambda *args: None, lambda w, b, x, y, lr=0.1: None, print])
+def test_compatible_or_unknowable_signatures_are_accepted(func):
+    Subject(func)
 
 
 def test_load_error_from_a_broken_file(tmp_path):
@@ -205,12 +254,12 @@ def test_import_lines_rebuild_the_subject(tmp_path):
             def backprop(w, b, x, y):
                 return 'found'
     """))
-    for spec in (f"{f}:Net.backprop", "manualbp.network:gradients"):
+    for spec in (f"{f}:Net.backprop", "tests.test_subject:_noop"):
         sub = as_subject(spec)
         ns: dict = {}
         exec("\n".join(sub.import_lines()), ns)
         assert ns[sub.func_name()] is not None
     ns = {}
-    sub = as_subject(manualbp.backward)
+    sub = as_subject(_noop)  # a subject has the four arguments of its layout (manualbp.backward has not)
     exec("\n".join(sub.import_lines()), ns)
-    assert ns["backward"] is manualbp.backward
+    assert ns["_noop"] is _noop

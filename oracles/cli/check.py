@@ -54,6 +54,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=None, help="Hypothesis seed (default: derandomized)")
     p.add_argument("--max-layers", type=int, default=4, help="largest number of layers generated (N)")
     p.add_argument("--max-width", type=int, default=4, help="largest layer width generated")
+    p.add_argument("--edge-cases", action=argparse.BooleanOptionalAction, default=True,
+                   help="after the random search, try numerical edge cases: relu/leaky_relu units exactly at the "
+                        "kink (z = 0), saturated sigmoid/tanh/softmax units, inputs of magnitude 2^±24 (a third as "
+                        "many examples, at least 10; default on)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(run=run)
 
@@ -86,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
     load_profile(args.profile)
     try:
         result = check(subject, max_examples=args.max_examples, oracles=oracles, timeout=args.timeout,
-                       seed=args.seed, max_layers=args.max_layers, max_width=args.max_width)
+                       seed=args.seed, max_layers=args.max_layers, max_width=args.max_width,
+                       edge_cases=args.edge_cases)
     except MissingDependency as exc:
         print(f"manualbp check: error: {exc}", file=sys.stderr)
         return 2
