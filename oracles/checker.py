@@ -778,11 +778,6 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
 MAX_OBSERVATIONS = 200
 
 
-_SAID_BY_THE_FLAG = frozenset({"swapped-returns", "approximate"})
-"""Catalogue entries that a matching declaration already explains (dW and db swapped is ``--returns``) or that
-only describe the symptom (small errors: a float32 answer to a float64 case is ``--dtype``)."""
-
-
 def _flag_mistake(sub: Subject, outcomes: Sequence[Outcome], diag: Diagnosis | None, judge: Callable[..., Any],
                   oracles: Sequence[str], timeout: float) -> tuple[DeclarationMatch | None, Diagnosis | None]:
     """(a declaration one flag away under which the failing cases pass, the diagnosis to show with it).
@@ -792,7 +787,7 @@ def _flag_mistake(sub: Subject, outcomes: Sequence[Outcome], diag: Diagnosis | N
     declared = find_declaration(sub, outcomes, judge, oracles, simplicity, timeout=timeout)
     if declared is None:
         return None, diag
-    if diag is None or not diag.recognised or diag.mistake in _SAID_BY_THE_FLAG:
+    if diag is None or not diag.recognised:
         return declared, None
     alt = declared.matches[0]
     declared.code_mistake = diag.title
