@@ -784,7 +784,8 @@ def _flag_mistake(sub: Subject, outcomes: Sequence[Outcome], diag: Diagnosis | N
 
     With such a declaration, an unrecognised diagnosis (closest guesses, generic advice) is dropped; a
     catalogued mistake that fits as well is kept, its fix naming both ways out."""
-    declared = find_declaration(sub, outcomes, judge, oracles, simplicity, timeout=timeout)
+    with np.errstate(all="ignore"):  # the judging of re-declared answers warns on NaN and ∞: not the user's business
+        declared = find_declaration(sub, outcomes, judge, oracles, simplicity, timeout=timeout)
     if declared is None:
         return None, diag
     if diag is None or not diag.recognised:
@@ -837,7 +838,8 @@ def _diagnose(outcomes: Sequence[Outcome], subject: Subject) -> Diagnosis | None
             break
     if not any(ob.wrong for ob in obs):
         return None
-    return diagnose(obs)
+    with np.errstate(all="ignore"):  # the catalogue's models meet the subject's NaN and ∞: no warnings of ours
+        return diagnose(obs)
 
 
 def wrong_mask(o: Outcome) -> Gradients | None:

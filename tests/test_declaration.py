@@ -132,3 +132,28 @@ def test_a_subject_that_hangs_under_another_declaration_ends_the_search(monkeypa
     result = check(ones, max_examples=EXAMPLES, edge_cases=False)
     assert not result.passed and result.declaration is None
     assert time.perf_counter() - t0 < 10
+
+
+def test_a_float64_answer_off_by_a_small_error_is_not_a_dtype_flag_mistake():
+    """Fails before: a clipped float64 output (off by ~1e-7 at saturation) was 'matches --dtype float32': float32's
+    looser tolerance excused it.  Only answers that hold float32 values make --dtype float32 a match."""
+    data = Path(__file__).resolve().parent / "data" / "edge_students"
+    result = check(f"{data / 'clipped_bce.py'}:backprop", hidden="tanh", output="sigmoid", cost="bce",
+                   max_examples=20)
+    assert not result.passed
+    assert result.declaration is None or all(m.flag != "--dtype" for m in result.declaration.matches), result.text()
+
+
+def test_the_check_itself_emits_no_numpy_warnings():
+    """Fails before: diagnosing and re-declaring a subject that returns NaN/∞ at saturation printed the tool's own
+    RuntimeWarnings (diagnose.py 'invalid value encountered in matmul') on stderr."""
+    import warnings
+
+    data = Path(__file__).resolve().parent / "data" / "edge_students"
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        result = check(f"{data / 'clipped_bce.py'}:backprop", hidden="tanh", output="sigmoid", cost="bce",
+                       max_examples=20)
+    assert not result.passed
+    ours = [w for w in seen if "/oracles/" in w.filename or "/manualbp/" in w.filename]
+    assert not ours, [f"{w.filename}:{w.lineno}: {w.message}" for w in ours]
