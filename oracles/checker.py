@@ -32,7 +32,7 @@ from .edges import edge_features, edge_kinds
 from .findings import Check, Finding, Location, Report
 from .harness import INVALID, Call, Harness, WarningSummary, warning_summary
 from .simplify import simplicity
-from .subgradient import apply_kink_envelope
+from .subgradient import accepted_at_kinks, apply_kink_envelope
 from .subject import Subject, as_subject
 
 DEFAULT_ORACLES = ("torch", "fd")
@@ -416,12 +416,19 @@ def _accepted(o: Outcome) -> tuple[Gradients, Gradients] | None:
     else the centre and half-width of the range every conclusive oracle accepts."""
     if o.verdict is None or o.expected is None:
         return None
-    from .compare import accepted_range
+    from .compare import _layout, _split, accepted_range
 
     rng = accepted_range(o.verdict)
     if rng is None:
         return None
     lo, hi = rng
+    kinks = accepted_at_kinks(o.case)
+    if kinks is not None:  # where the oracles cannot judge (an exact kink), the range of the allowed slopes does
+        klo, khi, ktol = kinks
+        free = np.isinf(lo.flat()) & np.isinf(hi.flat())
+        layout = _layout(o.case)
+        lo = Gradients(*_split(layout, np.where(free, klo - ktol, lo.flat())), lo.source)
+        hi = Gradients(*_split(layout, np.where(free, khi + ktol, hi.flat())), hi.source)
     ref = o.expected
     want_W, want_b, tol_W, tol_b = [], [], [], []
     for (_, p, r), (_, _, a), (_, _, b) in zip(ref.items(), lo.items(), hi.items()):

@@ -118,22 +118,33 @@ def kink_envelope(case: Case) -> tuple[np.ndarray, np.ndarray, np.ndarray] | Non
     return values.min(axis=0), values.max(axis=0), np.stack(sizes).max(axis=0)
 
 
-def apply_kink_envelope(case: Case, candidate: Gradients, verdict: Any) -> None:
-    """Turn a *non-differentiable* verdict into *fail* when the candidate leaves the range of right answers
-    at the case's exact kinks (by more than the autodiff tolerance); the entries outside become discrepancies."""
-    if getattr(verdict, "status", None) != "non-differentiable":
-        return
+def accepted_at_kinks(case: Case) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(lowest, highest, tolerance) per gradient entry (flat): a right answer at the case's exact kinks lies in
+    [lowest − tolerance, highest + tolerance]; None where :func:`kink_envelope` is None."""
     envelope = kink_envelope(case)
     if envelope is None:
-        return
-    from .compare import C_AUTODIFF, Discrepancy, _layout, tolerances
+        return None
+    from .compare import C_AUTODIFF, tolerances
 
     lo, hi, size = envelope
     u = float(np.finfo(case.dtype).eps) / 2
     ops = case.arch.depth + max(case.arch.widths) + (case.x.shape[1] if case.batched else 1) + 4
     # compare's tolerance is for the left slopes (σ'(0) = 0 for relu); at the other corners an entry rounds
     # like any sum of products: a few ulps per operation of its sum of |terms|, for the subject and the corner
-    tol = tolerances(case, "autodiff").flat().astype(np.float64) + 2 * C_AUTODIFF * ops * u * size
+    return lo, hi, tolerances(case, "autodiff").flat().astype(np.float64) + 2 * C_AUTODIFF * ops * u * size
+
+
+def apply_kink_envelope(case: Case, candidate: Gradients, verdict: Any) -> None:
+    """Turn a *non-differentiable* verdict into *fail* when the candidate leaves the range of right answers
+    at the case's exact kinks (by more than the autodiff tolerance); the entries outside become discrepancies."""
+    if getattr(verdict, "status", None) != "non-differentiable":
+        return
+    bounds = accepted_at_kinks(case)
+    if bounds is None:
+        return
+    from .compare import Discrepancy, _layout
+
+    lo, hi, tol = bounds
     s = candidate.flat().astype(np.float64)
     off = np.flatnonzero((s < lo - tol) | (s > hi + tol))
     if not off.size:

@@ -149,3 +149,19 @@ def test_the_reproducer_passes_once_the_answer_is_right(spec, declared):
     fixed = result.subject.to_layout(m.expected, m.case)
     lines = [ln for ln in code.splitlines() if not ln.startswith(("from ", "sys.path"))]
     exec(compile("\n".join(lines), "<reproducer>", "exec"), {"__name__": "reproducer", name: lambda *a: fixed})
+
+
+def test_a_reproducer_at_a_kink_asserts_the_range_of_allowed_slopes(tmp_path):
+    """Fails before: a minimal case on a leaky_relu kink put tolerance ∞ on the entries there (the oracles cannot
+    judge a kink), so the printed reproducer of a forgotten leak passed when run."""
+    import subprocess
+    import sys
+
+    data = Path(__file__).resolve().parent / "data" / "edge_students"
+    result = check(f"{data / 'leaky_without_leak.py'}:backprop", hidden="leaky_relu", output="identity",
+                   cost="half_sse", max_examples=30)
+    assert not result.passed
+    script = tmp_path / "repro.py"
+    script.write_text(result.reproducer())
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0, result.reproducer()
