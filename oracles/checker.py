@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -702,7 +703,7 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
           max_layers: int = 4, max_width: int = 4, max_batch: int = 3, diagnosis_cases: int = 24,
           settings: Any = None, judge: Callable[..., Any] | None = None,
           cases: Sequence[Case] | None = None, edge_cases: bool = True,
-          declaration_search: bool = True) -> CheckResult:
+          declaration_search: bool = True, fresh_process: bool = True) -> CheckResult:
     """Check a subject's backprop against the oracles on Hypothesis-generated networks.
 
     ``subject``: a :class:`Subject`, a callable or ``"path.py:function"`` / ``"pkg.mod:function"``; the
@@ -713,6 +714,8 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
     sigmoid/tanh/softmax units and extreme magnitudes (:func:`oracles.strategies.cases` with ``edge=True``).
     ``declaration_search``: when the check fails, try every declaration one flag away on the failing cases
     (:func:`oracles.declaration.find_declaration`) and report one under which they all pass first.
+    ``fresh_process``: when a wrong-gradient failure was found, run its reproducer in a fresh Python process;
+    if it passes there, the failure depends on earlier calls (state kept between calls), and the result says so.
     ``judge(case, candidate, oracles=, rerun=)`` replaces :func:`oracles.compare.compare` (for tests).
     """
     t0 = time.perf_counter()
@@ -778,8 +781,36 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
                                        judge or _default_judge, oracles, timeout)
     result = CheckResult(sub, passed, outcomes, minimal, diag, tuple(oracles), notes, warnings=warned,
                          declaration=declared)
+    if not passed and fresh_process and "fail" in minimal and _passes_alone(result, timeout):
+        state = ("the minimal case passes when its reproducer runs alone in a fresh process: the wrong values "
+                 "depend on what ran before (state kept between calls: a global, a cache, a mutable default)")
+        notes.append(state)
+        if diag is not None:
+            diag.evidence.insert(0, state)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _passes_alone(result: CheckResult, timeout: float) -> bool:
+    """Whether the minimal wrong-gradient case's reproducer exits 0 in a fresh Python process."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    code = result.reproducer("fail")
+    if code is None or "could not be imported by name" in code:
+        return False
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in [os.getcwd(), *sys.path] if p))
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "reproducer.py"
+        script.write_text(code, encoding="utf-8")
+        try:
+            run = subprocess.run([sys.executable, str(script)], capture_output=True, env=env, cwd=os.getcwd(),
+                                 timeout=max(30.0, 4 * timeout))
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+    return run.returncode == 0
 
 
 MAX_OBSERVATIONS = 200

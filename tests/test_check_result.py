@@ -165,3 +165,14 @@ def test_a_reproducer_at_a_kink_asserts_the_range_of_allowed_slopes(tmp_path):
     script.write_text(result.reproducer())
     run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert run.returncode != 0, result.reproducer()
+
+
+def test_state_kept_between_calls_is_named_when_the_case_passes_alone():
+    """Fails before: a forward pass cached in a global gave wrong gradients in the check, but its reproducer passed
+    in a fresh process and nothing said why.  Now the check runs the reproducer alone and names the cause."""
+    data = Path(__file__).resolve().parent / "data" / "edge_students"
+    result = check(f"{data / 'cached_forward.py'}:backprop", hidden="sigmoid", output="sigmoid", cost="half_sse",
+                   max_examples=20)
+    assert not result.passed and "fail" in result.minimal
+    assert any("state kept between calls" in n for n in result.notes), result.text()
+    assert "state kept between calls" in result.text()
