@@ -336,8 +336,9 @@ def _mutation_hypotheses() -> list[Hypothesis]:
         add("sigma-prime-of-a", "", scope, "σ'(a) computed where σ'(z) belongs",
             "σ' takes z: use σ'(z^(L+1)), or, for sigmoid, a(1 − a) with a = σ(z) — not σ(a)(1 − σ(a))")
     for scope in SCOPES:
-        add("sigma-prime-formula-on-z", "", scope, "a formula for σ' in terms of a (like a(1 − a)) applied to z",
-            "a(1 − a) is σ'(z) only when fed a = σ(z); feed the activation, or use σ(z)(1 − σ(z))")
+        add("sigma-prime-formula-on-z", "", scope, "a formula for σ' in terms of a (a(1 − a), 1 − a²) applied to z",
+            "σ' written in terms of the activation is σ'(z) only when fed a = σ(z): sigmoid a(1 − a), tanh 1 − a²; "
+            "feed the activation, or use the formula in z (σ(z)(1 − σ(z)), 1 − tanh²(z))")
     for scope in SCOPES:
         add("missing-sigma-prime", "", scope, "σ' missing: δ not multiplied by σ'(z)",
             "∂C/∂b^(L) = δ^(L+1) ⊙ σ'(z^(L+1)) (eq. b): multiply by σ'(z) in every layer, the output one included")
