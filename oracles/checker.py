@@ -771,6 +771,9 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
         notes.append(warned.text())
     plain = [o for o in outcomes if not is_edge(o)]
     diag = _diagnose(plain if any(o.failed for o in plain) else outcomes, sub)
+    if diag is not None and n_edge and any(o.failed for o in plain):
+        diag.evidence.append(f"the counts above are of the {len(plain)} cases outside the edge stage; its {n_edge} "
+                             "edge cases are not part of the diagnosis")
     if diag is not None and any(o.call.problem("reentrant") for o in outcomes if o.failed):
         diag.evidence.insert(0, "the subject answers differently when called twice on the same case: the wrong "
                                 "values may come from state kept between calls")
@@ -877,7 +880,10 @@ def _diagnose(outcomes: Sequence[Outcome], subject: Subject) -> Diagnosis | None
     if not any(ob.wrong for ob in obs):
         return None
     with np.errstate(all="ignore"):  # the catalogue's models meet the subject's NaN and ∞: no warnings of ours
-        return diagnose(obs)
+        diag = diagnose(obs)
+    if diag is not None and len(obs) >= MAX_OBSERVATIONS:
+        diag.evidence.append(f"the counts above are of the {MAX_OBSERVATIONS} simplest of the {len(outcomes)} cases")
+    return diag
 
 
 def wrong_mask(o: Outcome) -> Gradients | None:

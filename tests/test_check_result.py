@@ -176,3 +176,15 @@ def test_state_kept_between_calls_is_named_when_the_case_passes_alone():
     assert not result.passed and "fail" in result.minimal
     assert any("state kept between calls" in n for n in result.notes), result.text()
     assert "state kept between calls" in result.text()
+
+
+def test_the_diagnosis_says_which_cases_its_counts_are_of():
+    """Fails before: 'cases: fail 38' above 'on all 31 failing cases' with nothing to say why the counts differ
+    (the edge cases are left out of the diagnosis)."""
+    students = Path(__file__).resolve().parents[1] / "examples" / "students"
+    result = check(f"{students / 'bug_sigma_prime_formula_on_z.py'}:backprop", hidden="sigmoid", output="sigmoid",
+                   cost="half_sse", max_examples=30)
+    n_edge = sum(o.case.label.startswith("edge case") for o in result.outcomes)
+    assert n_edge and result.diagnosis is not None
+    said = f"the counts above are of the {len(result.outcomes) - n_edge} cases outside the edge stage; its {n_edge} "
+    assert any(e.startswith(said) for e in result.diagnosis.evidence), result.diagnosis.evidence
