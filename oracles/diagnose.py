@@ -114,11 +114,14 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
             here = mut.applies(L, N)
             sigma = get_activation(case64.arch.activations[L - 1])
             zz, aa = z[L + 1], a[L + 1]
-            sp_mistake = here and k in ("sigma-prime-of-a", "sigma-prime-formula-on-z", "missing-sigma-prime")
+            sp_mistake = here and (k in ("sigma-prime-of-a", "sigma-prime-formula-on-z", "missing-sigma-prime")
+                                   or k == "leak-forgotten" and sigma.name == "leaky_relu")
             fused = cost.fused_grad_z(a[N], y_used) if L == N - 1 and not sp_mistake else None
             if sp_mistake and sigma.prime is not None:
                 if k == "missing-sigma-prime":
                     dz = delta[L + 1]
+                elif k == "leak-forgotten":  # relu's slope where leaky_relu's belongs: 0 instead of the leak
+                    dz = delta[L + 1] * (zz > 0)
                 elif k == "sigma-prime-of-a":  # σ'(a) where σ'(z) belongs
                     dz = delta[L + 1] * sigma.prime(aa, sigma.f(aa))
                 else:  # a formula written for a = σ(z), e.g. a(1 − a), fed z
@@ -340,6 +343,10 @@ def _mutation_hypotheses() -> list[Hypothesis]:
             "σ' written in terms of the activation is σ'(z) only when fed a = σ(z): sigmoid a(1 − a), tanh 1 − a²; "
             "feed the activation, or use the formula in z (σ(z)(1 − σ(z)), 1 − tanh²(z))")
     for scope in SCOPES:
+        add("leak-forgotten", "", scope, "leaky_relu's leak forgotten in the backward pass: σ'(z) = 0 for z ≤ 0",
+            "leaky_relu'(z) is 1 for z > 0 and the leak (the slope of the forward pass, e.g. 0.01) for z ≤ 0, "
+            "not 0: np.where(z > 0, 1, slope)")
+    for scope in SCOPES:
         add("missing-sigma-prime", "", scope, "σ' missing: δ not multiplied by σ'(z)",
             "∂C/∂b^(L) = δ^(L+1) ⊙ σ'(z^(L+1)) (eq. b): multiply by σ'(z) in every layer, the output one included")
     for variant, what in (("next", "a^(L+1) (the layer's own output)"),
@@ -509,6 +516,35 @@ def _global_ratios(obs: Sequence[Observation]) -> list[tuple[Observation, float]
     return out
 
 
+def _decay_hypotheses(obs: Sequence[Observation]) -> list[Hypothesis]:
+    """Weight decay (L2) added to ∂C/∂W: ∂C/∂W + λ·W with one λ for every failing case, ∂C/∂b right."""
+    lams = []
+    for ob in obs:
+        if not ob.wrong or ob.subject is None or ob.reference is None:
+            continue
+        for W, g, r in zip(ob.case.weights, ob.subject.dW, ob.reference.dW):
+            W = np.asarray(W, np.float64)
+            big = np.abs(W) > 1e-3
+            if big.any():
+                lams.append(np.median((np.asarray(g, np.float64)[big] - np.asarray(r, np.float64)[big]) / W[big]))
+    if not lams:
+        return []
+    lam = float(np.median(lams))
+    if not np.isfinite(lam) or abs(lam) < 1e-12:
+        return []
+
+    def predict(ob: Observation, lam: float = lam) -> Gradients | None:
+        if ob.reference is None:
+            return None
+        dW = tuple(np.asarray(r, np.float64) + lam * np.asarray(W, np.float64)
+                   for r, W in zip(ob.reference.dW, ob.case.weights))
+        return Gradients(dW, tuple(np.asarray(r, np.float64) for r in ob.reference.db), "weight decay")
+
+    return [Hypothesis("weight-decay", f"weight decay added to ∂C/∂W: ∂C/∂W + λW with λ = {lam:.3g}",
+                       "the gradient of C alone is asked for: leave the regulariser's λW out of dW (add it in the "
+                       "update, or declare a cost that includes it)", predict, detail=f"{lam:.3g}")]
+
+
 def _factor_hypotheses(obs: Sequence[Observation]) -> list[Hypothesis]:
     """Factor patterns with constants estimated from the failing observations (verified on all of them)."""
     ratios = _global_ratios(obs)
@@ -533,7 +569,10 @@ def _factor_hypotheses(obs: Sequence[Observation]) -> list[Hypothesis]:
         for power in (1, -1):
             c = nice(float(np.median([kk / size(ob) ** power for ob, kk in ratios])), rtol)
             what = "B (the batch size)" if name == "batch-factor" else "n_N (the output width)"
-            title = f"factor {_fmt_k(c) + '·' if c != 1 else ''}{what}{'' if power == 1 else ' in the denominator'}"
+            sym, desc = what.split(" ", 1)
+            title = (f"factor {_fmt_k(c) + '·' if c != 1 else ''}{what}" if power == 1 else
+                     f"factor {_fmt_k(c)}/{sym} {desc}: divided by {sym} once too often" if c == 1 else
+                     f"factor {_fmt_k(c)}/{sym} {desc}")
             fix = ("the batch cost is the MEAN over samples: divide the summed gradients by B (or declare "
                    "reduction='sum' / --reduction sum)" if name == "batch-factor" and power == 1 else
                    "the cost is averaged over the n_N outputs (half_mse) or summed (half_sse): declare the cost "
@@ -832,7 +871,7 @@ def diagnose(observations: Sequence[Observation], *, hypotheses: Sequence[Hypoth
     if not failing:
         return None
     candidates = list(hypotheses) if hypotheses is not None else (SHAPE_HYPOTHESES + MUTATIONS
-                                                                   + _factor_hypotheses(obs))
+                                                                   + _factor_hypotheses(obs) + _decay_hypotheses(obs))
     fits = [test_hypothesis(h, obs) for h in candidates]
     good = [f for f in fits if f.fits and (f.wrong_explained or f.invalid_explained)]
     grouping, rows = layer_summary(obs)

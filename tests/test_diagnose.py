@@ -115,7 +115,7 @@ def test_constant_factor_evidence_per_layer():
 
 
 def test_unrecognised_mistake_shows_the_pattern():
-    obs = observations("bug_weight_decay.py:backprop")
+    obs = observations("bug_clipped_dw.py:backprop")
     d = diagnose(obs)
     assert d.mistake == "unrecognised" and not d.recognised
     assert "b^(" not in d.title.split("wrong:")[1]  # only the weights are wrong
@@ -268,3 +268,19 @@ def test_reshaped_w_by_hand():
     right = manualbp.gradients(case)
     assert not np.allclose(got.db[0], right.db[0])
     np.testing.assert_allclose(right.db[0], W2.T @ d3, rtol=1e-14)
+
+
+EDGE_STUDENTS = Path(__file__).resolve().parent / "data" / "edge_students"
+
+
+@pytest.mark.parametrize("spec, declared, key, words", [
+    ("leaky_without_leak.py:backprop", {"hidden": "leaky_relu", "output": "identity"}, "leak-forgotten", "leak"),
+    ("weight_decay.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "weight-decay", "λ = 0.001"),
+])
+def test_second_trial_mistakes_are_catalogued(spec, declared, key, words):
+    """Fail before: a forgotten leak and an L2 term in dW were 'unrecognised' (found by the second outside trial)."""
+    from oracles.checker import check
+
+    result = check(f"{EDGE_STUDENTS / spec}", cost="half_sse", max_examples=30, **declared)
+    assert not result.passed and result.diagnosis is not None, result.text()
+    assert result.diagnosis.mistake == key and words in result.diagnosis.title, result.text()

@@ -1,4 +1,4 @@
-"""Adds L2 weight decay to dW while claiming the plain cost.  BUGGY (not in the catalogue: unrecognised).
+"""Adds L2 weight decay to dW while claiming the plain cost.  BUGGY (catalogue: weight-decay, λ = 0.01).
 
 Sigmoid everywhere, half_sse.
 
