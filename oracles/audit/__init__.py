@@ -401,9 +401,10 @@ class _Auditor:
                     off = [eq.block.offset + iss.node.span[0], eq.block.offset + iss.node.span[1]]
                     message = iss.message
                     if iss.cause is not None:
+                        then = (f"this becomes {iss.fix_text}" if iss.fix_text is not None else
+                                "recompute this")
                         message += (f"; it follows from the wrong {self._number_text(iss.cause)} at line "
-                                    f"{self._number_line(iss.cause) or '?'}: fix that one and this becomes "
-                                    f"{iss.fix_text}")
+                                    f"{self._number_line(iss.cause) or '?'}: fix that one and {then}")
                     self.add(iss.kind, message, line, _clip(frag), fix=iss.fix_text,
                              values={**iss.values, "offsets": off},
                              splices=[(off[0], off[1], iss.fix_text)] if iss.fix_text is not None else None)
