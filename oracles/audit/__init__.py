@@ -17,7 +17,15 @@ from pathlib import Path
 
 from oracles.findings import Check, Finding, Location, Report
 
-from .coverage import DATA, EVALUATED, NOT_EVALUABLE, Coverage, unread_worked_example, verdict_reason
+from .coverage import (
+    COVERAGE_BAR,
+    DATA,
+    EVALUATED,
+    NOT_EVALUABLE,
+    Coverage,
+    unread_worked_example,
+    verdict_reason,
+)
 from .extract import Equation, extract
 from .fixes import splice_text
 from .markdown import Document, MathBlock, split_markdown
@@ -181,6 +189,10 @@ class _Auditor:
             what = (f"none of the {cov.read} equations read" if cov.read else "no equation was found")
             self.add("coverage", f"nothing in this document could be evaluated ({what}): the audit cannot "
                      "vouch for any of it", 1, None)
+        elif not cov.enough:
+            self.add("coverage", f"only {cov.evaluated} of {cov.checkable} equations could be evaluated (the bar is "
+                     f"{COVERAGE_BAR:.0%}; the not-evaluable findings say why): the audit cannot vouch for this "
+                     "document", 1, None)
 
     def _merge_fixes(self) -> None:
         """Each fix becomes its fragment with every edit that falls inside it applied (paste-ready)."""
@@ -380,12 +392,12 @@ class _Auditor:
         cov = self.coverage
         if any(r == "other" for r in eq.rels):
             cov.set(eq.index, eq_line, NOT_EVALUABLE, "relations other than = and ≈ (≠, ≤, →, …) are not checked",
-                    minor=True)
+                    minor=True, checkable=False)
             return
         numeric = [i for i, x in enumerate(members) if is_numeric(x) or is_literal(x)]
         if numeric and len(numeric) == len(members):
             cov.set(eq.index, eq_line, NOT_EVALUABLE, "numbers only: no side names a quantity to check them against",
-                    minor=True)
+                    minor=True, checkable=False)
             return
         numbers_reason, said = None, False
         if numeric:
