@@ -1,4 +1,5 @@
-"""ReLU written the usual ways: \\max(0, z) for the activation, the indicator \\mathbb{1}[z > 0] for its derivative.
+"""Common ways of writing a step: ReLU as \\max(0, z), its derivative as the indicator \\mathbb{1}[z > 0],
+CS231n's gradient names dW_2, ds, and tuples inside comma-separated lists of equations.
 
 The fixture tests/data/audit/relu_indicator.md was written by make_relu_indicator.py; its numbers are checked
 here against a separate numpy computation.
@@ -61,3 +62,39 @@ def test_a_wrong_mask_or_a_min_is_found_on_its_line():
     assert not [f for f in report.findings if f.kind == "malformed"]
     wrong = {f.where.line for f in report.errors}
     assert {mask, act} <= wrong
+
+
+def _cs231n(text: str) -> str:
+    """The row-vector fixture with CS231n's gradient names: dW_2 for ∂J/∂W_2, dq for ∂J/∂q, …"""
+    for name in ("W_1", "W_2", "b_2", "q", "g", "s"):
+        text = text.replace(f"\\frac{{\\partial J}}{{\\partial {name}}}", f"d{name}")
+    return text
+
+
+def test_cs231n_d_names_are_derivatives_of_the_cost():
+    """Fails before: dW_2, dq, dg read as d·W_2 ("symbol 'd' is not defined"); now each is ∂J/∂(that quantity)
+    in a document that names its quantities, evaluated as the ∂J/∂… form is."""
+    path = Path(__file__).resolve().parent / "data" / "audit_notation" / "rowvec_correct.md"
+    base_text = path.read_text(encoding="utf-8")
+    text = _cs231n(base_text)
+    assert "dW_2 = g^\\top" in text and "\\partial J}{\\partial W_2}" not in text
+    base, report = audit_text(base_text, "partial"), audit_text(text, "d-names")
+    assert [(f.where.line, f.kind, f.message) for f in report.findings] == []
+    assert report.sections["audit"]["coverage"]["evaluated"] == base.sections["audit"]["coverage"]["evaluated"]
+    wrong = text.replace("dg = \\left(p - y\\right) W_2^\\top", "dg = \\left(p - y\\right) W_2")
+    assert wrong != text
+    line = next(i + 1 for i, ln in enumerate(wrong.splitlines()) if ln.startswith("$$dg ="))
+    assert line in {f.where.line for f in audit_text(wrong, "d-names-wrong").errors}
+
+
+def test_a_tuple_after_a_comma_separated_equation_stays_one_member():
+    """Fails before: the commas inside (0.0688, -0.0688) split the row, so 'dW = …, db = (…, …)' was read as one
+    run-together chain dW = … db = (…."""
+    from oracles.audit.extract import extract
+    from oracles.audit.markdown import split_markdown
+
+    doc = split_markdown("$$W_2 = \\begin{pmatrix} 0.5 \\\\ 0.1 \\end{pmatrix}, \\quad b_2 = (0.0688, -0.0688)$$\n",
+                         "t")
+    eqs = extract(doc).equations
+    assert [len(e.members) for e in eqs] == [2, 2]
+    assert [e.members[0].name for e in eqs] == ["W", "b"]

@@ -40,7 +40,13 @@ from .model import (
     is_numeric,
     match_cost,
 )
-from .notation import read_notation, stated_input_layer, stated_weight_offset, structural_input_layer
+from .notation import (
+    read_named_derivative_prefix,
+    read_notation,
+    stated_input_layer,
+    stated_weight_offset,
+    structural_input_layer,
+)
 from .semantics import Convention, output_activation, sym_kind
 from .tree import Deriv, Sym
 
@@ -225,6 +231,7 @@ class _Auditor:
         prose = "\n".join(t for _, t in self.doc.prose) + "\n" + self.text
         m.output_letter = read_notation(eqs, prose).output_letter
         if configure_named(m, eqs, prose):  # u = x W_1 + b_1, h = tanh(u): the document's own names
+            read_named_derivative_prefix(eqs, m.worked.graph.knows)  # dW_2 = ∂L/∂W_2
             m.notes.append("convention: " + m.conv.describe())
             return
         find_bindings(m, eqs)

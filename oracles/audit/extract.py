@@ -134,11 +134,12 @@ def _ends_with_comma(items: list) -> bool:
 def _split_commas(items: list) -> list[list]:
     """Equations listed in one row: 'a = 1, b = 2' or 'a = 1 \\qquad\\text{and}\\qquad b = 2'."""
     parts: list[list] = [[]]
+    inside = bracketed(items)  # b = (0.1, -0.2): a tuple's commas do not separate equations
     k = 0
     while k < len(items):
         it = items[k]
         n = _is_connector(items, k)
-        if isinstance(it, Tok) and it.kind == "char" and it.val == ",":
+        if isinstance(it, Tok) and it.kind == "char" and it.val == "," and k not in inside:
             parts.append([])
         elif n == 2 and parts[-1] and _has_relation(parts[-1]):
             parts.append([])  # \text{and} between two equations
