@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from oracles.audit import audit_text
+from oracles.audit import audit_file, audit_text
 from oracles.cli import main
 
 DATA = Path(__file__).resolve().parent / "data" / "audit"
@@ -150,3 +150,31 @@ def test_a_lone_number_is_not_taken_for_a_worked_example():
     report = audit_text(text, "symbolic")
     assert not [f for f in report.findings if "worked example" in f.message and f.severity != "info"]
     assert report.sections["audit"]["coverage"]["evaluated"] >= 1
+
+
+def test_a_document_mostly_not_evaluated_is_not_vouched_for(capsys):
+    """Fails before: 4 of 9 checkable equations evaluated, nothing wrong found, exit 0 and passed.  The bar:
+    at least half of the equations that are not definitions or given values must be evaluated."""
+    path = DATA / "mostly_unreadable.md"
+    assert main(["audit", str(path), "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    cov = data["sections"]["audit"]["coverage"]
+    assert (cov["evaluated"], cov["checkable"], cov["enough"]) == (4, 9, False)
+    (bar,) = [f for f in data["findings"] if f["kind"] == "coverage"]
+    assert bar["severity"] == "error" and "only 4 of 9 equations could be evaluated" in bar["message"]
+    assert not data["checks"][0]["passed"] and "4 evaluated (of 9 checkable)" in data["checks"][0]["summary"]
+    # one unreadable display fewer: 4 of 8, exactly half, is enough
+    text = path.read_text(encoding="utf-8")
+    half = audit_text(text[:text.rindex("$$\\Delta")], "half")
+    assert half.sections["audit"]["coverage"]["enough"] and not half.errors
+
+
+def test_the_shipped_correct_derivations_clear_the_coverage_bar():
+    """Every correct example this project ships is evaluated well above the bar and passes."""
+    root = Path(__file__).resolve().parents[1]
+    paths = sorted((root / "examples" / "derivations").glob("correct-*.md"))
+    paths += sorted((root / "tests" / "data" / "audit_notation").glob("*_correct.md"))
+    assert len(paths) >= 10
+    for p in paths:
+        cov = audit_file(p).sections["audit"]["coverage"]
+        assert cov["enough"] and cov["evaluated"] >= 0.8 * cov["checkable"], p.name

@@ -184,3 +184,34 @@ def test_arithmetic_on_stated_numbers_allows_each_its_own_last_digit():
     line = f"$$2 \\delta^{{(1)}} = 2 \\begin{{pmatrix}} {cells[0]} \\\\ {cells[1]} \\end{{pmatrix}}$$"
     report = audit_text(text + "\n" + line + "\n", "times two")
     assert [(f.kind, f.message) for f in report.findings] == []
+
+
+def test_every_number_computed_from_an_earlier_wrong_one_is_its_consequence():
+    """Fails before: numbers whose arithmetic copied the wrong δ were 'rounding', and δ × a with the wrong δ an
+    'arithmetic' error; only the root and an unrelated typo are errors (tests/data/audit_numbers/)."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent / "data" / "audit_numbers" / "index_propagation.md"
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    at = {k: next(i + 1 for i, ln in enumerate(lines) if ln.startswith(p)) for k, p in (
+        ("d3_2", "- $\\delta_2^{(3)}"), ("d2_1", "- $\\delta_1^{(2)}"), ("d2_2", "- $\\delta_2^{(2)}"),
+        ("dw3", "- $\\partial C / \\partial w_{21}^{(3)}"), ("dw2", "- $\\partial C / \\partial w_{12}^{(2)}"))}
+    # the same network, computed here with numpy: 2-2-2 sigmoid, C = ½ Σ (a − y)², input = layer 1
+    w2, b2 = np.array([[0.4, -0.7], [0.9, 0.2]]), np.array([-0.1, 0.3])
+    w3, b3 = np.array([[-0.5, 0.6], [0.8, 0.3]]), np.array([0.2, -0.4])
+    x, y = np.array([0.3, 0.9]), np.array([0.0, 1.0])
+    a2 = sig(w2 @ x + b2)
+    a3 = sig(w3 @ a2 + b3)
+    d3 = (a3 - y) * a3 * (1 - a3)
+    d2 = (w3.T @ d3) * a2 * (1 - a2)
+    want = {"d3_2": round(d3[1], 4), "d2_1": round(d2[0], 5), "d2_2": round(d2[1], 5),
+            "dw3": round(d3[1] * a2[0], 5), "dw2": round(d2[0] * x[1], 5)}
+    report = audit_text(text, "index_propagation.md")
+    numbers = {f.where.line: f for f in report.findings if f.kind in ("arithmetic", "rounding", "consequence")}
+    assert sorted(numbers) == sorted(at.values())
+    assert {k: (numbers[line].kind, float(numbers[line].fix)) for k, line in at.items()} == {
+        "d3_2": ("arithmetic", want["d3_2"]), "d2_1": ("consequence", want["d2_1"]),
+        "d2_2": ("consequence", want["d2_2"]), "dw3": ("consequence", want["dw3"]), "dw2": ("arithmetic", want["dw2"])}
+    for k in ("d2_1", "d2_2", "dw3"):
+        assert numbers[at[k]].severity == "info" and f"at line {at['d3_2']}" in numbers[at[k]].message

@@ -17,7 +17,15 @@ from pathlib import Path
 
 from oracles.findings import Check, Finding, Location, Report
 
-from .coverage import DATA, EVALUATED, NOT_EVALUABLE, Coverage, unread_worked_example, verdict_reason
+from .coverage import (
+    COVERAGE_BAR,
+    DATA,
+    EVALUATED,
+    NOT_EVALUABLE,
+    Coverage,
+    unread_worked_example,
+    verdict_reason,
+)
 from .extract import Equation, extract
 from .fixes import splice_text
 from .markdown import Document, MathBlock, split_markdown
@@ -32,7 +40,13 @@ from .model import (
     is_numeric,
     match_cost,
 )
-from .notation import read_notation, stated_input_layer, stated_weight_offset, structural_input_layer
+from .notation import (
+    read_named_derivative_prefix,
+    read_notation,
+    stated_input_layer,
+    stated_weight_offset,
+    structural_input_layer,
+)
 from .semantics import Convention, output_activation, sym_kind
 from .tree import Deriv, Sym
 
@@ -181,6 +195,10 @@ class _Auditor:
             what = (f"none of the {cov.read} equations read" if cov.read else "no equation was found")
             self.add("coverage", f"nothing in this document could be evaluated ({what}): the audit cannot "
                      "vouch for any of it", 1, None)
+        elif not cov.enough:
+            self.add("coverage", f"only {cov.evaluated} of {cov.checkable} equations could be evaluated (the bar is "
+                     f"{COVERAGE_BAR:.0%}; the not-evaluable findings say why): the audit cannot vouch for this "
+                     "document", 1, None)
 
     def _merge_fixes(self) -> None:
         """Each fix becomes its fragment with every edit that falls inside it applied (paste-ready)."""
@@ -213,6 +231,7 @@ class _Auditor:
         prose = "\n".join(t for _, t in self.doc.prose) + "\n" + self.text
         m.output_letter = read_notation(eqs, prose).output_letter
         if configure_named(m, eqs, prose):  # u = x W_1 + b_1, h = tanh(u): the document's own names
+            read_named_derivative_prefix(eqs, m.worked.graph.knows)  # dW_2 = ∂L/∂W_2
             m.notes.append("convention: " + m.conv.describe())
             return
         find_bindings(m, eqs)
@@ -380,12 +399,12 @@ class _Auditor:
         cov = self.coverage
         if any(r == "other" for r in eq.rels):
             cov.set(eq.index, eq_line, NOT_EVALUABLE, "relations other than = and ≈ (≠, ≤, →, …) are not checked",
-                    minor=True)
+                    minor=True, checkable=False)
             return
         numeric = [i for i, x in enumerate(members) if is_numeric(x) or is_literal(x)]
         if numeric and len(numeric) == len(members):
             cov.set(eq.index, eq_line, NOT_EVALUABLE, "numbers only: no side names a quantity to check them against",
-                    minor=True)
+                    minor=True, checkable=False)
             return
         numbers_reason, said = None, False
         if numeric:
@@ -401,9 +420,10 @@ class _Auditor:
                     off = [eq.block.offset + iss.node.span[0], eq.block.offset + iss.node.span[1]]
                     message = iss.message
                     if iss.cause is not None:
+                        then = (f"this becomes {iss.fix_text}" if iss.fix_text is not None else
+                                "recompute this")
                         message += (f"; it follows from the wrong {self._number_text(iss.cause)} at line "
-                                    f"{self._number_line(iss.cause) or '?'}: fix that one and this becomes "
-                                    f"{iss.fix_text}")
+                                    f"{self._number_line(iss.cause) or '?'}: fix that one and {then}")
                     self.add(iss.kind, message, line, _clip(frag), fix=iss.fix_text,
                              values={**iss.values, "offsets": off},
                              splices=[(off[0], off[1], iss.fix_text)] if iss.fix_text is not None else None)

@@ -5,6 +5,12 @@ member and one other member both gave a verdict (a value, or a shape or index
 error, which is a verdict too).  Unknown symbols, unsupported notation and
 unreadable members block a verdict: such an equation is *not evaluable*, and
 the report says so with the reason instead of pretending it was checked.
+
+The coverage bar: an audit vouches for a document only when it evaluated at
+least half of the equations it could have checked (every equation read except
+the definitions and given values of the worked example, and relations or
+number-only lines that state nothing to check). Below the bar the report has
+a ``coverage`` error, as it has when nothing at all could be evaluated.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from .model import has_decimals, matrix_literal
 BLOCKING = ("unbound", "unsupported", "missing")  # EvalError kinds that leave an equation without a verdict
 
 EVALUATED, DATA, NOT_EVALUABLE = "evaluated", "data", "not evaluable"
+COVERAGE_BAR = 0.5  # the least share of the checkable equations an audit must evaluate to vouch for a document
 
 
 @dataclass
@@ -29,6 +36,7 @@ class EquationStatus:
     numbers: bool = False  # its stated numbers were compared with manualbp
     minor: bool = False  # not evaluable by design (≠, numbers only): reported as info, not as a warning
     silent: bool = False  # unreadable: the malformed finding already says why, no second finding
+    checkable: bool = True  # False for what states nothing to check (≠, numbers only): outside the coverage bar
 
 
 @dataclass
@@ -41,13 +49,13 @@ class Coverage:
     unread_reason: str = ""
 
     def set(self, index: int, line: int, state: str, reason: str = "", *, numbers: bool = False,
-            minor: bool = False, silent: bool = False) -> None:
+            minor: bool = False, silent: bool = False, checkable: bool = True) -> None:
         """Record (or upgrade) an equation's status; an evaluated verdict is never downgraded."""
         old = self.statuses.get(index)
         if old is not None and old.state == EVALUATED and state != EVALUATED:
             return
         self.statuses[index] = EquationStatus(line, state, reason, numbers or bool(old and old.numbers), minor,
-                                              silent)
+                                              silent, checkable)
 
     def count(self, state: str) -> int:
         """How many equations are in ``state``."""
@@ -64,13 +72,24 @@ class Coverage:
         return self.count(EVALUATED)
 
     @property
+    def checkable(self) -> int:
+        """Equations the audit could have checked: all read but definitions, given values and what states
+        nothing to check."""
+        return sum(s.state != DATA and s.checkable for s in self.statuses.values())
+
+    @property
+    def enough(self) -> bool:
+        """True when the audit evaluated something and at least :data:`COVERAGE_BAR` of the checkable equations."""
+        return self.evaluated > 0 and self.evaluated >= COVERAGE_BAR * self.checkable
+
+    @property
     def numbers_checked(self) -> int:
         """Equations whose stated numbers were compared with manualbp."""
         return sum(s.numbers for s in self.statuses.values())
 
     def summary(self) -> str:
-        """'12 equations read: 9 evaluated, 2 worked-example values, 1 not evaluable; …'."""
-        parts = [f"{self.evaluated} evaluated"]
+        """'12 equations read: 9 evaluated (of 10 checkable), 2 definitions or given values, 1 not evaluable; …'."""
+        parts = [f"{self.evaluated} evaluated (of {self.checkable} checkable)"]
         if self.count(DATA):
             parts.append(f"{self.count(DATA)} definitions or given values")
         parts.append(f"{self.count(NOT_EVALUABLE)} not evaluable")
@@ -87,6 +106,7 @@ class Coverage:
         """JSON-ready counts and the not-evaluable equations with their reasons."""
         return {
             "read": self.read, "evaluated": self.evaluated, "definitions": self.count(DATA),
+            "checkable": self.checkable, "bar": COVERAGE_BAR, "enough": self.enough,
             "not_evaluable": self.count(NOT_EVALUABLE), "numbers_checked": self.numbers_checked,
             "worked_example_read": self.worked_example, "unread_numbers_line": self.unread_numbers,
             "not_evaluable_equations": [{"line": s.line, "reason": s.reason}

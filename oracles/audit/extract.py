@@ -15,6 +15,7 @@ from .latex import (
     ROW_ENVS,
     Env,
     Group,
+    LeftRight,
     Problem,
     Tok,
     items_span,
@@ -89,9 +90,15 @@ def _is_connector(items: list, k: int) -> int:
     if (isinstance(it, Tok) and it.kind == "macro" and it.val in WORDS and k + 1 < len(items)
             and isinstance(items[k + 1], Group)
             and all(isinstance(x, Tok) and x.kind == "char" and (x.val.isalpha() or x.val in " ,.;:")
-                    for x in items[k + 1].items)):
+                    for x in items[k + 1].items)
+            and not _is_applied(items[k + 2] if k + 2 < len(items) else None)):
         return 2
     return 0
+
+
+def _is_applied(it) -> bool:
+    """True when ``it`` makes the word before it a function or a symbol (\\mathrm{ReLU}'(z), \\text{softmax}(s))."""
+    return isinstance(it, LeftRight) or (isinstance(it, Tok) and it.kind == "char" and it.val in "'(^_[")
 
 
 def _strip_connectors(items: list) -> list:
@@ -127,11 +134,12 @@ def _ends_with_comma(items: list) -> bool:
 def _split_commas(items: list) -> list[list]:
     """Equations listed in one row: 'a = 1, b = 2' or 'a = 1 \\qquad\\text{and}\\qquad b = 2'."""
     parts: list[list] = [[]]
+    inside = bracketed(items)  # b = (0.1, -0.2): a tuple's commas do not separate equations
     k = 0
     while k < len(items):
         it = items[k]
         n = _is_connector(items, k)
-        if isinstance(it, Tok) and it.kind == "char" and it.val == ",":
+        if isinstance(it, Tok) and it.kind == "char" and it.val == "," and k not in inside:
             parts.append([])
         elif n == 2 and parts[-1] and _has_relation(parts[-1]):
             parts.append([])  # \text{and} between two equations
@@ -188,8 +196,9 @@ def extract(doc: Document) -> Extracted:
         for row in rows:
             members_items: list[list] = [[]]
             rels: list[str] = []
-            for it in row:
-                r = relation_of(it)
+            inside = bracketed(row)
+            for k, it in enumerate(row):
+                r = None if k in inside else relation_of(it)
                 if r in ("=", "≈"):
                     members_items.append([])
                     rels.append(r)
@@ -218,6 +227,22 @@ def extract(doc: Document) -> Extracted:
             prev = eq
         problems.extend((block, p) for p in block_probs)
     return Extracted(equations, problems)
+
+
+def bracketed(items: list) -> set[int]:
+    """Positions inside a matched ( … ) or [ … ] pair: a relation there (\\mathbb{1}[z > 0]) is part of a
+    member, not the equation's relation."""
+    stack: list[tuple[str, int]] = []
+    inside: set[int] = set()
+    for k, it in enumerate(items):
+        if isinstance(it, Tok) and it.kind == "char" and it.val in "([":
+            stack.append((it.val, k))
+        elif isinstance(it, Tok) and it.kind == "char" and it.val in ")]" and stack:
+            if stack[-1][0] == {")": "(", "]": "["}[it.val]:
+                inside.update(range(stack.pop()[1] + 1, k))
+            else:
+                stack.clear()  # [0, 1): an interval, not a pair
+    return inside
 
 
 def _is_text_only(members: list[Node]) -> bool:

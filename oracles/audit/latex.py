@@ -51,7 +51,7 @@ GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "et
          "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "varphi", "chi", "psi", "omega",
          "Delta", "Sigma", "Theta", "Lambda", "Phi", "Psi", "Omega", "Gamma", "ell", "nabla"}
 FUNCTIONS = {"sigma": "sigma", "tanh": "tanh", "exp": "exp", "log": "log", "ln": "log", "sinh": "sinh",
-             "cosh": "cosh", "phi": "phi", "varphi": "phi", "max": "max", "text{ReLU}": "relu",
+             "cosh": "cosh", "phi": "phi", "varphi": "phi", "max": "max", "min": "min", "text{ReLU}": "relu",
              "operatorname{ReLU}": "relu", "softmax": "softmax", "text{softmax}": "softmax",
              "operatorname{softmax}": "softmax", "text{diag}": "diag", "operatorname{diag}": "diag",
              "text{sigmoid}": "sigma", "operatorname{sigmoid}": "sigma"}
@@ -563,7 +563,14 @@ class ExprParser:
         it = self.peek()
         if it is None or not (self._starts_factor(it)):
             return fn  # the function by itself (e.g. in text)
-        if fn.name == "max":
+        if fn.name in ("max", "min"):  # \max(0, z): elementwise, of exactly two arguments
+            if not self._next_is_paren():
+                return fn
+            at = self.i
+            arg = self.primary()
+            if isinstance(arg, Matrix) and len(arg.rows) == 1 and len(arg.rows[0]) == 2:
+                return Apply(name, arg, span=(fn.span[0], arg.span[1]))
+            self.i = at  # \max_j(…) or one argument: left to be read as written
             return fn
         arg = self.primary()
         arg = self.postfix(arg, function_argument=True)
@@ -718,6 +725,10 @@ class ExprParser:
             return self._leftright(it)
         t: Tok = it
         if t.kind == "char":
+            if t.val == "1" and (self.at_end() or not _is_tok(self.peek(), "char", ".")):
+                indicator = self._indicator(t.start)  # 1[z > 0]
+                if indicator is not None:
+                    return indicator
             if t.val.isdigit() or t.val == ".":
                 return self._number(t)
             if t.val == "(" or t.val == "[":
@@ -806,6 +817,35 @@ class ExprParser:
             return Paren(node, delim, span=span)
         return Paren(node, delim, span=span)
 
+    def _indicator(self, start: int) -> Node | None:
+        """An indicator's bracketed condition after \\mathbb{1}, \\mathbf{1}, \\mathbb{I} or 1: ``[a > b]``,
+        ``(a \\geq b)``, ``\\left[…\\right]``, read as relu'(a − b), which is 1 where a > b and 0 elsewhere
+        (≥ and > differ only where a = b). None, consuming nothing, when no bracketed comparison follows."""
+        it = None if self.at_end() else self.peek()
+        if isinstance(it, LeftRight) and it.open in "([" and it.close in ")]":
+            inner, end, after = it.items, it.end, self.i + 1
+        elif _is_tok(it, "char", "[") or _is_tok(it, "char", "("):
+            close = "]" if it.val == "[" else ")"
+            j = self.i + 1
+            while j < len(self.items) and not _is_tok(self.items[j], "char", close):
+                j += 1
+            if j >= len(self.items):
+                return None
+            inner, end, after = self.items[self.i + 1:j], self.items[j].end, j + 1
+        else:
+            return None
+        inner = [x for x in inner if not self._skippable(x)]
+        at = [k for k, x in enumerate(inner) if _comparison(x) is not None]
+        if len(at) != 1 or at[0] in (0, len(inner) - 1):
+            return None
+        k = at[0]
+        left, right = self.sub(inner[:k]).parse_all(), self.sub(inner[k + 1:]).parse_all()
+        self.i = after
+        if _comparison(inner[k]) == "<":
+            left, right = right, left
+        diff = BinOp("-", left, right, span=(min(left.span[0], right.span[0]), max(left.span[1], right.span[1])))
+        return Apply("relu'", diff, span=(start, end))
+
     def _leftright(self, lr: LeftRight) -> Node:
         span = (lr.start, lr.end)
         if lr.open == "‖":
@@ -877,6 +917,11 @@ class ExprParser:
                 if len(word) == 1:
                     return Sym(word, font=name, span=(t.start, _span(arg)[1]))
                 return Sym(word, font="text", span=(t.start, _span(arg)[1]))
+            if name in ("mathbf", "boldsymbol", "bm", "mathbb") and len(inner) == 1 and (
+                    _is_tok(inner[0], "char", "1") or _is_tok(inner[0], "char", "I")):
+                indicator = self._indicator(t.start)
+                if indicator is not None:
+                    return indicator
             if name in ("mathbf", "boldsymbol", "bm", "mathbb") and len(inner) == 1 and _is_tok(inner[0], "char", "1"):
                 return Sym("ones", font=name, span=(t.start, _span(arg)[1]))  # \mathbf{1}: a vector of ones
             node = self.sub(inner).parse_all() if inner else Empty()
@@ -1023,6 +1068,16 @@ def _split_quads(items: list) -> list[list]:
     if not found:
         return [items]
     return [p for p in parts if p]
+
+
+def _comparison(it) -> str | None:
+    """'>' for >, \\geq, \\ge, \\gt; '<' for <, \\leq, \\le, \\lt; else None."""
+    if isinstance(it, Tok) and (it.kind == "char" or it.kind == "macro"):
+        if it.val in (">", "geq", "ge", "gt", "geqslant") and (it.kind == "macro") == (it.val != ">"):
+            return ">"
+        if it.val in ("<", "leq", "le", "lt", "leqslant") and (it.kind == "macro") == (it.val != "<"):
+            return "<"
+    return None
 
 
 def relation_of(it) -> str | None:

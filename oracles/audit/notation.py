@@ -197,3 +197,38 @@ def read_derivative_prefix(eqs: list[Equation], output_letter: str | None = None
     for eq in eqs:
         if any(_is_d(n) or (isinstance(n, Sym) and n.name == "nabla") for m in eq.members for n in m.walk()):
             eq.members = [map_tree(m, nabla) for m in (map_tree(m, _d_prefix) for m in eq.members)]
+
+
+COST_LETTERS = ("L", "C", "J", "E")
+
+
+def read_named_derivative_prefix(eqs: list[Equation], knows) -> None:
+    """CS231n's dW_2, ds, dh in a document that names its quantities: 'd' (or \\mathrm{d}) written right against a
+    quantity the document defines or is given, read as ∂(the cost it defines)/∂(that quantity), in place.
+    ``knows(key)`` says whether the document names a quantity; nothing changes when it defines no cost."""
+    from .named import sym_key
+
+    cost = next((c for c in COST_LETTERS if knows(c)), None)
+    if cost is None:
+        return
+
+    def named(target: Node) -> bool:
+        # W_2, s, h: a quantity as a whole (ds_i, a row or an entry of a matrix, is left as written)
+        return (isinstance(target, Sym) and target.layer is None and not target.transpose and target.name != "d"
+                and all(isinstance(x, Num) for x in target.sub) and knows(sym_key(target)))
+
+    def rewrite(n: Node) -> Node:
+        if not (isinstance(n, BinOp) and n.op == "mul"):
+            return n
+        left, target = n.left, n.right
+        if isinstance(left, BinOp) and left.op == "mul":  # \frac{1}{N} dW parses as ((1/N) d) W
+            inner = rewrite(BinOp("mul", left.right, target, span=(left.right.span[0], n.span[1])))
+            return BinOp("mul", left.left, inner, span=n.span) if isinstance(inner, Deriv) else n
+        if (isinstance(left, Sym) and left.name == "d" and not left.sub and left.layer is None
+                and left.font in ("", "mathrm", "mathit") and named(target) and left.span[1] == target.span[0]):
+            return Deriv(Sym(cost, span=left.span), target, span=n.span)
+        return n
+
+    for eq in eqs:
+        if any(isinstance(x, Sym) and x.name == "d" for m in eq.members for x in m.walk()):
+            eq.members = [map_tree(m, rewrite) for m in eq.members]

@@ -6,20 +6,24 @@ symbolic factor in the same position (``[−0.41; −0.29][0.72 … ]`` under
 ``∂C/∂b^{(3)} a^{(3)T}``, ``−2.13 × 0.19`` under ``δ^{(4)} ⊙ σ'(z^{(4)})``).
 A number within half a unit of its last decimal of the exact value is right.
 One that is not, but that equals the step recomputed from the numbers the
-document itself stated earlier (its rounded inputs), is rounding drift (info);
-anything else is an arithmetic error with the corrected number as its fix.
+document itself stated earlier (its rounded inputs), is rounding drift (info)
+when all those inputs were right, and a consequence (info, naming the first
+wrong input's line) when one of them was wrong: a wrong number typed into a
+later step's arithmetic, or a quantity the document stated wrongly earlier.
+Anything else is an arithmetic error with the corrected number as its fix.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import combinations
 
 import numpy as np
 
 from .model import Model, canonical, is_literal_number, is_numeric, matrix_literal, numbers_in
-from .named import named_recompute
-from .semantics import ACT, Env, EvalError, Instance, evaluate, shape_text, transpose
-from .tree import BinOp, Matrix, Neg, Node, Num, Paren, rebuild
+from .named import named_recompute, sym_key
+from .semantics import ACT, Env, EvalError, Instance, address, evaluate, shape_text, transpose
+from .tree import BinOp, Matrix, Neg, Node, Num, Paren, Sym, rebuild
 
 MULS = {"mul", "times", "cdot"}
 
@@ -279,12 +283,12 @@ def check_numbers(members: list[Node], model: Model, docvals: dict,
     except EvalError as exc:
         return issues, sym_idx, f"the side the numbers stand for cannot be computed: {exc}"
     q_ref = canonical(members[ref], model.conv)
-    expr_vals: list[np.ndarray] = []
+    expr_vals: list[tuple[np.ndarray, Node | None]] = []  # the arithmetic members' values, each with its cause
     for i, m in enumerate(members):
         if kinds[i] != "expr":
             continue
         try:
-            expr_vals.append(np.real(evaluate(m, env)))
+            expr_vals.append((np.real(evaluate(m, env)), _copied_wrong(m, env, docvals, ref_val)[0]))
         except EvalError:
             pass
     last_lit = None
@@ -294,7 +298,9 @@ def check_numbers(members: list[Node], model: Model, docvals: dict,
             continue
         anchor = max((j for j in sym_idx if j < i), default=ref)
         if kinds[i] == "lit":
-            issues += _check_literal(m, ref_val, q_ref, model, docvals, text, expr_vals)
+            candidates = expr_vals + [alt for j in dict.fromkeys((anchor, ref))
+                                      for alt in _substituted(members[j], env, docvals)]
+            issues += _check_literal(m, ref_val, q_ref, model, docvals, text, candidates)
             last_lit = m
             compared += 1
             continue
@@ -328,15 +334,21 @@ def check_numbers(members: list[Node], model: Model, docvals: dict,
                                           f"this member is a {shape_text(v)}, the left side a {shape_text(ref_val)}",
                                           {}))
             elif np.any(np.abs(v - ref_val) > np.asarray(tol) * 1.5 + 1e-9):
-                issues.append(NumberIssue(
-                    "arithmetic", m, v, ref_val, 0, None,
-                    "this arithmetic does not give the left side even allowing for the rounding of its numbers",
-                    {"document": v, "exact": ref_val, "tolerance": tol}))
+                cause, fixed = _copied_wrong(m, env, docvals, ref_val)
+                if cause is not None and np.all(np.abs(fixed - ref_val) <= np.asarray(tol) * 1.5 + 1e-9):
+                    issues.append(NumberIssue("consequence", m, v, ref_val, 0, None,
+                                              "this arithmetic does not give the left side", {}, cause))
+                else:
+                    issues.append(NumberIssue(
+                        "arithmetic", m, v, ref_val, 0, None,
+                        "this arithmetic does not give the left side even allowing for the rounding of its numbers",
+                        {"document": v, "exact": ref_val, "tolerance": tol}))
     if last_lit is not None and q_ref is not None:
         vals = literal_values(last_lit)
         if vals is not None and vals.size == ref_val.size:
             vals = vals.reshape(ref_val.shape)
             docvals[q_ref] = vals
+    _remember_stated(members[ref], last_lit, ref_val, issues, env, docvals)
     return issues, sym_idx, None if compared else (blocked or "no stated number could be compared")
 
 
@@ -355,7 +367,9 @@ def _check_entry(lit: Node, exact: float, q, entry: int, model: Model, docvals: 
 
 
 def _check_literal(lit: Node, exact: np.ndarray, q, model: Model, docvals: dict, text: str,
-                   expr_vals: list[np.ndarray]) -> list[NumberIssue]:
+                   candidates: list[tuple[np.ndarray, Node | None]]) -> list[NumberIssue]:
+    """Issues with a stated literal; ``candidates`` are values the step gives from the document's own numbers
+    (each with the first wrong stated number it used, None when all were right)."""
     stated = literal_values(lit)
     if stated is None:
         return []
@@ -383,9 +397,12 @@ def _check_literal(lit: Node, exact: np.ndarray, q, model: Model, docvals: dict,
         dk = cell_decimals(cell, d)
         if within(s, e, dk) or (dk == 0 and np.isclose(s, e, rtol=1e-9, atol=1e-12)):
             continue
-        from_doc = any(_entry_matches(alt, k, s, dk) for alt in recomputed)
-        drift = from_doc or any(_entry_matches(v, k, s, dk) for v in expr_vals if np.shape(v) == np.shape(exact))
-        issues.append(_issue(cell, s, e, dk, drift, _cause(used, docvals) if from_doc else None))
+        causes = [c for v, c in candidates if np.shape(v) == np.shape(exact) and _entry_matches(v, k, s, dk)]
+        if any(_entry_matches(alt, k, s, dk) for alt in recomputed):
+            causes.append(_cause(used, docvals))
+        # rounding when some right inputs give it; a consequence when only a wrong earlier number does
+        cause = None if not causes or None in causes else _earliest(causes, docvals)
+        issues.append(_issue(cell, s, e, dk, bool(causes), cause))
     if q is not None:
         _remember_wrong(q, issues, docvals)
     return issues
@@ -404,13 +421,119 @@ def _entry_matches(alt, k: int, stated: float, d: int) -> bool:
 
 
 WRONG = "wrong"  # docvals key: quantity -> the first wrong number it was computed from (or is)
+STATED = "stated"  # docvals key: symbol's address -> (the value the document stated, its first wrong number)
+WRONG_NUMBERS = "wrong numbers"  # docvals key: [(|stated|, decimals, exact / stated, first wrong number)]
+ORDER = "order"  # docvals key: id(first wrong number) -> the order in which the audit met it
 
 
 def _cause(used: set, docvals: dict) -> Node | None:
     """The first wrong stated number among the document's inputs of a step (None when all were right)."""
     wrong = docvals.get(WRONG, {})
     causes = [wrong[k] for k in used if k in wrong]
-    return min(causes, key=lambda n: n.span[0], default=None) if causes else None
+    return _earliest(causes, docvals) if causes else None
+
+
+def _earliest(causes: list[Node], docvals: dict) -> Node:
+    """The wrong number the audit met first (the document's order: spans are per math block)."""
+    order = docvals.get(ORDER, {})
+    return min(causes, key=lambda n: order.get(id(n), len(order)))
+
+
+def _origin(iss: NumberIssue) -> Node | None:
+    """The first wrong number behind an issue: its own number for an error, its cause for a consequence."""
+    return iss.node if iss.kind == "arithmetic" else iss.cause
+
+
+def stated_key(node: Node, env: Env) -> tuple | None:
+    """Which network quantity (or entry of one) a symbol names, as a key for the values the document states."""
+    while isinstance(node, Paren):
+        node = node.x
+    if not isinstance(node, Sym) or node.transpose:
+        return None
+    if env.conv.named:
+        return ("named", sym_key(node)) if all(isinstance(x, Num) for x in node.sub) else None
+    try:
+        kind, layer, entry, _ = address(node, env)
+    except EvalError:
+        return None
+    return kind, layer, entry
+
+
+def _remember_stated(ref: Node, lit: Node | None, ref_val: np.ndarray, issues: list[NumberIssue], env: Env,
+                     docvals: dict) -> None:
+    """Keep the chain's stated value of its left side and each wrong number, for the steps that use them."""
+    order = docvals.setdefault(ORDER, {})
+    for iss in issues:
+        origin = _origin(iss)
+        if origin is not None:
+            order.setdefault(id(origin), len(order))
+        if iss.kind in ("arithmetic", "consequence") and is_literal_number(iss.node) and iss.stated:
+            docvals.setdefault(WRONG_NUMBERS, []).append(
+                (abs(float(iss.stated)), iss.decimals, float(iss.exact) / float(iss.stated), origin))
+    key = stated_key(ref, env)
+    vals = None if lit is None else literal_values(lit)
+    if key is None or vals is None or vals.size != ref_val.size:
+        return
+    cells = {id(n) for n in lit.walk()}
+    origin = next((_origin(iss) for iss in issues if id(iss.node) in cells and _origin(iss) is not None), None)
+    docvals.setdefault(STATED, {})[key] = (vals.reshape(np.shape(ref_val)), origin)
+
+
+def _substituted(member: Node, env: Env, docvals: dict) -> list[tuple[np.ndarray, Node | None]]:
+    """``member`` evaluated with the values the document stated earlier for the quantities in it (each subset of
+    them), each with the first wrong stated number among those used (None when all were right)."""
+    core = member
+    while isinstance(core, Paren):
+        core = core.x
+    stated = docvals.get(STATED)
+    if not stated or isinstance(core, Sym):
+        return []
+    found = [(n, *stated[k]) for n in member.walk() if isinstance(n, Sym)
+             for k in [stated_key(n, env)] if k in stated]
+    if not found:
+        return []
+    if len(found) <= 4:
+        subsets = [c for r in range(1, len(found) + 1) for c in combinations(found, r)]
+    else:  # a long step: each stated value alone, and all of them
+        subsets = [(f,) for f in found] + [tuple(found)]
+    out: list[tuple[np.ndarray, Node | None]] = []
+    for subset in subsets:
+        memo = {id(n): (n, np.asarray(v, complex)) for n, v, _ in subset}
+        try:
+            value = np.real(evaluate(member, replace(env, memo=memo)))
+        except EvalError:
+            continue
+        causes = [c for _, _, c in subset if c is not None]
+        out.append((value, _earliest(causes, docvals) if causes else None))
+    return out
+
+
+def _copied_wrong(member: Node, env: Env, docvals: dict, target: np.ndarray) -> tuple[Node | None, np.ndarray]:
+    """(the first wrong stated number the arithmetic ``member`` copies, its value with those numbers corrected):
+    a copy is a number equal to one the document stated wrongly earlier whose correction brings the arithmetic
+    nearer ``target``; (None, its value) when it copies none."""
+    wrong = docvals.get(WRONG_NUMBERS, [])
+    edits = []
+    for n in member.walk():
+        if isinstance(n, Num) and n.decimals:
+            for value, d, ratio, origin in wrong:
+                if d == n.decimals and abs(abs(float(np.real(n.value))) - value) < 1e-12 and origin is not None:
+                    edits.append((n, Num(n.value * ratio, n.text, n.decimals, span=n.span), origin))
+                    break
+    value = np.real(evaluate(member, env))
+    if not edits:
+        return None, value
+    fixed = member
+    for old, new, _ in edits:
+        fixed = rebuild(fixed, old, new)
+    try:
+        fixed_value = np.real(evaluate(fixed, env))
+    except EvalError:
+        return None, value
+    if np.shape(fixed_value) != np.shape(target) or not (
+            np.max(np.abs(fixed_value - target)) < np.max(np.abs(value - target))):
+        return None, value
+    return _earliest([o for _, _, o in edits], docvals), fixed_value
 
 
 def _remember_wrong(q: tuple, issues: list[NumberIssue], docvals: dict) -> None:

@@ -557,8 +557,10 @@ def _act_for(arg: Node, env: Env, fn: str = "sigma") -> str:
 
 
 def _eval_apply(node: Apply, env: Env) -> np.ndarray:
-    v = evaluate(node.arg, env)
     fn = node.fn
+    if fn in ("max", "min") and isinstance(node.arg, Matrix) and len(node.arg.rows) == 1:
+        return _extremum(fn, node.arg.rows[0], env, node)
+    v = evaluate(node.arg, env)
     if fn in ("sigma", "sigma'", "phi", "phi'"):
         act = _act_for(node.arg, env, fn)
         if act not in ACT:
@@ -583,6 +585,19 @@ def _eval_apply(node: Apply, env: Env) -> np.ndarray:
                             f"{_fmt_real(v)})", node)
         return np.log(v)
     raise EvalError("unsupported", f"function {fn}", node)
+
+
+def _extremum(fn: str, args: tuple[Node, ...], env: Env, node: Node) -> np.ndarray:
+    """\\max(a, b) or \\min(a, b), entry by entry (a scalar against an array broadcasts: max(0, z) is ReLU)."""
+    if len(args) != 2:
+        raise EvalError("unsupported", f"{fn} of {len(args)} arguments", node)
+    a, b = (evaluate(x, env) for x in args)
+    try:
+        a, b = np.broadcast_arrays(a, b)
+    except ValueError:
+        raise EvalError("shape", f"{fn} of a {_shape(a)} and a {_shape(b)}", node) from None
+    pick = np.real(a) >= np.real(b) if fn == "max" else np.real(a) <= np.real(b)
+    return np.where(pick, a, b)
 
 
 def divide(n: np.ndarray, d: np.ndarray, node: Node) -> np.ndarray:

@@ -11,8 +11,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``audit`` subcommand."""
     p = sub.add_parser("audit", help="audit a derivation: every equation, every number, with fixes",
                        description="Audit a Markdown + LaTeX backprop derivation. Exit code 1 when there are "
-                                   "error-severity findings or when nothing could be evaluated, 0 when "
-                                   "something was evaluated and nothing is wrong, 2 on a usage error.")
+                                   "error-severity findings or when fewer than half of the checkable equations "
+                                   "(all but definitions and given values) could be evaluated, 0 when at least "
+                                   "half were and nothing is wrong, 2 on a usage error.")
     p.add_argument("file", help="the Markdown derivation")
     p.add_argument("--format", choices=("text", "md", "json", "html"), default="text")
     p.add_argument("-o", "--output", help="write the report here instead of stdout")

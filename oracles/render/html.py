@@ -367,13 +367,15 @@ def _findings_part(report: Report, *sources: str) -> str:
 
 
 def _coverage(report: Report) -> str:
-    """' (12 of 20 equations evaluated, 3 not evaluable; worked example read)', or '' without coverage data."""
+    """' (12 of 20 equations evaluated, 15 checkable, 3 not evaluable; worked example read)', or '' without
+    coverage data."""
     cov = (report.sections.get("audit") or {}).get("coverage")
     if not cov:
         return ""
     worked = "worked example read" if cov.get("worked_example_read") else "no worked example read"
-    return (f" ({cov['evaluated']} of {cov['read']} equations evaluated, {cov['not_evaluable']} not evaluable; "
-            f"{worked})")
+    checkable = f", {cov['checkable']} checkable" if "checkable" in cov else ""
+    return (f" ({cov['evaluated']} of {cov['read']} equations evaluated{checkable}, {cov['not_evaluable']} not "
+            f"evaluable; {worked})")
 
 
 def _finding(label: str, f: Finding) -> str:
