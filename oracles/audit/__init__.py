@@ -27,13 +27,14 @@ from .model import (
     configure_named,
     detect_activation,
     detect_cost,
+    detect_layer_activations,
     find_bindings,
     infer_widths,
     is_numeric,
     match_cost,
 )
 from .notation import read_notation, stated_input_layer, stated_weight_offset, structural_input_layer
-from .semantics import Convention, output_activation, sym_kind
+from .semantics import Convention, sym_kind
 from .tree import Deriv, Sym
 
 __all__ = ["audit_file", "audit_text", "SEVERITY"]
@@ -114,7 +115,8 @@ class _Auditor:
 
     def network_summary(self) -> dict:
         m = self.model
-        return {"widths": list(m.widths()), "activation": m.activation,
+        acts = list(m.worked.case.arch.activations) if m.worked is not None and not m.conv.named else None
+        return {"widths": list(m.widths()), "activation": m.activation, "layer_activations": acts,
                 "cost": m.cost if m.cost_expr is None else "document's own C",
                 "convention": m.conv.describe(), "worked_example": m.worked is not None}
 
@@ -217,6 +219,7 @@ class _Auditor:
             return
         find_bindings(m, eqs)
         detect_activation(m, eqs, prose)
+        detect_layer_activations(m, eqs, "\n".join(t for _, t in self.doc.prose))
         has_cost = detect_cost(m, eqs, prose)
         wmin = min((k for (kind, k) in m.bindings if kind == "w"), default=None)
         base = stated_input_layer(prose)
@@ -246,7 +249,7 @@ class _Auditor:
             self._choose(cands, costs=None if has_cost else ["half_mse", "half_sse", "mse"], own_cost=own_cost)
         elif m.worked is not None and m.worked.case.arch.cost != m.cost:
             try:
-                m.worked = _recost(m.worked, m.activation, m.cost)
+                m.worked = _recost(m.worked, m, m.cost)
             except (ValueError, TypeError) as exc:
                 self.model_problem = f"the worked example cannot take the cost {m.cost}: {exc}"
         if m.worked is not None:
@@ -316,7 +319,7 @@ class _Auditor:
             m.conv = conv
             if own_cost:
                 try:
-                    m.worked = None if worked0 is None else _recost(worked0, m.activation, "bce")  # a in (0, 1)
+                    m.worked = None if worked0 is None else _recost(worked0, m, "bce")  # a in (0, 1)
                 except (ValueError, TypeError) as exc:
                     rejected.append(f"{conv.describe()}: {exc}")
                     m.worked = None
@@ -329,7 +332,7 @@ class _Auditor:
                 m.cost, m.cost_expr, m._randoms, m.worked = cost, expr, None, worked0
                 if worked0 is not None and cost != worked0.case.arch.cost:
                     try:
-                        m.worked = _recost(worked0, m.activation, cost)
+                        m.worked = _recost(worked0, m, cost)
                     except (ValueError, TypeError) as exc:
                         rejected.append(f"{conv.describe()}, cost {cost}: {exc}")
                         continue
@@ -436,6 +439,8 @@ class _Auditor:
             return
         if blocked is not None and cov.statuses[eq.index].state != EVALUATED:
             return  # reported once, as a not-evaluable equation, by _report_coverage
+        if self._wrong_limits(eq, sym_members, envs):
+            return
         fix, targets = find_fix(eq, sym_members, outcome, envs, m, text)
         first_fail = next(iter(outcome.failures.values()))[0]
         detail = describe_failure(first_fail)
@@ -474,6 +479,31 @@ class _Auditor:
                      values={**_values(first_fail), "edit": e.what, "offsets": [off + lo, off + hi]},
                      splices=[(off + a, off + b, r) for a, b, r in [x.splice for x in fix.edits] + repairs])
 
+    def _wrong_limits(self, eq: Equation, members: list, envs: list) -> bool:
+        """Index findings for sums whose literal upper limit is not the width they run over; True if any."""
+        from .equations import judge
+        from .limits import context_text, wrong_limits
+
+        text = eq.block.text
+        found = wrong_limits(members, envs, lambda ms: not judge(ms, envs).failures)
+        for w in found:
+            s, hi = w.node, w.node.hi
+            where = context_text(w.env)
+            n = w.widths[where]
+            right = w.right
+            what = f"should be {right}" if right is not None else "must be the width of the layer it sums over (" + \
+                "; ".join(f"{n_} on the {k}" for k, n_ in sorted(w.widths.items())) + ")"
+            msg = (f"the sum over {s.var} runs to {w.written}, but {s.var} runs over {n} entries ({where}); "
+                   f"the upper limit {what}")
+            off = eq.block.offset
+            fix = None if right is None else splice_text(text[s.span[0]:s.span[1]],
+                                                         [(hi.span[0] - s.span[0], hi.span[1] - s.span[0],
+                                                           str(right))])
+            self.add("index", msg, self.line(eq.block, hi.span[0]), _clip(text[s.span[0]:s.span[1]]), fix=fix,
+                     values={"written": w.written, "width": n, "offsets": [off + s.span[0], off + s.span[1]]},
+                     splices=None if right is None else [(off + hi.span[0], off + hi.span[1], str(right))])
+        return bool(found)
+
     def _malformed_in(self, block: MathBlock) -> bool:
         """True when a malformed finding was reported on one of the block's lines."""
         lo, hi = self.line(block, 0), self.line(block, len(block.text))
@@ -507,14 +537,15 @@ class _Auditor:
         return self._dv
 
 
-def _recost(inst, activation: str, cost: str):
-    """The worked example ``inst`` with another cost (a sigmoid output layer for cross-entropy)."""
+def _recost(inst, model: Model, cost: str):
+    """The worked example ``inst`` with another cost (a sigmoid output layer for cross-entropy, unless the document
+    says otherwise) and the model's activation for each layer."""
     from manualbp import Case
 
     from .semantics import Instance
     c = inst.case
-    case = Case.create(c.weights, c.biases, c.x, c.y, hidden=activation, output=output_activation(cost), cost=cost,
-                       label="worked example")
+    case = Case.create(c.weights, c.biases, c.x, c.y, activations=model.layer_activations(c.arch.depth, cost),
+                       cost=cost, label="worked example")
     return Instance(case, "worked example")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .latex import (
+    FUNCTIONS,
     ROW_ENVS,
     Env,
     Group,
@@ -89,9 +90,16 @@ def _is_connector(items: list, k: int) -> int:
     if (isinstance(it, Tok) and it.kind == "macro" and it.val in WORDS and k + 1 < len(items)
             and isinstance(items[k + 1], Group)
             and all(isinstance(x, Tok) and x.kind == "char" and (x.val.isalpha() or x.val in " ,.;:")
-                    for x in items[k + 1].items)):
+                    for x in items[k + 1].items)
+            and not _is_function_name(items[k + 1])):
         return 2
     return 0
+
+
+def _is_function_name(group: Group) -> bool:
+    """True for the word of a function written in text (\\mathrm{ReLU}, \\text{softmax}): a factor, not 'and'."""
+    word = "".join(x.val for x in group.items if isinstance(x, Tok)).strip()
+    return f"text{{{word}}}" in FUNCTIONS
 
 
 def _strip_connectors(items: list) -> list:

@@ -15,6 +15,7 @@ import numpy as np
 
 from manualbp import Case
 
+from .activations import output_in_words, read_layer_definitions, resolve, sigma_meaning
 from .extract import Equation
 from .named import random_instances, read_named, sym_key
 from .semantics import Convention, Env, EvalError, Instance, evaluate, make_instance, output_activation, sym_kind
@@ -154,7 +155,10 @@ class Model:
     """What the audit knows about the document's network."""
 
     conv: Convention = field(default_factory=Convention)
-    activation: str = "sigmoid"
+    activation: str = "sigmoid"  # the hidden layers' (and every layer's the document does not say otherwise)
+    defined_acts: dict = field(default_factory=dict)  # doc layer -> activation, from the document's definitions
+    output_act: str | None = None  # the output layer's activation, named in the document's words
+    sigma_act: str | None = None  # what σ denotes when the document fixes it (its definition, or beside tanh)
     cost: str = "half_mse"
     cost_expr: Node | None = None
     out_width: int | None = None
@@ -169,7 +173,14 @@ class Model:
     _randoms: list | None = None
 
     def env(self, inst: Instance, **kw) -> Env:
-        return Env(inst, self.conv, cost=self.cost, symbol_alias=self.alias, output_letter=self.output_letter, **kw)
+        return Env(inst, self.conv, cost=self.cost, symbol_alias=self.alias, output_letter=self.output_letter,
+                   sigma=self.sigma_act, **kw)
+
+    def layer_activations(self, depth: int, cost: str | None = None) -> tuple[str, ...]:
+        """One activation per layer after the input: the document's definitions, its words for the output
+        layer, the output ``cost`` needs (sigmoid under cross-entropy), else the hidden activation."""
+        output = self.output_act or output_activation(cost or self.cost)
+        return resolve(depth, self.conv.base, self.activation, self.sigma_act, self.defined_acts, output)
 
     def widths(self) -> tuple[int, ...]:
         if self.worked is not None:
@@ -212,7 +223,8 @@ class Model:
 
     def _instance(self, ws, seed) -> Instance:
         batch = self.worked.case.x.shape[1] if self.worked is not None and self.worked.case.batched else None
-        inst = make_instance(ws, activation=self.activation, cost=self.cost, seed=seed, batch=batch)
+        inst = make_instance(ws, activation=self.activation, cost=self.cost, seed=seed, batch=batch,
+                             activations=self.layer_activations(len(ws)))
         inst.cost_expr = self.cost_expr
         return inst
 
@@ -259,7 +271,7 @@ def build_worked(model: Model, eqs: list[Equation]) -> tuple[Instance | None, li
         y = y[None, :]  # one output per sample of the batch
     cost = model.cost if model.cost in ("half_mse", "half_sse", "mse", "bce") else "half_mse"
     try:
-        case = Case.create(Ws, bs, x, y, hidden=model.activation, output=output_activation(cost), cost=cost,
+        case = Case.create(Ws, bs, x, y, activations=model.layer_activations(len(Ws) + 1, cost), cost=cost,
                            label="worked example")
     except (ValueError, TypeError) as exc:
         return None, [str(exc)]
@@ -347,7 +359,7 @@ def detect_activation(model: Model, eqs: list[Equation], prose: str) -> None:
                         ok = False
                         break
                 if ok:
-                    model.activation = act
+                    model.activation = model.sigma_act = act
                     model.notes.append(f"activation {act} (from the definition of σ)")
                     return
     text = prose.lower()
@@ -358,6 +370,20 @@ def detect_activation(model: Model, eqs: list[Equation], prose: str) -> None:
     elif "relu" in text:
         model.activation = "relu"
     model.notes.append(f"activation {model.activation}")
+
+
+def detect_layer_activations(model: Model, eqs: list[Equation], prose: str) -> None:
+    """Each layer's activation where the document defines it (a^{(3)} = z^{(3)}, A^{[2]} = σ(Z^{[2]})) and the
+    output layer's where its words name it ("a linear output layer")."""
+    model.defined_acts = read_layer_definitions([eq.members for eq in eqs])
+    model.output_act = output_in_words(prose)
+    if model.sigma_act is None:
+        model.sigma_act = sigma_meaning(model.defined_acts)
+    told = [f"layer {k}: {act}" for k, act in sorted(model.defined_acts.items())]
+    if told:
+        model.notes.append("activations defined by the document: " + ", ".join(told))
+    if model.output_act:
+        model.notes.append(f"output activation {model.output_act} (from the document's words)")
 
 
 def detect_cost(model: Model, eqs: list[Equation], prose: str) -> bool:
@@ -386,15 +412,16 @@ def detect_cost(model: Model, eqs: list[Equation], prose: str) -> bool:
     return False
 
 
-def with_cost(inst: Instance, activation: str, cost: str) -> Instance | None:
-    """The instance with the output activation ``cost`` needs (sigmoid under cross-entropy); None if impossible."""
+def with_cost(inst: Instance, model: Model, cost: str) -> Instance | None:
+    """The instance with the model's activations under ``cost`` (a sigmoid output under cross-entropy, unless the
+    document says otherwise); None if impossible."""
     arch = inst.case.arch
-    if arch.cost == cost:
-        return inst
     c = inst.case
+    acts = model.layer_activations(arch.depth, cost)
+    if arch.cost == cost and arch.activations == acts:
+        return inst
     try:
-        case = Case.create(c.weights, c.biases, c.x, c.y, hidden=activation, output=output_activation(cost),
-                           cost=cost, label=c.label)
+        case = Case.create(c.weights, c.biases, c.x, c.y, activations=acts, cost=cost, label=c.label)
     except (ValueError, TypeError):
         return None
     out = Instance(case, inst.label)
@@ -413,7 +440,7 @@ def match_cost(model: Model) -> None:
         ok = True
         from .semantics import cost_value
         for inst in model.instances("fixed"):
-            inst = with_cost(inst, model.activation, name)
+            inst = with_cost(inst, model, name)
             if inst is None:
                 ok = False
                 break

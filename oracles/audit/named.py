@@ -46,6 +46,7 @@ class NamedGraph:
 
     inputs: dict[str, np.ndarray] = field(default_factory=dict)
     defs: dict[str, tuple[str | None, Node]] = field(default_factory=dict)
+    samples_in_rows: bool | None = None  # X W + b (one sample per row) or W X + b (per column); None: unknown
 
     def knows(self, key: str) -> bool:
         return key in self.inputs or key in self.defs
@@ -262,7 +263,27 @@ def read_named(eqs, has_layers: bool) -> NamedInstance | None:
         graph.defs[key] = (letter, rhs)
     if not graph.inputs or not graph.defs:
         return None
+    graph.samples_in_rows = _samples_in_rows(graph)
     return NamedInstance(graph, dict(graph.inputs), "worked example")
+
+
+def _samples_in_rows(graph: NamedGraph) -> bool | None:
+    """True when the definitions multiply by the weights on the right (X W_1, h W_2: one sample per row), False
+    when on the left (W_1 X), None when they do neither or both."""
+    from .tree import BinOp
+
+    def is_weight(n: Node) -> bool:
+        while isinstance(n, Paren):
+            n = n.x
+        return isinstance(n, Sym) and n.name in ("W", "w") and sym_key(n) in graph.inputs and not n.transpose
+
+    right = left = 0
+    for _, expr in graph.defs.values():
+        for n in expr.walk():
+            if isinstance(n, BinOp) and n.op in ("mul", "cdot", "times"):
+                right += is_weight(n.right) and not is_weight(n.left)
+                left += is_weight(n.left) and not is_weight(n.right)
+    return None if left == right else right > left
 
 
 def named_recompute(key: str, docvals: dict, inst: NamedInstance) -> list[np.ndarray]:

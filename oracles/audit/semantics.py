@@ -207,9 +207,9 @@ def output_activation(cost: str) -> str | None:
 
 
 def make_instance(widths, *, activation: str = "sigmoid", cost: str = "half_mse", seed: int = 0,
-                  label: str = "", batch: int | None = None) -> Instance:
+                  label: str = "", batch: int | None = None, activations: tuple[str, ...] | None = None) -> Instance:
     """A random instance with the given widths (weights N(0, 0.8²), targets in (0.1, 0.9)); with ``batch``,
-    x and y have that many columns."""
+    x and y have that many columns; ``activations`` (one per layer after the input) overrides ``activation``."""
     rng = np.random.default_rng(seed)
     Ws = [rng.normal(0, 0.8, (m, n)) for n, m in zip(widths[:-1], widths[1:])]
     bs = [rng.normal(0, 0.5, m) for m in widths[1:]]
@@ -218,7 +218,7 @@ def make_instance(widths, *, activation: str = "sigmoid", cost: str = "half_mse"
     y = rng.uniform(0.1, 0.9, (widths[-1], *cols))
     cost_name = cost if cost in ("half_mse", "half_sse", "mse", "bce") else "half_mse"
     output = output_activation(cost_name)
-    case = Case.create(Ws, bs, x, y, hidden=activation, output=output, cost=cost_name,
+    case = Case.create(Ws, bs, x, y, activations=activations, hidden=activation, output=output, cost=cost_name,
                        label=label or f"random {widths}")
     return Instance(case, label or f"random {list(widths)}")
 
@@ -240,21 +240,22 @@ class Env:
     named_cache: dict = field(default_factory=dict, repr=False)  # named quantities' values (named documents)
     _run: dict | None = field(default=None, repr=False)
     memo: dict | None = field(default=None, repr=False)  # id(node) -> (node, value) when enabled
+    sigma: str | None = None  # the function σ denotes when the document fixes it; None: each layer's own
 
     def with_assign(self, **kw) -> Env:
         return Env(self.inst, self.conv, {**self.assign, **kw}, self.scalars, self.overrides, self.cost,
-                   self.symbol_alias, self.output_letter, self.named_cache)
+                   self.symbol_alias, self.output_letter, self.named_cache, sigma=self.sigma)
 
     def perturbed(self, key, dv) -> Env:
         if key[0] == "scalar":
             sc = dict(self.scalars)
             sc[key[1]] = sc[key[1]] + dv
             return Env(self.inst, self.conv, self.assign, sc, self.overrides, self.cost, self.symbol_alias,
-                       self.output_letter)
+                       self.output_letter, sigma=self.sigma)
         ov = dict(self.overrides)
         ov[key] = ov.get(key, 0) + dv
         return Env(self.inst, self.conv, self.assign, self.scalars, ov, self.cost, self.symbol_alias,
-                   self.output_letter)
+                   self.output_letter, sigma=self.sigma)
 
     def net(self) -> dict:
         if self._run is None:
@@ -543,6 +544,8 @@ def _eval_binop(node: BinOp, env: Env) -> np.ndarray:
 def _act_for(arg: Node, env: Env, fn: str = "sigma") -> str:
     """The activation σ means here: the layer's own for σ(z^{(l)}); for σ(t) of a free variable the logistic
     function when some layer is logistic (tanh hidden, sigmoid output), else the hidden layers' activation."""
+    if env.sigma is not None and fn.startswith("sigma"):
+        return env.sigma
     inner = arg.x if isinstance(arg, Paren) else arg
     if isinstance(inner, Sym) and sym_kind(inner) == "z" and inner.layer is not None:
         try:
@@ -575,14 +578,29 @@ def _eval_apply(node: Apply, env: Env) -> np.ndarray:
             raise EvalError("shape", f"diag of a {_shape(v)} (a vector is needed)", node)
         return np.diag(v)
     if fn == "softmax":
-        e = np.exp(v - np.max(np.real(v)))
-        return e / np.sum(e)
+        return softmax(v, _class_axis(v, env))
     if fn == "log":
         if np.any(np.real(v) <= 0):
             raise EvalError("domain", "the logarithm of a number ≤ 0 (log is taken of "
                             f"{_fmt_real(v)})", node)
         return np.log(v)
     raise EvalError("unsupported", f"function {fn}", node)
+
+
+def softmax(v: np.ndarray, axis: int | None) -> np.ndarray:
+    """exp(v) normalised along ``axis`` (the classes of each sample), or over all of v when axis is None."""
+    e = np.exp(v - np.max(np.real(v), axis=axis, keepdims=axis is not None))
+    return e / np.sum(e, axis=axis, keepdims=axis is not None)
+
+
+def _class_axis(v: np.ndarray, env: Env) -> int | None:
+    """The axis softmax normalises along: none for one sample; for a batch, across each sample's classes
+    (along a row when samples are rows, as in X W + b; down a column when they are columns, as in W X + b)."""
+    if v.ndim < 2 or 1 in v.shape:
+        return None
+    if is_named_instance(env.inst):
+        return 0 if env.inst.graph.samples_in_rows is False else 1
+    return 0  # manualbp's layout: one sample per column
 
 
 def divide(n: np.ndarray, d: np.ndarray, node: Node) -> np.ndarray:
