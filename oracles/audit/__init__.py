@@ -321,8 +321,11 @@ class _Auditor:
                 try:
                     m.worked = None if worked0 is None else _recost(worked0, m, "bce")  # a in (0, 1)
                 except (ValueError, TypeError) as exc:
-                    rejected.append(f"{conv.describe()}: {exc}")
-                    m.worked = None
+                    try:  # the document's own output layer (a linear one) cannot take cross-entropy
+                        m.worked = _recost(worked0, m, "half_mse")
+                    except (ValueError, TypeError):
+                        rejected.append(f"{conv.describe()}: {exc}")
+                        m.worked = None
                 match_cost(m)
                 m.notes[:] = notes0 + m.notes[len(notes0):][-1:]
                 options = [(m.cost, m.cost_expr)]

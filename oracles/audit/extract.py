@@ -136,10 +136,15 @@ def _split_commas(items: list) -> list[list]:
     """Equations listed in one row: 'a = 1, b = 2' or 'a = 1 \\qquad\\text{and}\\qquad b = 2'."""
     parts: list[list] = [[]]
     k = 0
+    depth = 0  # inside ( … ) a comma separates a tuple's entries, (0.98, -1.04)^T, not two equations
     while k < len(items):
         it = items[k]
         n = _is_connector(items, k)
-        if isinstance(it, Tok) and it.kind == "char" and it.val == ",":
+        if isinstance(it, Tok) and it.kind == "char" and it.val in "([":
+            depth += 1
+        elif isinstance(it, Tok) and it.kind == "char" and it.val in ")]":
+            depth = max(0, depth - 1)
+        if isinstance(it, Tok) and it.kind == "char" and it.val == "," and depth == 0:
             parts.append([])
         elif n == 2 and parts[-1] and _has_relation(parts[-1]):
             parts.append([])  # \text{and} between two equations

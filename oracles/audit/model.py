@@ -439,7 +439,11 @@ def match_cost(model: Model) -> None:
         model._randoms = None
         ok = True
         from .semantics import cost_value
-        for inst in model.instances("fixed"):
+        try:
+            insts = model.instances("fixed")
+        except (ValueError, TypeError):  # a cost the document's own layers cannot take (cross-entropy, linear)
+            continue
+        for inst in insts:
             inst = with_cost(inst, model, name)
             if inst is None:
                 ok = False

@@ -1,0 +1,119 @@
+"""The audit gives each layer its own activation, normalises softmax per sample, and reads literal sum limits as
+statements about this network.
+
+The fixtures under tests/data/audit_layers/ are derivations written for these tests (make_fixtures.py); the
+expected values here are recomputed with plain numpy from the fixtures' parameters.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from oracles.audit import audit_file, audit_text
+
+DATA = Path(__file__).resolve().parent / "data" / "audit_layers"
+_spec = importlib.util.spec_from_file_location("audit_layers_fixtures", DATA / "make_fixtures.py")
+fx = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fx)
+
+CORRECT = ["relu_linear_correct.md", "relu_linear_words_correct.md", "tanh_sigmoid_correct.md",
+           "softmax_rows_correct.md", "softmax_columns_correct.md", "index_limits_correct.md"]
+
+
+def _errors(report) -> list[tuple[int, str, str]]:
+    return [(f.where.line, f.kind, f.message) for f in report.findings if f.severity == "error"]
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(i for i, ln in enumerate(text.splitlines(), start=1) if needle in ln)
+
+
+def test_fixtures_are_current():
+    for name, make in fx.FIXTURES.items():
+        assert (DATA / name).read_text(encoding="utf-8") == make(), f"regenerate {name} (make_fixtures.py)"
+
+
+@pytest.mark.parametrize("name", CORRECT)
+def test_a_correct_derivation_gives_no_errors(name):
+    report = audit_file(DATA / name)
+    assert _errors(report) == []
+    assert report.sections["audit"]["checked"] >= 3
+
+
+@pytest.mark.parametrize(("name", "acts"), [("relu_linear_correct.md", ["relu", "identity"]),
+                                            ("relu_linear_words_correct.md", ["relu", "identity"]),
+                                            ("tanh_sigmoid_correct.md", ["tanh", "sigmoid"])])
+def test_each_layer_has_the_activation_the_document_gives_it(name, acts):
+    assert audit_file(DATA / name).sections["audit"]["network"]["layer_activations"] == acts
+
+
+def test_a_wrong_number_after_a_linear_output_is_fixed_with_the_linear_value():
+    path = DATA / "relu_linear_planted.md"
+    report = audit_file(path)
+    want = fx.relu_values()["a2"]  # the linear output: z^{(2)} itself, negative entry kept
+    assert want[1] < 0
+    line = _line_of(path.read_text(encoding="utf-8"), "$$a^{(2)} =")
+    errs = [f for f in report.findings if f.severity == "error"]
+    assert [(f.where.line, f.kind) for f in errs] == [(line, "arithmetic")]
+    assert float(errs[0].fix) == pytest.approx(want[1], abs=1e-4)
+
+
+def test_sigma_beside_tanh_is_the_logistic_function():
+    """A^{[2]} = σ(Z^{[2]}) beside A^{[1]} = tanh(Z^{[1]}): a tanh output value is reported with the sigmoid's."""
+    text = (DATA / "tanh_sigmoid_correct.md").read_text(encoding="utf-8")
+    v = fx.tanh_values()
+    wrong = fx.f(np.tanh(v["z2"][0]))
+    text = text.replace(f"A^{{[2]}} = {fx.f(v['a2'][0])}", f"A^{{[2]}} = {wrong}")
+    errs = [f for f in audit_text(text, "t.md").findings if f.severity == "error"]
+    assert errs and errs[0].fix is not None and float(errs[0].fix) == pytest.approx(v["a2"][0], abs=1e-4)
+
+
+@pytest.mark.parametrize("columns", [False, True])
+def test_softmax_over_a_batch_normalises_each_sample(columns):
+    """P normalised over the whole matrix (instead of per sample) is wrong, and each fix is the per-sample value."""
+    v = fx.softmax_values()
+    e = np.exp(v["S"])
+    whole = e / e.sum()
+    right = v["P"]
+    if columns:
+        whole, right = whole.T, right.T
+    name = "softmax_columns_correct.md" if columns else "softmax_rows_correct.md"
+    text = (DATA / name).read_text(encoding="utf-8")
+    text = text.replace(f"$$P = {fx.mat(right)}$$", f"$$P = {fx.mat(whole)}$$")
+    errs = [f for f in audit_text(text, "t.md").findings if f.severity == "error"]
+    fixes = sorted(float(f.fix) for f in errs)
+    assert len(errs) == right.size
+    assert np.allclose(fixes, np.sort(right.ravel()), atol=1e-4)
+
+
+def test_a_literal_sum_limit_is_checked_on_this_network_only():
+    """\\sum_{k=1}^{3} over a 3-wide hidden layer holds; random networks of other widths are not asked."""
+    assert _errors(audit_file(DATA / "index_limits_correct.md")) == []
+
+
+def test_a_literal_sum_limit_that_is_not_the_width_is_an_index_error_naming_the_width():
+    path = DATA / "index_limits_planted.md"
+    errs = [f for f in audit_file(path).findings if f.severity == "error"]
+    width = fx.IDX["W3"].shape[1]  # what k runs over: the hidden layer
+    line = _line_of(path.read_text(encoding="utf-8"), "w_{jk}^{(3)}")
+    assert [(f.where.line, f.kind) for f in errs] == [(line, "index")]
+    assert f"should be {width}" in errs[0].message
+    assert re.sub(r"\s", "", errs[0].fix).startswith(f"\\sum_{{k=1}}^{{{width}}}")
+
+
+@pytest.mark.parametrize(("prose", "act"), [
+    ("two ReLU hidden layers, a **linear** output layer with 2 units", "identity"),
+    ("Hidden layer: 2 tanh units; output: one sigmoid unit.", "sigmoid"),
+    ("The hidden layers use ReLU and the output layer is linear (identity activation).", "identity"),
+    ("a tanh hidden layer with two units and one sigmoid output unit", "sigmoid"),
+    ("a sigmoid network with three layers", None),
+])
+def test_the_output_activation_is_read_from_the_words(prose, act):
+    from oracles.audit.activations import output_in_words
+
+    assert output_in_words(prose) == act
