@@ -22,7 +22,7 @@ fx = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fx)
 
 CORRECT = ["relu_linear_correct.md", "relu_linear_words_correct.md", "tanh_sigmoid_correct.md",
-           "softmax_rows_correct.md", "softmax_columns_correct.md", "index_limits_correct.md"]
+           "softmax_rows_correct.md", "softmax_columns_correct.md", "index_limits_correct.md", "ng_batch_correct.md"]
 
 
 def _errors(report) -> list[tuple[int, str, str]]:
@@ -117,3 +117,26 @@ def test_the_output_activation_is_read_from_the_words(prose, act):
     from oracles.audit.activations import output_in_words
 
     assert output_in_words(prose) == act
+
+
+def test_ng_dz_over_a_batch_is_per_sample_and_a_missing_one_over_m_in_dw_is_found():
+    """dZ^{[2]} = A^{[2]} - Y (each sample's gradient), dW^{[2]} = (1/m) dZ A^T: correct; without 1/m, wrong."""
+    text = (DATA / "ng_batch_correct.md").read_text(encoding="utf-8")
+    planted = text.replace(r"$$dW^{[2]} = \frac{1}{m} dZ^{[2]} A^{[1]T}$$", r"$$dW^{[2]} = dZ^{[2]} A^{[1]T}$$")
+    assert planted != text
+    errs = [f for f in audit_text(planted, "t.md").findings if f.severity == "error"]
+    line = _line_of(planted, "$$dW^{[2]} = dZ")
+    assert [(f.where.line, f.kind) for f in errs] == [(line, "missing-term")]
+    assert "1/m" in errs[0].message
+
+
+def test_a_sample_column_of_a_batch_is_read_from_its_index_after_the_layer():
+    """db^{[1]} = (1/m) Σ_i dZ^{[1](i)}: dZ^{[1](i)} is sample i's column; a wrong db^{[1]} entry gets numpy's value."""
+    v = fx.ng_values()
+    text = (DATA / "ng_batch_correct.md").read_text(encoding="utf-8")
+    wrong = v["db1"].copy()
+    wrong[1] += 0.1
+    planted = text.replace(f"$$db^{{[1]}} = {fx.col(v['db1'])}$$", f"$$db^{{[1]}} = {fx.col(wrong)}$$")
+    assert planted != text
+    errs = [f for f in audit_text(planted, "t.md").findings if f.severity == "error"]
+    assert len(errs) == 1 and float(errs[0].fix) == pytest.approx(v["db1"][1], abs=1e-4)

@@ -13,6 +13,7 @@ where one exists, the smallest edit that fixes it as LaTeX to paste.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from oracles.findings import Check, Finding, Location, Report
@@ -244,6 +245,8 @@ class _Auditor:
         m.worked = worked
         if worked is None:
             infer_widths(m, eqs)
+        elif worked.case.batched and _uses_d_prefix(eqs):  # Ng's dZ over a batch: per sample, or of the mean?
+            cands += [replace(c, per_sample=True) for c in cands]
         own_cost = has_cost and getattr(m, "cost_rhs", None) is not None
         if len(cands) > 1 or not has_cost or own_cost:
             self._choose(cands, costs=None if has_cost else ["half_mse", "half_sse", "mse"], own_cost=own_cost)
@@ -550,6 +553,13 @@ def _recost(inst, model: Model, cost: str):
     case = Case.create(c.weights, c.biases, c.x, c.y, activations=model.layer_activations(c.arch.depth, cost),
                        cost=cost, label="worked example")
     return Instance(case, "worked example")
+
+
+def _uses_d_prefix(eqs: list[Equation]) -> bool:
+    """True when some equation writes Ng's dZ^{[l]} / dA^{[l]} shorthand."""
+    from .semantics import D_PREFIX
+    return any(isinstance(n, Deriv) and isinstance(n.num, Sym) and n.num.font == D_PREFIX
+               for eq in eqs for mem in eq.members for n in mem.walk())
 
 
 def _conflict(x: tuple[int, int], y: tuple[int, int]) -> bool:

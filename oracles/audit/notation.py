@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, replace
 
 from .extract import Equation
-from .semantics import sym_kind
+from .semantics import D_PREFIX, sym_kind
 from .tree import Apply, BinOp, Deriv, Node, Num, Pow, Sym, map_tree
 
 LAYER_KINDS = ("a", "z", "w", "b", "delta")
@@ -168,7 +168,7 @@ def _d_prefix(n: Node) -> Node:
         return BinOp("mul", left.left, inner, span=n.span) if isinstance(inner, Deriv) else n
     if _is_d(left) and isinstance(target, Sym) and target.layer is not None and sym_kind(target) in LAYER_KINDS \
             and left.span[1] == target.span[0]:
-        return Deriv(Sym("C", span=left.span), target, span=n.span)
+        return Deriv(Sym("C", font=D_PREFIX, span=left.span), target, span=n.span)
     return n
 
 

@@ -47,6 +47,7 @@ COST_NAMES = {"C", "J", "E", "L"}  # \mathcal{C}, C, J, E (and \mathcal{L})
 NETWORK = {"a": "a", "A": "a", "z": "z", "Z": "z", "w": "w", "W": "w", "b": "b", "y": "y", "x": "x",
            "delta": "delta", "n": "n", "X": "x", "Y": "y"}
 PREDICTION_FONTS = ("hat", "tilde")  # ŷ: the prediction, a^{(N)}, not the target y
+D_PREFIX = "d-prefix"  # the font of the cost in Ng's dZ^{[l]} (read as ∂C/∂Z^{[l]})
 ONES = "ones"  # \mathbf{1}: a vector of ones as long as the batch
 BATCH_SIZE = "m"  # m: the number of samples in the batch (when nothing else binds it)
 
@@ -68,6 +69,7 @@ class Convention:
     wmin: int = 1  # doc index of the first W (maps the input onward)
     delta: str = "a"  # δ = ∂C/∂a ("a") or ∂C/∂z ("z")
     named: bool = False  # no layer numbers: the document names its quantities (u = x W_1 + b_1, h = tanh(u))
+    per_sample: bool = False  # Ng's dZ, dA over a batch: each sample's own gradient, m ∂J/∂Z (dW stays ∂J/∂W)
 
     def layer(self, doc: int) -> int:
         """Internal layer (1 = input) of a doc layer number for a, z, δ, n."""
@@ -81,7 +83,8 @@ class Convention:
         if self.named:
             return "quantities named by the document (its own forward definitions, its own shapes)"
         kind = "W^(L) maps layer L to L+1" if self.wmin == self.base else "W^(l) maps layer l-1 to l"
-        return f"input is layer {self.base}; {kind}; δ = ∂C/∂{self.delta}"
+        per = "; dZ, dA are per sample (m ∂C/∂Z)" if self.per_sample else ""
+        return f"input is layer {self.base}; {kind}; δ = ∂C/∂{self.delta}{per}"
 
 
 # ----------------------------------------------------------------- complex-safe activations and costs
@@ -298,6 +301,12 @@ def sym_kind(s: Sym) -> str | None:
 
 
 def _entry(arr: np.ndarray, idx: tuple[int, ...], s: Sym, what: str) -> tuple[int, ...]:
+    if arr.ndim == 2 and len(idx) == 1 and (arr.shape[0] == 1 or (s.sub and s.sub_span is None)):
+        # a^{[2](i)} over a batch (the index written after the layer, not as a subscript): sample i's column
+        i = idx[0]
+        if not 1 <= i <= arr.shape[1]:
+            raise EvalError("range", f"{what}: sample {i} is out of range 1..{arr.shape[1]}", s)
+        return (0, i - 1) if arr.shape[0] == 1 else (slice(None), i - 1)
     if len(idx) != arr.ndim:
         raise EvalError("shape", f"{what} takes {arr.ndim} index(es), got {len(idx)}", s)
     for i, n in zip(idx, arr.shape):
@@ -340,6 +349,13 @@ def address(s: Sym, env: Env):
         arr = env.net()["W" if kind == "w" else "b"][k - 1]
         return kind, k, (_entry(arr, idx, s, s.name) if idx else None), arr
     if kind in ("x", "y") and s.layer is not None:
+        if not s.sub and kind == "y" and np.ndim(env.inst.case.y) == 2:  # y^{(i)}: sample i's whole column
+            arr = np.asarray(env.inst.case.y, complex)
+            i = _int(s.layer, env)
+            if not 1 <= i <= arr.shape[1]:
+                raise EvalError("range", f"y^({i}): sample {i} is out of range 1..{arr.shape[1]}", s)
+            col = arr[:, i - 1]
+            return kind, 0, None, (col[0] if col.size == 1 else col)
         idx = idx + (_int(s.layer, env),)  # y_k^{(i)}: the sample's column of a batch
     if kind == "y":
         arr = np.asarray(env.inst.case.y, complex)
@@ -685,6 +701,13 @@ def derivative(num: Node, var: Node, env: Env, node: Node) -> np.ndarray:
     kind, L, entry, arr = address(var, env)
     if kind not in ("a", "z", "w", "b", "x"):
         raise EvalError("unsupported", f"derivative with respect to {var.name}", node)
+    if (isinstance(num, Sym) and num.font == D_PREFIX and kind in ("a", "z") and env.conv.per_sample
+            and env.inst.case.batched):  # Ng's dZ: the gradient of the summed, not the averaged, cost
+        plain = Sym(num.name, span=num.span)
+        return env.inst.case.x.shape[1] * derivative(plain, var, env, node)
+    if entry is not None and any(isinstance(e, slice) for e in entry):  # a sample's column: ∂C/∂Z^{[l](i)}
+        whole = Sym(var.name, (), var.layer, var.layer_style, False, var.prime, var.font, span=var.span)
+        return derivative(num, whole, env, node)[entry]
     if entry is not None:
         key = ("x" if kind == "x" else kind, L, entry)
         return np.imag(evaluate(num, env.perturbed(key, 1j * H))) / H + 0j

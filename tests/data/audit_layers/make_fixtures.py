@@ -234,6 +234,64 @@ $w^{{(3)}} = {mat(p["W3"])}$, $b^{{(3)}} = {col(p["b3"])}$.
 """
 
 
+# ------------------------------------------------------------------ Ng's batch notation: dZ per sample, dW of the mean
+
+NG = dict(X=np.array([[0.5, -1.0, 1.5], [1.0, 0.2, -0.4]]), Y=np.array([[0.0, 1.0, 1.0]]),
+          W1=np.array([[0.3, -0.2], [0.6, 0.4]]), b1=np.array([[0.1], [-0.1]]),
+          W2=np.array([[-0.7, 0.9]]), b2=np.array([[0.2]]))
+
+
+def ng_values(p=NG) -> dict:
+    m = p["X"].shape[1]
+    Z1 = p["W1"] @ p["X"] + p["b1"]
+    A1 = np.tanh(Z1)
+    Z2 = p["W2"] @ A1 + p["b2"]
+    A2 = sig(Z2)
+    J = -np.mean(p["Y"] * np.log(A2) + (1 - p["Y"]) * np.log(1 - A2))
+    dZ2 = A2 - p["Y"]  # one column per sample: the gradient of that sample's loss
+    dZ1 = (p["W2"].T @ dZ2) * (1 - A1 ** 2)
+    return dict(A1=A1, A2=A2, J=J, dZ2=dZ2, dW2=dZ2 @ A1.T / m, db2=dZ2.sum(axis=1) / m, dZ1=dZ1,
+                dW1=dZ1 @ p["X"].T / m, db1=dZ1.sum(axis=1) / m)
+
+
+def ng_doc() -> str:
+    p, v = NG, ng_values()
+    return rf"""# Vectorised backprop over a batch
+
+The $m = 3$ examples are the columns of $X$, $A^{{[0]}} = X$; a tanh hidden layer and one sigmoid output unit.
+
+$$Z^{{[1]}} = W^{{[1]}} A^{{[0]}} + b^{{[1]}}$$
+$$A^{{[1]}} = \tanh(Z^{{[1]}})$$
+$$Z^{{[2]}} = W^{{[2]}} A^{{[1]}} + b^{{[2]}}$$
+$$A^{{[2]}} = \sigma(Z^{{[2]}})$$
+$$J = -\frac{{1}}{{m}} \sum_{{i=1}}^{{m}} \left( y^{{(i)}} \log a^{{[2](i)}} + (1 - y^{{(i)}}) \log(1 - a^{{[2](i)}}) \right)$$
+
+$$dZ^{{[2]}} = A^{{[2]}} - Y$$
+$$dW^{{[2]}} = \frac{{1}}{{m}} dZ^{{[2]}} A^{{[1]T}}$$
+$$db^{{[2]}} = \frac{{1}}{{m}} \sum_{{i=1}}^{{m}} dZ^{{[2](i)}}$$
+$$dZ^{{[1]}} = W^{{[2]T}} dZ^{{[2]}} \odot (1 - (A^{{[1]}})^2)$$
+$$dW^{{[1]}} = \frac{{1}}{{m}} dZ^{{[1]}} X^T$$
+$$db^{{[1]}} = \frac{{1}}{{m}} \sum_{{i=1}}^{{m}} dZ^{{[1](i)}}$$
+
+## Numbers
+
+$X = {mat(p["X"])}$, $Y = {mat(p["Y"])}$, $W^{{[1]}} = {mat(p["W1"])}$, $b^{{[1]}} = {mat(p["b1"])}$,
+$W^{{[2]}} = {mat(p["W2"])}$, $b^{{[2]}} = {f(p["b2"][0, 0])}$.
+
+$$A^{{[2]}} = {mat(v["A2"])}$$
+
+$$J = {f(v["J"])}$$
+
+$$dZ^{{[2]}} = {mat(v["dZ2"])}$$
+
+$$dW^{{[2]}} = {mat(v["dW2"])}, \quad db^{{[2]}} = {f(v["db2"][0])}$$
+
+$$dW^{{[1]}} = {mat(v["dW1"])}$$
+
+$$db^{{[1]}} = {col(v["db1"])}$$
+"""
+
+
 def planted_a2_text() -> str:
     """a^{(2)} with its second entry's sign dropped (a linear output read as ReLU would zero it instead)."""
     a2 = relu_values()["a2"].copy()
@@ -250,6 +308,7 @@ FIXTURES = {
     "softmax_columns_correct.md": lambda: softmax_doc(True),
     "index_limits_correct.md": lambda: index_doc(3),
     "index_limits_planted.md": lambda: index_doc(2),
+    "ng_batch_correct.md": ng_doc,
 }
 
 
