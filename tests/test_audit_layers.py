@@ -21,8 +21,9 @@ _spec = importlib.util.spec_from_file_location("audit_layers_fixtures", DATA / "
 fx = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fx)
 
-CORRECT = ["relu_linear_correct.md", "relu_linear_words_correct.md", "tanh_sigmoid_correct.md",
-           "softmax_rows_correct.md", "softmax_columns_correct.md", "index_limits_correct.md", "ng_batch_correct.md"]
+CORRECT = ["relu_linear_correct.md", "relu_all_active_correct.md", "relu_linear_words_correct.md",
+           "tanh_sigmoid_correct.md", "softmax_rows_correct.md", "softmax_columns_correct.md",
+           "index_limits_correct.md", "ng_batch_correct.md"]
 
 
 def _errors(report) -> list[tuple[int, str, str]]:
@@ -140,3 +141,14 @@ def test_a_sample_column_of_a_batch_is_read_from_its_index_after_the_layer():
     assert planted != text
     errs = [f for f in audit_text(planted, "t.md").findings if f.severity == "error"]
     assert len(errs) == 1 and float(errs[0].fix) == pytest.approx(v["db1"][1], abs=1e-4)
+
+
+def test_an_equation_its_sentence_confines_to_the_worked_example_is_checked_there_only():
+    """'… so δ^{(1)} = (W^{(2)})^T δ^{(2)} exactly here' holds at the worked input (every ReLU active), not at
+    random inputs; without the qualifier it is a general claim, and a wrong one."""
+    assert np.all(fx.relu_values(fx.RELU_ACTIVE)["z1"] > 0)
+    text = (DATA / "relu_all_active_correct.md").read_text(encoding="utf-8")
+    assert _errors(audit_text(text, "t.md")) == []
+    general = text.replace("Every hidden unit is active at this input, so", "In general,").replace(
+        "exactly here", "for every input")
+    assert [kind for _, kind, _ in _errors(audit_text(general, "t.md"))] == ["missing-term"]

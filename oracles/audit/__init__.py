@@ -12,6 +12,7 @@ where one exists, the smallest edit that fixes it as LaTeX to paste.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -43,6 +44,9 @@ __all__ = ["audit_file", "audit_text", "SEVERITY"]
 SEVERITY = {"malformed": "error", "layout": "warning", "notation": "warning", "rounding": "info",
             "internal": "error", "not-evaluable": "warning", "coverage": "error", "model": "warning",
             "consequence": "info"}
+WORKED_ONLY = re.compile(r"\b(?:at|for) (?:this|that) (?:input|point|example|sample)\b|\bin this (?:example|case)\b|"
+                         r"\bfor these (?:numbers|values)\b")
+HERE_AFTER = re.compile(r"^\$?\s*(?:holds\s+)?(?:exactly|only|just)?\s*here\b")
 KNOWN_SYMBOLS = {"a", "z", "w", "W", "b", "y", "x", "C", "delta", "sigma", "n", "e", "partial", "A", "Z", "J",
                  "E", "L", "N", "T"}
 
@@ -422,7 +426,7 @@ class _Auditor:
             scope = "worked"
         else:
             sym_members = members
-            scope = "fixed"
+            scope = "worked" if m.worked is not None and self._about_worked_example(eq) else "fixed"
         if len(sym_members) < 2:
             if numbers_reason is not None:
                 # without a worked example this is one of many: the document-level finding on it is the warning
@@ -509,6 +513,19 @@ class _Auditor:
                      values={"written": w.written, "width": n, "offsets": [off + s.span[0], off + s.span[1]]},
                      splices=None if right is None else [(off + hi.span[0], off + hi.span[1], str(right))])
         return bool(found)
+
+    def _about_worked_example(self, eq: Equation) -> bool:
+        """True for inline math its sentence confines to the worked example ('… so $δ^{(1)} = W^T δ^{(2)}$
+        exactly here', 'at this input', 'in this example'): it is checked there, not on random networks."""
+        blk = eq.block
+        if blk.display:
+            return False
+        start = self.text.rfind(".", 0, blk.offset) + 1
+        stops = [i for i in (self.text.find(". ", blk.offset), self.text.find(".\n", blk.offset),
+                             self.text.find("\n\n", blk.offset)) if i >= 0]
+        sentence = self.text[start:min(stops, default=len(self.text))].lower()
+        before, after = sentence[:blk.offset - start], sentence[blk.offset - start + len(blk.text):]
+        return bool(WORKED_ONLY.search(before) or WORKED_ONLY.search(after) or HERE_AFTER.search(after))
 
     def _malformed_in(self, block: MathBlock) -> bool:
         """True when a malformed finding was reported on one of the block's lines."""

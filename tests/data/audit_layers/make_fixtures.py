@@ -50,8 +50,14 @@ def relu_values(p=RELU) -> dict:
     return dict(z1=z1, a1=a1, z2=z2, a2=a2, C=C, d2=d2, d1=d1, dW2=np.outer(d2, a1), dW1=np.outer(d1, p["x"]))
 
 
-def relu_doc(output_definition: bool, a2_text: str | None = None) -> str:
-    p, v = RELU, relu_values()
+RELU_ACTIVE = {**RELU, "x": np.array([1.0, 0.5]), "W1": np.array([[0.4, 0.2], [0.6, 0.5], [0.3, 0.7]])}
+ACTIVE_NOTE = r"""
+Every hidden unit is active at this input, so $\delta^{(1)} = \left(W^{(2)}\right)^T \delta^{(2)}$ exactly here.
+"""
+
+
+def relu_doc(output_definition: bool, a2_text: str | None = None, p: dict = RELU, note: str = "") -> str:
+    v = relu_values(p)
     head = ("two inputs, a ReLU hidden layer of 3 units and a **linear** output layer of 2 units"
             if not output_definition else "two inputs, a ReLU hidden layer of 3 units and 2 output units")
     out = (r"$$z^{(2)} = W^{(2)} a^{(1)} + b^{(2)}, \quad \hat{y} = a^{(2)} = z^{(2)}$$" if output_definition
@@ -93,7 +99,7 @@ $$\\delta^{{(2)}} = {col(v["d2"])}$$
 $$\\delta^{{(1)}} = {col(v["d1"])}$$
 
 $$\\frac{{\\partial C}}{{\\partial W^{{(2)}}}} = {mat(v["dW2"])}$$
-"""
+{note}"""
 
 
 # ------------------------------------------------------------------ tanh hidden layer, sigmoid output (Ng's [l])
@@ -303,6 +309,7 @@ FIXTURES = {
     "relu_linear_correct.md": lambda: relu_doc(True),
     "relu_linear_words_correct.md": lambda: relu_doc(False),
     "relu_linear_planted.md": lambda: relu_doc(True, planted_a2_text()),
+    "relu_all_active_correct.md": lambda: relu_doc(True, p=RELU_ACTIVE, note=ACTIVE_NOTE),
     "tanh_sigmoid_correct.md": tanh_doc,
     "softmax_rows_correct.md": lambda: softmax_doc(False),
     "softmax_columns_correct.md": lambda: softmax_doc(True),
