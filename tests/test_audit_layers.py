@@ -23,7 +23,7 @@ _spec.loader.exec_module(fx)
 
 CORRECT = ["relu_linear_correct.md", "relu_all_active_correct.md", "relu_linear_words_correct.md",
            "tanh_sigmoid_correct.md", "softmax_rows_correct.md", "softmax_columns_correct.md",
-           "index_limits_correct.md", "ng_batch_correct.md"]
+           "index_limits_correct.md", "ng_batch_correct.md", "cs231n_correct.md"]
 
 
 def _errors(report) -> list[tuple[int, str, str]]:
@@ -152,3 +152,20 @@ def test_an_equation_its_sentence_confines_to_the_worked_example_is_checked_ther
     general = text.replace("Every hidden unit is active at this input, so", "In general,").replace(
         "exactly here", "for every input")
     assert [kind for _, kind, _ in _errors(audit_text(general, "t.md"))] == ["missing-term"]
+
+
+def test_cs231n_max_relu_d_prefix_and_zero_based_labels_are_read():
+    """h = max(0, X W_1 + b_1), ds = ∂L/∂s, labels 0..C-1: a wrong L gets numpy's value, dh = ds W_2 (no transpose)
+    is a shape error on its line, and db_2 = Σ_i ds_i sums the rows."""
+    text = (DATA / "cs231n_correct.md").read_text(encoding="utf-8")
+    v = fx.cs_values()
+    wrong_loss = text.replace(f"$$L = {fx.f(v['L'])}$$", f"$$L = {fx.f(v['L'] + 0.1)}$$")
+    errs = [f for f in audit_text(wrong_loss, "t.md").findings if f.severity == "error"]
+    assert len(errs) == 1 and float(errs[0].fix) == pytest.approx(v["L"], abs=1e-4)
+    no_transpose = text.replace(r"$dh = ds\, W_2^\top$", r"$dh = ds\, W_2$")
+    assert no_transpose != text
+    errs = [f for f in audit_text(no_transpose, "t.md").findings if f.severity == "error"]
+    assert [f.where.line for f in errs] == [_line_of(text, "$dh = ds")]
+    wrong_db = text.replace(fx.f(v["db2"][1]), fx.f(v["db2"][1] + 0.05))
+    errs = [f for f in audit_text(wrong_db, "t.md").findings if f.severity == "error"]
+    assert len(errs) == 1 and float(errs[0].fix) == pytest.approx(v["db2"][1], abs=1e-4)

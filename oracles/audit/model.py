@@ -238,6 +238,10 @@ def configure_named(model: Model, eqs: list[Equation], prose: str) -> bool:
         return False
     model.conv = Convention(named=True)
     model.worked = worked
+    cost = next((k for k in ("L", "J", "C", "E") if k in worked.graph.defs), None)
+    if cost is not None:  # ds, dW_2: CS231n's gradients of the loss
+        from .notation import read_named_derivative_prefix
+        read_named_derivative_prefix(eqs, worked.graph.knows, cost)
     model._randoms = None
     model.cost, model.cost_expr = "the document's own", None
     for eq in eqs:

@@ -141,7 +141,7 @@ def _indexed_shape(expr: Node, var: str, env) -> tuple[int, ...] | None:
 
 def named_symbol(s: Sym, env) -> np.ndarray:
     """A symbol of a named document: W_1 as a whole, or p_k / o_{2} as an entry of p / o."""
-    from .semantics import EvalError, _int, transpose
+    from .semantics import EvalError, transpose
 
     graph = env.inst.graph
     key = sym_key(s)
@@ -149,10 +149,43 @@ def named_symbol(s: Sym, env) -> np.ndarray:
     if not s.sub or (key != base and graph.knows(key)):
         v = named_value(key, env)
     elif graph.knows(base):
-        v = entry(named_value(base, env), tuple(_int(i, env) for i in s.sub), s)
+        whole = named_value(base, env)
+        idx = tuple(_index(i, env) for i in s.sub)
+        v = sample(whole, idx[0], graph, s) if _is_sample_index(whole, idx) else entry(whole, idx, s)
     else:
         raise EvalError("unbound", f"symbol {s.name!r} is not defined", s)
     return transpose(v) if s.transpose else v
+
+
+def _is_sample_index(arr: np.ndarray, idx: tuple[int, ...]) -> bool:
+    """One index into a batch matrix (ds_i): it names a sample, not an entry."""
+    return np.ndim(arr) == 2 and len(idx) == 1 and 1 not in np.shape(arr)
+
+
+def sample(arr: np.ndarray, i: int, graph: NamedGraph, node: Node) -> np.ndarray:
+    """Sample i of a batch: row i when the document puts samples in rows (X W + b), else column i."""
+    from .semantics import EvalError
+
+    axis = 1 if graph.samples_in_rows is False else 0
+    if not 1 <= i <= arr.shape[axis]:
+        raise EvalError("range", f"sample {i} is out of range 1..{arr.shape[axis]}", node)
+    return np.asarray(arr[i - 1:i] if axis == 0 else arr[:, i - 1])  # a row stays 1×n
+
+
+def _index(node: Node, env) -> int:
+    """A 1-based index; a class label used as one (p_{i, y_i}) counts from 0 when the labels do (CS231n's 0..C-1)."""
+    from .semantics import _int
+
+    i = _int(node, env)
+    label = node
+    while isinstance(label, Paren):
+        label = label.x
+    if isinstance(label, Sym) and label.name in TARGET_NAMES and label.layer is None:
+        key = sym_key(Sym(label.name, font=label.font))
+        labels = env.inst.values.get(key) if key in env.inst.graph.inputs else None
+        if labels is not None and np.size(labels) and np.all(np.mod(labels, 1) == 0) and np.min(labels) == 0:
+            return i + 1
+    return i
 
 
 def entry(arr: np.ndarray, idx: tuple[int, ...], node: Node) -> np.ndarray:
@@ -189,6 +222,9 @@ def named_derivative(num: Node, var: Node, env) -> np.ndarray:
     if target.sub and (key == base_key or not graph.knows(key)) and graph.knows(base_key):
         key, idx = base_key, tuple(_int(i, env) for i in target.sub)  # ∂L/∂ŷ_k: one entry of ŷ
     base = named_value(key, env)
+    if idx and _is_sample_index(base, idx):  # ∂L/∂s_i, ds_i: sample i's row (or column) of the whole gradient
+        whole = named_derivative(num, Sym(target.name, font=target.font, span=target.span), env)
+        return sample(whole, idx[0], graph, var)
     if idx:
         entry(base, idx, var)  # range check
         if base.ndim == 0:  # one output: ŷ_1 is ŷ itself

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from .extract import Equation
 from .semantics import D_PREFIX, sym_kind
-from .tree import Apply, BinOp, Deriv, Node, Num, Pow, Sym, map_tree
+from .tree import Apply, BinOp, Deriv, Matrix, Node, Num, Pow, Sym, map_tree
 
 LAYER_KINDS = ("a", "z", "w", "b", "delta")
 FUNCTION_SYMBOLS = {"sigma": "sigma", "phi": "phi", "varphi": "phi", "tanh": "tanh"}
@@ -66,9 +66,25 @@ def read_notation(eqs: list[Equation], prose: str) -> Notation:
         note.output_letter = "L"
     read_derivative_prefix(eqs, note.output_letter)
     for eq in eqs:
+        if any(_relu_as_max(n) is not n for m in eq.members for n in m.walk()):
+            eq.members = [map_tree(m, _relu_as_max) for m in eq.members]
+    for eq in eqs:
         if any(_bare_function(n) for m in eq.members for n in m.walk()):
             eq.members = [lift_bare_functions(m) for m in eq.members]
     return note
+
+
+def _relu_as_max(n: Node) -> Node:
+    """max(0, u) (or max(u, 0)) is ReLU(u)."""
+    if not (isinstance(n, BinOp) and n.op == "mul" and isinstance(n.left, Sym) and n.left.name == "max"
+            and not n.left.sub and isinstance(n.right, Matrix) and len(n.right.rows) == 1
+            and len(n.right.rows[0]) == 2):
+        return n
+    first, second = n.right.rows[0]
+    zero = [i for i, c in enumerate((first, second)) if isinstance(c, Num) and c.value == 0]
+    if len(zero) != 1:
+        return n
+    return Apply("relu", (second, first)[zero[0]], span=n.span)
 
 
 def _bare_function(n: Node) -> bool:
@@ -170,6 +186,28 @@ def _d_prefix(n: Node) -> Node:
             and left.span[1] == target.span[0]:
         return Deriv(Sym("C", font=D_PREFIX, span=left.span), target, span=n.span)
     return n
+
+
+def read_named_derivative_prefix(eqs: list[Equation], knows, cost: str) -> None:
+    """Rewrite CS231n's ds, dW_2, dh (a document that names its quantities) as ∂cost/∂s …, in place: 'd'
+    written right against a quantity the document defines (``knows(key)``)."""
+    from .named import sym_key
+
+    def rewrite(n: Node) -> Node:
+        if not (isinstance(n, BinOp) and n.op == "mul" and isinstance(n.right, Sym)):
+            return n
+        if isinstance(n.left, BinOp) and n.left.op == "mul" and _is_d(n.left.right):  # h^T ds is ((h^T) d) s
+            inner = rewrite(BinOp("mul", n.left.right, n.right, span=(n.left.right.span[0], n.span[1])))
+            return BinOp("mul", n.left.left, inner, span=n.span) if isinstance(inner, Deriv) else n
+        target = n.right
+        if not (_is_d(n.left) and n.left.span[1] == target.span[0] and target.layer is None
+                and not target.transpose and knows(sym_key(target)) and sym_key(target) != cost):
+            return n
+        return Deriv(Sym(cost, span=n.left.span), target, span=n.span)
+
+    for eq in eqs:
+        if any(_is_d(n) for m in eq.members for n in m.walk()):
+            eq.members = [map_tree(m, rewrite) for m in eq.members]
 
 
 def _is_d(n: Node) -> bool:

@@ -298,6 +298,56 @@ $$db^{{[1]}} = {col(v["db1"])}$$
 """
 
 
+# ------------------------------------------------------------------ CS231n: rows, max(0, ·), ds, 0-based labels
+
+CS = dict(X=np.array([[1.0, -0.5], [0.3, 0.8]]), y=np.array([0, 2]),
+          W1=np.array([[0.4, -0.3, 0.2], [0.1, 0.5, -0.6]]), b1=np.array([0.1, 0.0, -0.1]),
+          W2=np.array([[0.3, -0.2, 0.5], [-0.4, 0.6, 0.1], [0.2, 0.3, -0.5]]), b2=np.array([0.0, 0.1, -0.1]))
+
+
+def cs_values(p=CS) -> dict:
+    N = p["X"].shape[0]
+    h = np.maximum(0, p["X"] @ p["W1"] + p["b1"])
+    s = h @ p["W2"] + p["b2"]
+    P = softmax_rows(s)
+    L = -np.mean(np.log(P[np.arange(N), p["y"]]))
+    ds = P.copy()
+    ds[np.arange(N), p["y"]] -= 1
+    ds /= N
+    return dict(h=h, s=s, P=P, L=L, ds=ds, dW2=h.T @ ds, db2=ds.sum(axis=0), dh=ds @ p["W2"].T)
+
+
+def cs_doc() -> str:
+    p, v = CS, cs_values()
+    row = lambda r: "(" + ", ".join(f(x) for x in r) + ")"  # noqa: E731 - a tuple is a row vector
+    return rf"""# Two-layer softmax classifier, one example per row
+
+$$h = \max(0, X W_1 + b_1)$$
+
+$$s = h W_2 + b_2$$
+
+$$p = \operatorname{{softmax}}(s)$$
+
+$$L = -\frac{{1}}{{N}}\sum_{{i=1}}^{{N}} \log p_{{i, y_i}}$$
+
+Gradients: $dW_2 = h^\top ds$, $db_2 = \sum_{{i=1}}^{{N}} ds_{{i}}$, $dh = ds\, W_2^\top$.
+
+Labels count from 0: $y = ({p["y"][0]}, {p["y"][1]})$, $N = 2$,
+$X = {mat(p["X"])}$, $W_1 = {mat(p["W1"])}$, $b_1 = {row(p["b1"])}$,
+$W_2 = {mat(p["W2"])}$, $b_2 = {row(p["b2"])}$.
+
+$$p = {mat(v["P"])}$$
+
+$$L = {f(v["L"])}$$
+
+$$ds = {mat(v["ds"])}$$
+
+$$dW_2 = {mat(v["dW2"])}, \quad db_2 = {row(v["db2"])}$$
+
+$$dh = {mat(v["dh"])}$$
+"""
+
+
 def planted_a2_text() -> str:
     """a^{(2)} with its second entry's sign dropped (a linear output read as ReLU would zero it instead)."""
     a2 = relu_values()["a2"].copy()
@@ -316,6 +366,7 @@ FIXTURES = {
     "index_limits_correct.md": lambda: index_doc(3),
     "index_limits_planted.md": lambda: index_doc(2),
     "ng_batch_correct.md": ng_doc,
+    "cs231n_correct.md": cs_doc,
 }
 
 
