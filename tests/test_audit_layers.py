@@ -169,3 +169,13 @@ def test_cs231n_max_relu_d_prefix_and_zero_based_labels_are_read():
     wrong_db = text.replace(fx.f(v["db2"][1]), fx.f(v["db2"][1] + 0.05))
     errs = [f for f in audit_text(wrong_db, "t.md").findings if f.severity == "error"]
     assert len(errs) == 1 and float(errs[0].fix) == pytest.approx(v["db2"][1], abs=1e-4)
+
+
+def test_cross_entropy_in_words_beside_a_linear_output_is_a_model_warning_not_a_crash():
+    text = (DATA / "relu_linear_correct.md").read_text(encoding="utf-8")
+    text = text.replace("trained with the mean squared error", "trained with the cross-entropy")
+    text = "\n".join(ln for ln in text.splitlines() if not ln.startswith("$$C = "))
+    report = audit_text(text, "t.md")
+    assert [(f.kind, f.severity) for f in report.findings] == [("model", "warning")]
+    assert "cross-entropy" in report.findings[0].message and "identity" in report.findings[0].message
+    assert report.sections["audit"]["checked"] >= 10

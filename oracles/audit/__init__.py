@@ -226,6 +226,11 @@ class _Auditor:
         detect_activation(m, eqs, prose)
         detect_layer_activations(m, eqs, "\n".join(t for _, t in self.doc.prose))
         has_cost = detect_cost(m, eqs, prose)
+        out = m.stated_output()
+        if m.cost == "bce" and getattr(m, "cost_rhs", None) is None and out not in (None, "sigmoid"):
+            self.model_problem = (f"the document says cross-entropy, but its output layer is {out} (cross-entropy "
+                                  "needs a sigmoid output): the equations were checked with a squared-error cost")
+            m.cost, has_cost = "half_mse", False
         wmin = min((k for (kind, k) in m.bindings if kind == "w"), default=None)
         base = stated_input_layer(prose)
         base = self._input_layer() if base is None else base

@@ -176,6 +176,15 @@ class Model:
         return Env(inst, self.conv, cost=self.cost, symbol_alias=self.alias, output_letter=self.output_letter,
                    sigma=self.sigma_act, **kw)
 
+    def stated_output(self) -> str | None:
+        """The output layer's activation as the document states it (its words, or its last layer's definition)."""
+        if self.output_act:
+            return self.output_act
+        if not self.defined_acts:
+            return None
+        act = self.defined_acts[max(self.defined_acts)]
+        return self.sigma_act if act == "sigma" else act
+
     def layer_activations(self, depth: int, cost: str | None = None) -> tuple[str, ...]:
         """One activation per layer after the input: the document's definitions, its words for the output
         layer, the output ``cost`` needs (sigmoid under cross-entropy), else the hidden activation."""
