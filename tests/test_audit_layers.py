@@ -179,3 +179,15 @@ def test_cross_entropy_in_words_beside_a_linear_output_is_a_model_warning_not_a_
     assert [(f.kind, f.severity) for f in report.findings] == [("model", "warning")]
     assert "cross-entropy" in report.findings[0].message and "identity" in report.findings[0].message
     assert report.sections["audit"]["checked"] >= 10
+
+
+def test_an_outer_product_in_the_wrong_order_gets_the_turned_product_as_its_fix():
+    """∂C/∂W^{(l)} = a^{(l-1)} (δ^{(l)})^T for δ^{(l)} (a^{(l-1)})^T: a transpose finding whose fix, pasted, holds."""
+    text = (DATA / "relu_linear_correct.md").read_text(encoding="utf-8")
+    right = r"\delta^{(l)} \left(a^{(l-1)}\right)^T$$"
+    planted = text.replace(right, r"a^{(l-1)} \left(\delta^{(l)}\right)^T$$")
+    assert planted != text
+    errs = [f for f in audit_text(planted, "t.md").findings if f.severity == "error"]
+    assert [f.kind for f in errs] == ["transpose"]
+    fixed = planted.replace(errs[0].where.fragment, errs[0].fix)
+    assert _errors(audit_text(fixed, "t.md")) == []
