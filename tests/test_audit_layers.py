@@ -23,7 +23,8 @@ _spec.loader.exec_module(fx)
 
 CORRECT = ["relu_linear_correct.md", "relu_all_active_correct.md", "relu_linear_words_correct.md",
            "tanh_sigmoid_correct.md", "softmax_rows_correct.md", "softmax_columns_correct.md",
-           "index_limits_correct.md", "ng_batch_correct.md", "cs231n_correct.md"]
+           "index_limits_correct.md", "ng_batch_correct.md", "cs231n_correct.md",
+           "goodfellow_correct.md"]
 
 
 def _errors(report) -> list[tuple[int, str, str]]:
@@ -191,3 +192,20 @@ def test_an_outer_product_in_the_wrong_order_gets_the_turned_product_as_its_fix(
     assert [f.kind for f in errs] == ["transpose"]
     fixed = planted.replace(errs[0].where.fragment, errs[0].fix)
     assert _errors(audit_text(fixed, "t.md")) == []
+
+
+def test_one_output_units_weight_vector_and_h_are_read():
+    """w^{(2)} = (…)^T used as w^{(2)T} h^{(1)}: the worked example is read, the gradient ∇_w J is a column, a
+    wrong ŷ gets numpy's value and a missing tanh' factor is found."""
+    text = (DATA / "goodfellow_correct.md").read_text(encoding="utf-8")
+    v = fx.gf_values()
+    report = audit_text(text, "t.md")
+    assert report.sections["audit"]["network"]["worked_example"] is True
+    wrong = text.replace(rf"\hat{{y}} = {fx.f(v['yh'])}", rf"\hat{{y}} = {fx.f(v['yh'] + 0.01)}")
+    assert wrong != text
+    errs = [f for f in audit_text(wrong, "t.md").findings if f.severity == "error"]
+    assert len(errs) == 1 and float(errs[0].fix) == pytest.approx(v["yh"], abs=1e-4)
+    missing = text.replace(r"J \odot \left(1 - \boldsymbol{h}^{(1)} \odot \boldsymbol{h}^{(1)}\right)$$", "J$$")
+    assert missing != text
+    errs = [f for f in audit_text(missing, "t.md").findings if f.severity == "error"]
+    assert [f.kind for f in errs] == ["missing-term"]

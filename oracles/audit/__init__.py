@@ -574,7 +574,7 @@ def _recost(inst, model: Model, cost: str):
     c = inst.case
     case = Case.create(c.weights, c.biases, c.x, c.y, activations=model.layer_activations(c.arch.depth, cost),
                        cost=cost, label="worked example")
-    return Instance(case, "worked example")
+    return Instance(case, "worked example", vector_weights=inst.vector_weights)
 
 
 def _uses_d_prefix(eqs: list[Equation]) -> bool:

@@ -234,6 +234,8 @@ class Model:
         batch = self.worked.case.x.shape[1] if self.worked is not None and self.worked.case.batched else None
         inst = make_instance(ws, activation=self.activation, cost=self.cost, seed=seed, batch=batch,
                              activations=self.layer_activations(len(ws)))
+        if self.worked is not None:  # a weight vector stays one: the document's w^T h on every instance
+            inst.vector_weights = frozenset(k for k in self.worked.vector_weights if ws[k] == 1)
         inst.cost_expr = self.cost_expr
         return inst
 
@@ -271,9 +273,17 @@ def build_worked(model: Model, eqs: list[Equation]) -> tuple[Instance | None, li
         return None, []
     Ws, bs = [], []
     problems: list[str] = []
+    x0 = _sample_or_batch(b[("x", 0)][0])
+    vectors = set()
     for k in ws:
         W = np.real(b[("w", k)][0])
-        W = W[:, None] if W.ndim == 1 else W
+        if W.ndim == 1:  # one output unit's weights (w^{(2)} = (0.7, -0.5)^T, used as w^T h) or a 1-wide input's
+            prev = Ws[-1].shape[0] if Ws else x0.shape[0]
+            if W.size == prev and W.size > 1:
+                W = W[None, :]
+                vectors.add(len(Ws) + 1)
+            else:
+                W = W[:, None]
         Ws.append(W)
         if ("b", k) not in b:
             return None, [f"b^({k}) is not given in the worked example"]
@@ -288,7 +298,7 @@ def build_worked(model: Model, eqs: list[Equation]) -> tuple[Instance | None, li
                            label="worked example")
     except (ValueError, TypeError) as exc:
         return None, [str(exc)]
-    inst = Instance(case, "worked example")
+    inst = Instance(case, "worked example", vector_weights=frozenset(vectors))
     inst.cost_expr = model.cost_expr
     return inst, problems
 
@@ -437,7 +447,7 @@ def with_cost(inst: Instance, model: Model, cost: str) -> Instance | None:
         case = Case.create(c.weights, c.biases, c.x, c.y, activations=acts, cost=cost, label=c.label)
     except (ValueError, TypeError):
         return None
-    out = Instance(case, inst.label)
+    out = Instance(case, inst.label, vector_weights=inst.vector_weights)
     out.cost_expr = inst.cost_expr
     return out
 

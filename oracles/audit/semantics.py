@@ -128,6 +128,7 @@ class Instance:
     case: Case
     label: str = ""
     cost_expr: Node | None = None  # the document's own C when it matches no named cost
+    vector_weights: frozenset = frozenset()  # W^(k) the document gives as a vector (one unit's weights, w^T h)
     _base: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -174,7 +175,7 @@ class Instance:
         x = np.asarray(self.case.x, complex).copy()
         for (kind, L, entry), dv in overrides.items():
             if kind == "w":
-                W[L - 1][entry] += dv
+                W[L - 1][(0, *entry) if len(entry) == 1 else entry] += dv  # one unit's weight vector: its row
             elif kind == "b":
                 b[L - 1][entry] += dv
             elif kind == "x":
@@ -297,6 +298,8 @@ def sym_kind(s: Sym) -> str | None:
     if s.name in COST_NAMES and not s.sub and s.layer is None and (s.name == "C" or s.font == "mathcal"
                                                                    or s.name in ("J", "E")):
         return "C"
+    if s.name in ("h", "H") and s.layer is not None:
+        return "a"  # h^{(1)}: a hidden layer's activations (Goodfellow's notation)
     return NETWORK.get(s.name)
 
 
@@ -347,6 +350,8 @@ def address(s: Sym, env: Env):
         if not 1 <= k <= N - 1:
             raise EvalError("layer", f"{s.name}: layer {_int(s.layer, env)} does not exist", s)
         arr = env.net()["W" if kind == "w" else "b"][k - 1]
+        if kind == "w" and k in env.inst.vector_weights and arr.shape[0] == 1:
+            arr = arr[0]  # w^{(2)} = (0.7, -0.5)^T: the one output unit's weights, the column the document means
         return kind, k, (_entry(arr, idx, s, s.name) if idx else None), arr
     if kind in ("x", "y") and s.layer is not None:
         if not s.sub and kind == "y" and np.ndim(env.inst.case.y) == 2:  # y^{(i)}: sample i's whole column

@@ -348,6 +348,66 @@ $$dh = {mat(v["dh"])}$$
 """
 
 
+# ------------------------------------------------------------------ Goodfellow: h^{(1)}, one output unit's weight vector
+
+GF = dict(x=np.array([0.4, -0.9]), y=1.0, W1=np.array([[0.3, -0.5], [0.8, 0.2]]), b1=np.array([0.1, -0.1]),
+          w2=np.array([0.6, -0.7]), b2=0.15)
+
+
+def colt(v) -> str:
+    """A column as (a, b)^\\top."""
+    return col(v)[:-2] + "^\\top"
+
+
+def gf_values(p=GF) -> dict:
+    z1 = p["W1"] @ p["x"] + p["b1"]
+    h1 = np.tanh(z1)
+    z2 = p["w2"] @ h1 + p["b2"]
+    yh = sig(z2)
+    J = -p["y"] * np.log(yh) - (1 - p["y"]) * np.log(1 - yh)
+    gz2 = yh - p["y"]
+    gh1 = gz2 * p["w2"]
+    gz1 = gh1 * (1 - h1 * h1)
+    return dict(z1=z1, h1=h1, z2=z2, yh=yh, J=J, gw2=gz2 * h1, gW1=np.outer(gz1, p["x"]))
+
+
+def gf_doc() -> str:
+    p, v = GF, gf_values()
+    B = r"\boldsymbol"
+    return rf"""# Backprop as a chain of Jacobians
+
+One example ${B}{{x}} \in \mathbb{{R}}^2$, a tanh hidden layer and one sigmoid output unit with the cross-entropy.
+
+$${B}{{z}}^{{(1)}} = {B}{{W}}^{{(1)}} {B}{{x}} + {B}{{b}}^{{(1)}}$$
+
+$${B}{{h}}^{{(1)}} = \tanh\left({B}{{z}}^{{(1)}}\right)$$
+
+$$z^{{(2)}} = {B}{{w}}^{{(2)\top}} {B}{{h}}^{{(1)}} + b^{{(2)}}, \qquad \hat{{y}} = \sigma\left(z^{{(2)}}\right)$$
+
+$$J = -y \log \hat{{y}} - (1 - y)\log(1 - \hat{{y}})$$
+
+$$\nabla_{{z^{{(2)}}}} J = \hat{{y}} - y$$
+
+$$\nabla_{{{B}{{w}}^{{(2)}}}} J = \left(\hat{{y}} - y\right) {B}{{h}}^{{(1)}}$$
+
+$$\nabla_{{{B}{{h}}^{{(1)}}}} J = \left(\hat{{y}} - y\right) {B}{{w}}^{{(2)}}$$
+
+$$\nabla_{{{B}{{z}}^{{(1)}}}} J = \nabla_{{{B}{{h}}^{{(1)}}}} J \odot \left(1 - {B}{{h}}^{{(1)}} \odot {B}{{h}}^{{(1)}}\right)$$
+
+$$\nabla_{{{B}{{W}}^{{(1)}}}} J = \nabla_{{{B}{{z}}^{{(1)}}}} J \; {B}{{x}}^\top$$
+
+**Numbers.** ${B}{{x}} = {colt(p["x"])}$, $y = {f(p["y"])}$,
+${B}{{W}}^{{(1)}} = {mat(p["W1"])}$, ${B}{{b}}^{{(1)}} = {colt(p["b1"])}$,
+${B}{{w}}^{{(2)}} = {colt(p["w2"])}$, $b^{{(2)}} = {f(p["b2"])}$.
+
+Forward: ${B}{{h}}^{{(1)}} = {colt(v["h1"])}$, $z^{{(2)}} = {f(v["z2"])}$, $\hat{{y}} = {f(v["yh"])}$, and $J = {f(v["J"])}$.
+
+$$\nabla_{{{B}{{w}}^{{(2)}}}} J = {colt(v["gw2"])}$$
+
+$$\nabla_{{{B}{{W}}^{{(1)}}}} J = {mat(v["gW1"])}$$
+"""
+
+
 def planted_a2_text() -> str:
     """a^{(2)} with its second entry's sign dropped (a linear output read as ReLU would zero it instead)."""
     a2 = relu_values()["a2"].copy()
@@ -367,6 +427,7 @@ FIXTURES = {
     "index_limits_planted.md": lambda: index_doc(2),
     "ng_batch_correct.md": ng_doc,
     "cs231n_correct.md": cs_doc,
+    "goodfellow_correct.md": gf_doc,
 }
 
 
