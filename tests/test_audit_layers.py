@@ -209,3 +209,15 @@ def test_one_output_units_weight_vector_and_h_are_read():
     assert missing != text
     errs = [f for f in audit_text(missing, "t.md").findings if f.severity == "error"]
     assert [f.kind for f in errs] == ["missing-term"]
+
+
+def test_a_value_given_for_a_transposed_symbol_is_transposed_back():
+    """w^{(2)T} = (0.6, -0.7) (a row) gives the same network as w^{(2)} = (0.6, -0.7)^T."""
+    text = (DATA / "goodfellow_correct.md").read_text(encoding="utf-8")
+    w = fx.GF["w2"]
+    row = text.replace(rf"\boldsymbol{{w}}^{{(2)}} = {fx.colt(w)}$",
+                       rf"\boldsymbol{{w}}^{{(2)\top}} = ({fx.f(w[0])}, {fx.f(w[1])})$")
+    assert row != text
+    report = audit_text(row, "t.md")
+    assert report.sections["audit"]["network"]["worked_example"] is True
+    assert _errors(report) == []

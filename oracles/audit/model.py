@@ -18,7 +18,17 @@ from manualbp import Case
 from .activations import output_in_words, read_layer_definitions, resolve, sigma_meaning
 from .extract import Equation
 from .named import random_instances, read_named, sym_key
-from .semantics import Convention, Env, EvalError, Instance, evaluate, make_instance, output_activation, sym_kind
+from .semantics import (
+    Convention,
+    Env,
+    EvalError,
+    Instance,
+    evaluate,
+    make_instance,
+    output_activation,
+    sym_kind,
+    transpose,
+)
 from .tree import Apply, Deriv, Matrix, Neg, Node, Num, Paren, Sum, Sym
 
 SCALAR_VAR_CANDIDATES = ("x", "t", "u", "s", "v")
@@ -335,6 +345,8 @@ def find_bindings(model: Model, eqs: list[Equation]) -> None:
             val = evaluate(eq.members[-1], dummy_env)
         except EvalError:
             continue
+        if lhs.transpose:
+            val = transpose(val)
         model.bindings[key] = (val, eq)
         model.binding_eqs.add(eq.index)
 
@@ -349,10 +361,10 @@ def _bound_symbol(members: list[Node]) -> Sym | None:
             syms.append(m)
     if not syms or is_numeric(members[0]) or not is_numeric(members[-1]):
         return None
-    if not all(isinstance(x, Sym) and not x.sub and not x.transpose for x in syms):
+    if not all(isinstance(x, Sym) and not x.sub and (not x.transpose or len(syms) == 1) for x in syms):
         return None
     kinds = [sym_kind(x) for x in syms]
-    if len(syms) == 1:
+    if len(syms) == 1:  # w^{(2)\top} = (0.7, -0.5) too: the value is transposed back
         return syms[0] if kinds[0] in ("w", "b", "x", "y") else None
     if "x" in kinds and all(k in ("x", "a") for k in kinds):
         return syms[kinds.index("x")]  # x = a^{(1)} = […]: the input, named twice
