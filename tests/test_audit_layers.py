@@ -166,7 +166,8 @@ def test_cs231n_max_relu_d_prefix_and_zero_based_labels_are_read():
     no_transpose = text.replace(r"$dh = ds\, W_2^\top$", r"$dh = ds\, W_2$")
     assert no_transpose != text
     errs = [f for f in audit_text(no_transpose, "t.md").findings if f.severity == "error"]
-    assert [f.where.line for f in errs] == [_line_of(text, "$dh = ds")]
+    assert [(f.where.line, f.kind) for f in errs] == [(_line_of(text, "$dh = ds"), "transpose")]
+    assert re.sub(r"\s", "", errs[0].fix).endswith("W_2^T")
     wrong_db = text.replace(fx.f(v["db2"][1]), fx.f(v["db2"][1] + 0.05))
     errs = [f for f in audit_text(wrong_db, "t.md").findings if f.severity == "error"]
     assert len(errs) == 1 and float(errs[0].fix) == pytest.approx(v["db2"][1], abs=1e-4)

@@ -205,8 +205,9 @@ class EditGenerator:
     @staticmethod
     def _transposable(n: Node) -> bool:
         inner = n.x if isinstance(n, Paren) and n.delim in ("(", "[") else n
-        return isinstance(inner, Sym) and not inner.sub and not inner.transpose and sym_kind(inner) in (
-            "a", "w", "delta", "x") and (n is not inner or inner.layer is not None)
+        return isinstance(inner, Sym) and all(isinstance(x, Num) for x in inner.sub) and not inner.transpose and (
+            sym_kind(inner) in (
+            "a", "w", "delta", "x")) and (n is not inner or inner.layer is not None or bool(inner.sub))  # W_2 too
 
     def _sym_edits(self, mi: int, s: Sym, sus: bool) -> list[Edit]:
         out: list[Edit] = []
