@@ -222,3 +222,18 @@ def test_a_value_given_for_a_transposed_symbol_is_transposed_back():
     report = audit_text(row, "t.md")
     assert report.sections["audit"]["network"]["worked_example"] is True
     assert _errors(report) == []
+
+
+@pytest.mark.parametrize("labels", [(0, 2), (1, 3)])
+def test_one_hot_labels_named_in_the_words_are_built_from_the_labels(labels):
+    """'Y is the one-hot matrix of labels': ds = (1/N)(p - Y) holds, (1/N)(Y - p) is a sign error (labels from
+    0 or from 1)."""
+    text = (DATA / "cs231n_correct.md").read_text(encoding="utf-8")
+    text = text.replace("$y = (0, 2)$", f"$y = ({labels[0]}, {labels[1]})$")
+    stated = "$$L = "
+    grad = "where $Y$ is the one-hot matrix of labels:\n\n$$ds = \\frac{1}{N}\\left(p - Y\\right)$$\n\n"
+    good = text.replace(stated, grad + stated, 1)
+    assert _errors(audit_text(good, "t.md")) == []
+    bad = good.replace("\\left(p - Y\\right)", "\\left(Y - p\\right)")
+    errs = [f for f in audit_text(bad, "t.md").findings if f.severity == "error"]
+    assert [(f.kind, re.sub(r"\s", "", f.fix)) for f in errs] == [("sign", "p-Y")]

@@ -259,6 +259,11 @@ def configure_named(model: Model, eqs: list[Equation], prose: str) -> bool:
         return False
     model.conv = Convention(named=True)
     model.worked = worked
+    graph = worked.graph
+    labels = next((k for k in ("y", "t") if k in graph.inputs), None)
+    if ("one-hot" in prose.lower() or "one hot" in prose.lower()) and labels is not None and not graph.knows(
+            labels.upper()) and np.all(np.mod(graph.inputs[labels], 1) == 0):
+        graph.one_hot = (labels.upper(), labels)  # "Y is the one-hot matrix of labels"
     cost = next((k for k in ("L", "J", "C", "E") if k in worked.graph.defs), None)
     if cost is not None:  # ds, dW_2: CS231n's gradients of the loss
         from .notation import read_named_derivative_prefix

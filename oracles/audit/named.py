@@ -47,9 +47,11 @@ class NamedGraph:
     inputs: dict[str, np.ndarray] = field(default_factory=dict)
     defs: dict[str, tuple[str | None, Node]] = field(default_factory=dict)
     samples_in_rows: bool | None = None  # X W + b (one sample per row) or W X + b (per column); None: unknown
+    one_hot: tuple[str, str] | None = None  # (Y, y): Y is the one-hot matrix of the class labels y
 
     def knows(self, key: str) -> bool:
-        return key in self.inputs or key in self.defs
+        return key in self.inputs or key in self.defs or (self.one_hot is not None and key == self.one_hot[0])
+
 
 
 @dataclass
@@ -96,6 +98,8 @@ def named_value(key: str, env) -> np.ndarray:
         except EvalError as exc:
             cache[key] = exc
             raise
+    elif inst.graph.one_hot is not None and key == inst.graph.one_hot[0]:
+        v = _one_hot(inst.graph.one_hot[1], env)
     else:
         del cache[key]
         raise EvalError("unbound", f"symbol {key!r} is not defined", None)
@@ -155,6 +159,27 @@ def named_symbol(s: Sym, env) -> np.ndarray:
     else:
         raise EvalError("unbound", f"symbol {s.name!r} is not defined", s)
     return transpose(v) if s.transpose else v
+
+
+def _one_hot(labels_key: str, env) -> np.ndarray:
+    """The one-hot matrix of the class labels, shaped like the softmax output it is compared with."""
+    from .semantics import EvalError
+    from .tree import Apply
+
+    graph = env.inst.graph
+    labels = np.asarray(env.inst.values[labels_key]).reshape(-1).astype(int)
+    probs = next((k for k, (_, e) in graph.defs.items() if isinstance(e, Apply) and e.fn == "softmax"), None)
+    if probs is None:
+        raise EvalError("unbound", "the one-hot labels need the softmax output they are compared with", None)
+    shape = np.shape(named_value(probs, env))
+    rows = graph.samples_in_rows is not False
+    classes = shape[-1] if rows else shape[0]
+    if labels.size and labels.min() > 0:
+        labels = labels - 1  # labels counting from 1, as p_{i, y_i} reads them (see _index)
+    if labels.size == 0 or labels.min() < 0 or labels.max() >= classes:
+        raise EvalError("range", f"the labels do not fit {classes} classes", None)
+    eye = np.eye(classes)[labels]
+    return (eye if rows else eye.T).astype(complex)
 
 
 def _is_sample_index(arr: np.ndarray, idx: tuple[int, ...]) -> bool:
