@@ -308,7 +308,7 @@ def _entry(arr: np.ndarray, idx: tuple[int, ...], s: Sym, what: str) -> tuple[in
         # a^{[2](i)} over a batch (the index written after the layer, not as a subscript): sample i's column
         i = idx[0]
         if not 1 <= i <= arr.shape[1]:
-            raise EvalError("range", f"{what}: sample {i} is out of range 1..{arr.shape[1]}", s)
+            raise EvalError("range", f"{what}: index {i} is out of range 1..{arr.shape[1]}", s)
         return (0, i - 1) if arr.shape[0] == 1 else (slice(None), i - 1)
     if len(idx) != arr.ndim:
         raise EvalError("shape", f"{what} takes {arr.ndim} index(es), got {len(idx)}", s)
