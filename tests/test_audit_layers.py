@@ -114,6 +114,7 @@ def test_a_literal_sum_limit_that_is_not_the_width_is_an_index_error_naming_the_
     ("The hidden layers use ReLU and the output layer is linear (identity activation).", "identity"),
     ("a tanh hidden layer with two units and one sigmoid output unit", "sigmoid"),
     ("a sigmoid network with three layers", None),
+    ("The output layer has no activation; the hidden ones are sigmoid.", "identity"),
 ])
 def test_the_output_activation_is_read_from_the_words(prose, act):
     from oracles.audit.activations import output_in_words

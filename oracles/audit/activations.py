@@ -77,6 +77,8 @@ def output_in_words(prose: str) -> str | None:
     best: tuple[int, str] | None = None
     for clause in re.split(r"[.;,()\n]|\band\b|\bwith\b", text):
         words = re.findall(r"[a-z]+", clause)
+        if "output" in words and re.search(r"\b(?:no|without an?|without) (?:activation|nonlinearity)\b", clause):
+            return "identity"  # "the output layer has no activation"
         for i, w in enumerate(words):
             if w != "output":
                 continue
