@@ -238,3 +238,15 @@ def test_one_hot_labels_named_in_the_words_are_built_from_the_labels(labels):
     bad = good.replace("\\left(p - Y\\right)", "\\left(Y - p\\right)")
     errs = [f for f in audit_text(bad, "t.md").findings if f.severity == "error"]
     assert [(f.kind, re.sub(r"\s", "", f.fix)) for f in errs] == [("sign", "p-Y")]
+
+
+def test_a_literal_limit_in_a_layer_generic_equation_names_the_width_of_each_layer():
+    """z_j^{(l)} = Σ_{k=1}^{2} … on a 2-3-2 network: right for l=2, wrong for l=3; the finding tells both widths."""
+    text = (DATA / "index_limits_correct.md").read_text(encoding="utf-8")
+    generic = text.replace(r"$$z_j^{(2)} = \sum_{k=1}^{2} w_{jk}^{(2)} a_k^{(1)} + b_j^{(2)}$$",
+                           r"$$z_j^{(l)} = \sum_{k=1}^{2} w_{jk}^{(l)} a_k^{(l-1)} + b_j^{(l)}$$")
+    assert generic != text
+    errs = [f for f in audit_text(generic, "t.md").findings if f.severity == "error"]
+    n_in, n_hidden = fx.IDX["W2"].shape[1], fx.IDX["W3"].shape[1]
+    assert [f.kind for f in errs] == ["index"] and errs[0].fix is None
+    assert f"{n_in} at l=2; {n_hidden} at l=3" in errs[0].message

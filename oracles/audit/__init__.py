@@ -496,18 +496,19 @@ class _Auditor:
 
     def _wrong_limits(self, eq: Equation, members: list, envs: list) -> bool:
         """Index findings for sums whose literal upper limit is not the width they run over; True if any."""
-        from .equations import judge
-        from .limits import context_text, wrong_limits
+        from .equations import free_letters, judge
+        from .limits import context_text, extent, wrong_limits
 
         text = eq.block.text
-        found = wrong_limits(members, envs, lambda ms: not judge(ms, envs).failures)
+        layer_vars = free_letters(members)[0]
+        found = wrong_limits(members, envs, lambda ms: not judge(ms, envs).failures, layer_vars)
         for w in found:
             s, hi = w.node, w.node.hi
             where = context_text(w.env)
-            n = w.widths[where]
+            n = extent(s, w.env)
             right = w.right
-            what = f"should be {right}" if right is not None else "must be the width of the layer it sums over (" + \
-                "; ".join(f"{n_} on the {k}" for k, n_ in sorted(w.widths.items())) + ")"
+            what = f"should be {right}" if right is not None else "must be the width of what it sums over (" + \
+                "; ".join(f"{n_} {k}" for k, n_ in sorted(w.widths.items())) + f" on the {envs[0].inst.label})"
             msg = (f"the sum over {s.var} runs to {w.written}, but {s.var} runs over {n} entries ({where}); "
                    f"the upper limit {what}")
             off = eq.block.offset

@@ -34,7 +34,8 @@ class WrongLimit:
         return values.pop() if len(values) == 1 else None
 
 
-def _extent(s: Sum, env: Env) -> int | None:
+def extent(s: Sum, env: Env) -> int | None:
+    """How far the index of ``s`` runs where its body uses it, or None when that cannot be told."""
     try:
         return index_extent(s.body, s.var, env)
     except EvalError:
@@ -47,19 +48,22 @@ def context_text(env: Env) -> str:
     return f"{env.inst.label}" + (f" at {where}" if where else "")
 
 
-def wrong_limits(members: list[Node], envs: list[Env], holds) -> list[WrongLimit]:
+def wrong_limits(members: list[Node], envs: list[Env], holds, layer_vars: set[str] = frozenset()) -> list[WrongLimit]:
     """Literal limits that differ from the width their index runs over, where running the sum over that width
-    instead makes the equation hold (``holds(members)`` says whether a chain holds in every context)."""
+    instead makes the equation hold (``holds(members)`` says whether a chain holds in every context).  The
+    widths are told per value of the layer variables (``layer_vars``), on the first instance."""
     out = []
     for s in literal_limit_sums(members):
         written = int(s.hi.value)
         widths: dict[str, int] = {}
         bad: Env | None = None
         for env in envs:
-            n = _extent(s, env)
+            n = extent(s, env)
             if n is None:
                 continue
-            widths[context_text(env)] = n
+            if env.inst is envs[0].inst:
+                where = ", ".join(f"{k}={v}" for k, v in sorted(env.assign.items()) if k in layer_vars)
+                widths[f"at {where}" if where else "here"] = n
             if n != written and bad is None:
                 bad = env
         if bad is None:
