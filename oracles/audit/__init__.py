@@ -12,7 +12,9 @@ where one exists, the smallest edit that fixes it as LaTeX to paste.
 
 from __future__ import annotations
 
+import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from oracles.findings import Check, Finding, Location, Report
@@ -35,6 +37,7 @@ from .model import (
     configure_named,
     detect_activation,
     detect_cost,
+    detect_layer_activations,
     find_bindings,
     infer_widths,
     is_numeric,
@@ -47,7 +50,7 @@ from .notation import (
     stated_weight_offset,
     structural_input_layer,
 )
-from .semantics import Convention, output_activation, sym_kind
+from .semantics import Convention, sym_kind
 from .tree import Deriv, Sym
 
 __all__ = ["audit_file", "audit_text", "SEVERITY"]
@@ -55,6 +58,9 @@ __all__ = ["audit_file", "audit_text", "SEVERITY"]
 SEVERITY = {"malformed": "error", "layout": "warning", "notation": "warning", "rounding": "info",
             "internal": "error", "not-evaluable": "warning", "coverage": "error", "model": "warning",
             "consequence": "info"}
+WORKED_ONLY = re.compile(r"\b(?:at|for) (?:this|that) (?:input|point|example|sample)\b|\bin this (?:example|case)\b|"
+                         r"\bfor these (?:numbers|values)\b")
+HERE_AFTER = re.compile(r"^\$?\s*(?:holds\s+)?(?:exactly|only|just)?\s*here\b")
 KNOWN_SYMBOLS = {"a", "z", "w", "W", "b", "y", "x", "C", "delta", "sigma", "n", "e", "partial", "A", "Z", "J",
                  "E", "L", "N", "T"}
 
@@ -128,7 +134,8 @@ class _Auditor:
 
     def network_summary(self) -> dict:
         m = self.model
-        return {"widths": list(m.widths()), "activation": m.activation,
+        acts = list(m.worked.case.arch.activations) if m.worked is not None and not m.conv.named else None
+        return {"widths": list(m.widths()), "activation": m.activation, "layer_activations": acts,
                 "cost": m.cost if m.cost_expr is None else "document's own C",
                 "convention": m.conv.describe(), "worked_example": m.worked is not None}
 
@@ -236,7 +243,13 @@ class _Auditor:
             return
         find_bindings(m, eqs)
         detect_activation(m, eqs, prose)
+        detect_layer_activations(m, eqs, "\n".join(t for _, t in self.doc.prose))
         has_cost = detect_cost(m, eqs, prose)
+        out = m.stated_output()
+        if m.cost == "bce" and getattr(m, "cost_rhs", None) is None and out not in (None, "sigmoid"):
+            self.model_problem = (f"the document says cross-entropy, but its output layer is {out} (cross-entropy "
+                                  "needs a sigmoid output): the equations were checked with a squared-error cost")
+            m.cost, has_cost = "half_mse", False
         wmin = min((k for (kind, k) in m.bindings if kind == "w"), default=None)
         base = stated_input_layer(prose)
         base = self._input_layer() if base is None else base
@@ -260,12 +273,14 @@ class _Auditor:
         m.worked = worked
         if worked is None:
             infer_widths(m, eqs)
+        elif worked.case.batched and _uses_d_prefix(eqs):  # Ng's dZ over a batch: per sample, or of the mean?
+            cands += [replace(c, per_sample=True) for c in cands]
         own_cost = has_cost and getattr(m, "cost_rhs", None) is not None
         if len(cands) > 1 or not has_cost or own_cost:
             self._choose(cands, costs=None if has_cost else ["half_mse", "half_sse", "mse"], own_cost=own_cost)
         elif m.worked is not None and m.worked.case.arch.cost != m.cost:
             try:
-                m.worked = _recost(m.worked, m.activation, m.cost)
+                m.worked = _recost(m.worked, m, m.cost)
             except (ValueError, TypeError) as exc:
                 self.model_problem = f"the worked example cannot take the cost {m.cost}: {exc}"
         if m.worked is not None:
@@ -335,10 +350,13 @@ class _Auditor:
             m.conv = conv
             if own_cost:
                 try:
-                    m.worked = None if worked0 is None else _recost(worked0, m.activation, "bce")  # a in (0, 1)
+                    m.worked = None if worked0 is None else _recost(worked0, m, "bce")  # a in (0, 1)
                 except (ValueError, TypeError) as exc:
-                    rejected.append(f"{conv.describe()}: {exc}")
-                    m.worked = None
+                    try:  # the document's own output layer (a linear one) cannot take cross-entropy
+                        m.worked = _recost(worked0, m, "half_mse")
+                    except (ValueError, TypeError):
+                        rejected.append(f"{conv.describe()}: {exc}")
+                        m.worked = None
                 match_cost(m)
                 m.notes[:] = notes0 + m.notes[len(notes0):][-1:]
                 options = [(m.cost, m.cost_expr)]
@@ -348,7 +366,7 @@ class _Auditor:
                 m.cost, m.cost_expr, m._randoms, m.worked = cost, expr, None, worked0
                 if worked0 is not None and cost != worked0.case.arch.cost:
                     try:
-                        m.worked = _recost(worked0, m.activation, cost)
+                        m.worked = _recost(worked0, m, cost)
                     except (ValueError, TypeError) as exc:
                         rejected.append(f"{conv.describe()}, cost {cost}: {exc}")
                         continue
@@ -433,7 +451,7 @@ class _Auditor:
             scope = "worked"
         else:
             sym_members = members
-            scope = "fixed"
+            scope = "worked" if m.worked is not None and self._about_worked_example(eq) else "fixed"
         if len(sym_members) < 2:
             if numbers_reason is not None:
                 # without a worked example this is one of many: the document-level finding on it is the warning
@@ -456,6 +474,8 @@ class _Auditor:
             return
         if blocked is not None and cov.statuses[eq.index].state != EVALUATED:
             return  # reported once, as a not-evaluable equation, by _report_coverage
+        if self._wrong_limits(eq, sym_members, envs):
+            return
         fix, targets = find_fix(eq, sym_members, outcome, envs, m, text)
         first_fail = next(iter(outcome.failures.values()))[0]
         detail = describe_failure(first_fail)
@@ -494,6 +514,45 @@ class _Auditor:
                      values={**_values(first_fail), "edit": e.what, "offsets": [off + lo, off + hi]},
                      splices=[(off + a, off + b, r) for a, b, r in [x.splice for x in fix.edits] + repairs])
 
+    def _wrong_limits(self, eq: Equation, members: list, envs: list) -> bool:
+        """Index findings for sums whose literal upper limit is not the width they run over; True if any."""
+        from .equations import free_letters, judge
+        from .limits import context_text, extent, wrong_limits
+
+        text = eq.block.text
+        layer_vars = free_letters(members)[0]
+        found = wrong_limits(members, envs, lambda ms: not judge(ms, envs).failures, layer_vars)
+        for w in found:
+            s, hi = w.node, w.node.hi
+            where = context_text(w.env)
+            n = extent(s, w.env)
+            right = w.right
+            what = f"should be {right}" if right is not None else "must be the width of what it sums over (" + \
+                "; ".join(f"{n_} {k}" for k, n_ in sorted(w.widths.items())) + f" on the {envs[0].inst.label})"
+            msg = (f"the sum over {s.var} runs to {w.written}, but {s.var} runs over {n} entries ({where}); "
+                   f"the upper limit {what}")
+            off = eq.block.offset
+            fix = None if right is None else splice_text(text[s.span[0]:s.span[1]],
+                                                         [(hi.span[0] - s.span[0], hi.span[1] - s.span[0],
+                                                           str(right))])
+            self.add("index", msg, self.line(eq.block, hi.span[0]), _clip(text[s.span[0]:s.span[1]]), fix=fix,
+                     values={"written": w.written, "width": n, "offsets": [off + s.span[0], off + s.span[1]]},
+                     splices=None if right is None else [(off + hi.span[0], off + hi.span[1], str(right))])
+        return bool(found)
+
+    def _about_worked_example(self, eq: Equation) -> bool:
+        """True for inline math its sentence confines to the worked example ('… so $δ^{(1)} = W^T δ^{(2)}$
+        exactly here', 'at this input', 'in this example'): it is checked there, not on random networks."""
+        blk = eq.block
+        if blk.display:
+            return False
+        start = self.text.rfind(".", 0, blk.offset) + 1
+        stops = [i for i in (self.text.find(". ", blk.offset), self.text.find(".\n", blk.offset),
+                             self.text.find("\n\n", blk.offset)) if i >= 0]
+        sentence = self.text[start:min(stops, default=len(self.text))].lower()
+        before, after = sentence[:blk.offset - start], sentence[blk.offset - start + len(blk.text):]
+        return bool(WORKED_ONLY.search(before) or WORKED_ONLY.search(after) or HERE_AFTER.search(after))
+
     def _malformed_in(self, block: MathBlock) -> bool:
         """True when a malformed finding was reported on one of the block's lines."""
         lo, hi = self.line(block, 0), self.line(block, len(block.text))
@@ -527,15 +586,23 @@ class _Auditor:
         return self._dv
 
 
-def _recost(inst, activation: str, cost: str):
-    """The worked example ``inst`` with another cost (a sigmoid output layer for cross-entropy)."""
+def _recost(inst, model: Model, cost: str):
+    """The worked example ``inst`` with another cost (a sigmoid output layer for cross-entropy, unless the document
+    says otherwise) and the model's activation for each layer."""
     from manualbp import Case
 
     from .semantics import Instance
     c = inst.case
-    case = Case.create(c.weights, c.biases, c.x, c.y, hidden=activation, output=output_activation(cost), cost=cost,
-                       label="worked example")
-    return Instance(case, "worked example")
+    case = Case.create(c.weights, c.biases, c.x, c.y, activations=model.layer_activations(c.arch.depth, cost),
+                       cost=cost, label="worked example")
+    return Instance(case, "worked example", vector_weights=inst.vector_weights)
+
+
+def _uses_d_prefix(eqs: list[Equation]) -> bool:
+    """True when some equation writes Ng's dZ^{[l]} / dA^{[l]} shorthand."""
+    from .semantics import D_PREFIX
+    return any(isinstance(n, Deriv) and isinstance(n.num, Sym) and n.num.font == D_PREFIX
+               for eq in eqs for mem in eq.members for n in mem.walk())
 
 
 def _conflict(x: tuple[int, int], y: tuple[int, int]) -> bool:

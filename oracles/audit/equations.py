@@ -17,6 +17,7 @@ import numpy as np
 
 from .extract import Equation
 from .fixes import EditGenerator, Fix, search, splice_text
+from .limits import literal_limit_sums
 from .model import Model, index_letters, scalar_vars
 from .semantics import Env, EvalError, evaluate, shape_text
 from .tree import Node
@@ -78,7 +79,9 @@ def contexts(model: Model, members: list[Node], scope: str) -> list[Env]:
     if model.conv.named:  # h, u, … name the document's quantities, not a function's variable
         svars = {v for v in svars if not model.worked.graph.knows(v)}
     if layer_vars or idx_vars:
-        insts = model.instances("free" if scope != "worked" else "worked")
+        # \sum_{k=1}^{2} states this network's widths: other widths are not what the equation is about
+        free = scope != "worked" and not literal_limit_sums(members)
+        insts = model.instances("free" if free else scope)
     else:
         insts = model.instances(scope)
     out: list[Env] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .latex import (
+    FUNCTIONS,
     ROW_ENVS,
     Env,
     Group,
@@ -91,7 +92,8 @@ def _is_connector(items: list, k: int) -> int:
             and isinstance(items[k + 1], Group)
             and all(isinstance(x, Tok) and x.kind == "char" and (x.val.isalpha() or x.val in " ,.;:")
                     for x in items[k + 1].items)
-            and not _is_applied(items[k + 2] if k + 2 < len(items) else None)):
+            and not _is_applied(items[k + 2] if k + 2 < len(items) else None)
+            and not _is_function_name(items[k + 1])):
         return 2
     return 0
 
@@ -99,6 +101,12 @@ def _is_connector(items: list, k: int) -> int:
 def _is_applied(it) -> bool:
     """True when ``it`` makes the word before it a function or a symbol (\\mathrm{ReLU}'(z), \\text{softmax}(s))."""
     return isinstance(it, LeftRight) or (isinstance(it, Tok) and it.kind == "char" and it.val in "'(^_[")
+
+
+def _is_function_name(group: Group) -> bool:
+    """True for the word of a function written in text (\\mathrm{ReLU}, \\text{softmax}): a factor, not 'and'."""
+    word = "".join(x.val for x in group.items if isinstance(x, Tok)).strip()
+    return f"text{{{word}}}" in FUNCTIONS
 
 
 def _strip_connectors(items: list) -> list:

@@ -205,8 +205,9 @@ class EditGenerator:
     @staticmethod
     def _transposable(n: Node) -> bool:
         inner = n.x if isinstance(n, Paren) and n.delim in ("(", "[") else n
-        return isinstance(inner, Sym) and not inner.sub and not inner.transpose and sym_kind(inner) in (
-            "a", "w", "delta", "x") and (n is not inner or inner.layer is not None)
+        return isinstance(inner, Sym) and all(isinstance(x, Num) for x in inner.sub) and not inner.transpose and (
+            sym_kind(inner) in (
+            "a", "w", "delta", "x")) and (n is not inner or inner.layer is not None or bool(inner.sub))  # W_2 too
 
     def _sym_edits(self, mi: int, s: Sym, sus: bool) -> list[Edit]:
         out: list[Edit] = []
@@ -337,6 +338,12 @@ class EditGenerator:
             tb_t = f"{tb}^\\top" if isinstance(b, Sym) and "^" not in tb else f"\\left({tb}\\right)^\\top"
             out.append(Edit("transpose", f"{ta} {tb} → {tb_t} {ti}", mi, n,
                             BinOp("mul", Transpose(b, span=b.span), inner, span=n.span), (*span, f"{tb_t} {ti}"), 1.6))
+        if isinstance(b, Transpose) and not isinstance(a, Transpose):  # a δᵀ for δ aᵀ: the outer product turned
+            inner = b.x
+            ti = self.text[inner.span[0]:inner.span[1]]
+            ta_t = f"{ta}^\\top" if isinstance(a, Sym) and "^" not in ta else f"\\left({ta}\\right)^\\top"
+            out.append(Edit("transpose", f"{ta} {tb} → {ti} {ta_t}", mi, n,
+                            BinOp("mul", inner, Transpose(a, span=a.span), span=n.span), (*span, f"{ti} {ta_t}"), 1.6))
         return out
 
     def _sign_edits(self, mi: int, n: BinOp) -> list[Edit]:

@@ -15,9 +15,20 @@ import numpy as np
 
 from manualbp import Case
 
+from .activations import output_in_words, read_layer_definitions, resolve, sigma_meaning
 from .extract import Equation
 from .named import random_instances, read_named, sym_key
-from .semantics import Convention, Env, EvalError, Instance, evaluate, make_instance, output_activation, sym_kind
+from .semantics import (
+    Convention,
+    Env,
+    EvalError,
+    Instance,
+    evaluate,
+    make_instance,
+    output_activation,
+    sym_kind,
+    transpose,
+)
 from .tree import Apply, Deriv, Matrix, Neg, Node, Num, Paren, Sum, Sym
 
 SCALAR_VAR_CANDIDATES = ("x", "t", "u", "s", "v")
@@ -154,7 +165,10 @@ class Model:
     """What the audit knows about the document's network."""
 
     conv: Convention = field(default_factory=Convention)
-    activation: str = "sigmoid"
+    activation: str = "sigmoid"  # the hidden layers' (and every layer's the document does not say otherwise)
+    defined_acts: dict = field(default_factory=dict)  # doc layer -> activation, from the document's definitions
+    output_act: str | None = None  # the output layer's activation, named in the document's words
+    sigma_act: str | None = None  # what σ denotes when the document fixes it (its definition, or beside tanh)
     cost: str = "half_mse"
     cost_expr: Node | None = None
     out_width: int | None = None
@@ -169,7 +183,23 @@ class Model:
     _randoms: list | None = None
 
     def env(self, inst: Instance, **kw) -> Env:
-        return Env(inst, self.conv, cost=self.cost, symbol_alias=self.alias, output_letter=self.output_letter, **kw)
+        return Env(inst, self.conv, cost=self.cost, symbol_alias=self.alias, output_letter=self.output_letter,
+                   sigma=self.sigma_act, **kw)
+
+    def stated_output(self) -> str | None:
+        """The output layer's activation as the document states it (its words, or its last layer's definition)."""
+        if self.output_act:
+            return self.output_act
+        if not self.defined_acts:
+            return None
+        act = self.defined_acts[max(self.defined_acts)]
+        return self.sigma_act if act == "sigma" else act
+
+    def layer_activations(self, depth: int, cost: str | None = None) -> tuple[str, ...]:
+        """One activation per layer after the input: the document's definitions, its words for the output
+        layer, the output ``cost`` needs (sigmoid under cross-entropy), else the hidden activation."""
+        output = self.output_act or output_activation(cost or self.cost)
+        return resolve(depth, self.conv.base, self.activation, self.sigma_act, self.defined_acts, output)
 
     def widths(self) -> tuple[int, ...]:
         if self.worked is not None:
@@ -212,7 +242,10 @@ class Model:
 
     def _instance(self, ws, seed) -> Instance:
         batch = self.worked.case.x.shape[1] if self.worked is not None and self.worked.case.batched else None
-        inst = make_instance(ws, activation=self.activation, cost=self.cost, seed=seed, batch=batch)
+        inst = make_instance(ws, activation=self.activation, cost=self.cost, seed=seed, batch=batch,
+                             activations=self.layer_activations(len(ws)))
+        if self.worked is not None:  # a weight vector stays one: the document's w^T h on every instance
+            inst.vector_weights = frozenset(k for k in self.worked.vector_weights if ws[k] == 1)
         inst.cost_expr = self.cost_expr
         return inst
 
@@ -226,6 +259,15 @@ def configure_named(model: Model, eqs: list[Equation], prose: str) -> bool:
         return False
     model.conv = Convention(named=True)
     model.worked = worked
+    graph = worked.graph
+    labels = next((k for k in ("y", "t") if k in graph.inputs), None)
+    if ("one-hot" in prose.lower() or "one hot" in prose.lower()) and labels is not None and not graph.knows(
+            labels.upper()) and np.all(np.mod(graph.inputs[labels], 1) == 0):
+        graph.one_hot = (labels.upper(), labels)  # "Y is the one-hot matrix of labels"
+    cost = next((k for k in ("L", "J", "C", "E") if k in worked.graph.defs), None)
+    if cost is not None:  # ds, dW_2: CS231n's gradients of the loss
+        from .notation import read_named_derivative_prefix
+        read_named_derivative_prefix(eqs, worked.graph.knows, cost)
     model._randoms = None
     model.cost, model.cost_expr = "the document's own", None
     for eq in eqs:
@@ -246,9 +288,17 @@ def build_worked(model: Model, eqs: list[Equation]) -> tuple[Instance | None, li
         return None, []
     Ws, bs = [], []
     problems: list[str] = []
+    x0 = _sample_or_batch(b[("x", 0)][0])
+    vectors = set()
     for k in ws:
         W = np.real(b[("w", k)][0])
-        W = W[:, None] if W.ndim == 1 else W
+        if W.ndim == 1:  # one output unit's weights (w^{(2)} = (0.7, -0.5)^T, used as w^T h) or a 1-wide input's
+            prev = Ws[-1].shape[0] if Ws else x0.shape[0]
+            if W.size == prev and W.size > 1:
+                W = W[None, :]
+                vectors.add(len(Ws) + 1)
+            else:
+                W = W[:, None]
         Ws.append(W)
         if ("b", k) not in b:
             return None, [f"b^({k}) is not given in the worked example"]
@@ -259,11 +309,11 @@ def build_worked(model: Model, eqs: list[Equation]) -> tuple[Instance | None, li
         y = y[None, :]  # one output per sample of the batch
     cost = model.cost if model.cost in ("half_mse", "half_sse", "mse", "bce") else "half_mse"
     try:
-        case = Case.create(Ws, bs, x, y, hidden=model.activation, output=output_activation(cost), cost=cost,
+        case = Case.create(Ws, bs, x, y, activations=model.layer_activations(len(Ws) + 1, cost), cost=cost,
                            label="worked example")
     except (ValueError, TypeError) as exc:
         return None, [str(exc)]
-    inst = Instance(case, "worked example")
+    inst = Instance(case, "worked example", vector_weights=frozenset(vectors))
     inst.cost_expr = model.cost_expr
     return inst, problems
 
@@ -300,6 +350,8 @@ def find_bindings(model: Model, eqs: list[Equation]) -> None:
             val = evaluate(eq.members[-1], dummy_env)
         except EvalError:
             continue
+        if lhs.transpose:
+            val = transpose(val)
         model.bindings[key] = (val, eq)
         model.binding_eqs.add(eq.index)
 
@@ -314,10 +366,10 @@ def _bound_symbol(members: list[Node]) -> Sym | None:
             syms.append(m)
     if not syms or is_numeric(members[0]) or not is_numeric(members[-1]):
         return None
-    if not all(isinstance(x, Sym) and not x.sub and not x.transpose for x in syms):
+    if not all(isinstance(x, Sym) and not x.sub and (not x.transpose or len(syms) == 1) for x in syms):
         return None
     kinds = [sym_kind(x) for x in syms]
-    if len(syms) == 1:
+    if len(syms) == 1:  # w^{(2)\top} = (0.7, -0.5) too: the value is transposed back
         return syms[0] if kinds[0] in ("w", "b", "x", "y") else None
     if "x" in kinds and all(k in ("x", "a") for k in kinds):
         return syms[kinds.index("x")]  # x = a^{(1)} = […]: the input, named twice
@@ -347,7 +399,7 @@ def detect_activation(model: Model, eqs: list[Equation], prose: str) -> None:
                         ok = False
                         break
                 if ok:
-                    model.activation = act
+                    model.activation = model.sigma_act = act
                     model.notes.append(f"activation {act} (from the definition of σ)")
                     return
     text = prose.lower()
@@ -358,6 +410,20 @@ def detect_activation(model: Model, eqs: list[Equation], prose: str) -> None:
     elif "relu" in text:
         model.activation = "relu"
     model.notes.append(f"activation {model.activation}")
+
+
+def detect_layer_activations(model: Model, eqs: list[Equation], prose: str) -> None:
+    """Each layer's activation where the document defines it (a^{(3)} = z^{(3)}, A^{[2]} = σ(Z^{[2]})) and the
+    output layer's where its words name it ("a linear output layer")."""
+    model.defined_acts = read_layer_definitions([eq.members for eq in eqs])
+    model.output_act = output_in_words(prose)
+    if model.sigma_act is None:
+        model.sigma_act = sigma_meaning(model.defined_acts)
+    told = [f"layer {k}: {act}" for k, act in sorted(model.defined_acts.items())]
+    if told:
+        model.notes.append("activations defined by the document: " + ", ".join(told))
+    if model.output_act:
+        model.notes.append(f"output activation {model.output_act} (from the document's words)")
 
 
 def detect_cost(model: Model, eqs: list[Equation], prose: str) -> bool:
@@ -386,18 +452,19 @@ def detect_cost(model: Model, eqs: list[Equation], prose: str) -> bool:
     return False
 
 
-def with_cost(inst: Instance, activation: str, cost: str) -> Instance | None:
-    """The instance with the output activation ``cost`` needs (sigmoid under cross-entropy); None if impossible."""
+def with_cost(inst: Instance, model: Model, cost: str) -> Instance | None:
+    """The instance with the model's activations under ``cost`` (a sigmoid output under cross-entropy, unless the
+    document says otherwise); None if impossible."""
     arch = inst.case.arch
-    if arch.cost == cost:
-        return inst
     c = inst.case
+    acts = model.layer_activations(arch.depth, cost)
+    if arch.cost == cost and arch.activations == acts:
+        return inst
     try:
-        case = Case.create(c.weights, c.biases, c.x, c.y, hidden=activation, output=output_activation(cost),
-                           cost=cost, label=c.label)
+        case = Case.create(c.weights, c.biases, c.x, c.y, activations=acts, cost=cost, label=c.label)
     except (ValueError, TypeError):
         return None
-    out = Instance(case, inst.label)
+    out = Instance(case, inst.label, vector_weights=inst.vector_weights)
     out.cost_expr = inst.cost_expr
     return out
 
@@ -412,8 +479,12 @@ def match_cost(model: Model) -> None:
         model._randoms = None
         ok = True
         from .semantics import cost_value
-        for inst in model.instances("fixed"):
-            inst = with_cost(inst, model.activation, name)
+        try:
+            insts = model.instances("fixed")
+        except (ValueError, TypeError):  # a cost the document's own layers cannot take (cross-entropy, linear)
+            continue
+        for inst in insts:
+            inst = with_cost(inst, model, name)
             if inst is None:
                 ok = False
                 break

@@ -46,9 +46,12 @@ class NamedGraph:
 
     inputs: dict[str, np.ndarray] = field(default_factory=dict)
     defs: dict[str, tuple[str | None, Node]] = field(default_factory=dict)
+    samples_in_rows: bool | None = None  # X W + b (one sample per row) or W X + b (per column); None: unknown
+    one_hot: tuple[str, str] | None = None  # (Y, y): Y is the one-hot matrix of the class labels y
 
     def knows(self, key: str) -> bool:
-        return key in self.inputs or key in self.defs
+        return key in self.inputs or key in self.defs or (self.one_hot is not None and key == self.one_hot[0])
+
 
 
 @dataclass
@@ -95,6 +98,8 @@ def named_value(key: str, env) -> np.ndarray:
         except EvalError as exc:
             cache[key] = exc
             raise
+    elif inst.graph.one_hot is not None and key == inst.graph.one_hot[0]:
+        v = _one_hot(inst.graph.one_hot[1], env)
     else:
         del cache[key]
         raise EvalError("unbound", f"symbol {key!r} is not defined", None)
@@ -140,7 +145,7 @@ def _indexed_shape(expr: Node, var: str, env) -> tuple[int, ...] | None:
 
 def named_symbol(s: Sym, env) -> np.ndarray:
     """A symbol of a named document: W_1 as a whole, or p_k / o_{2} as an entry of p / o."""
-    from .semantics import EvalError, _int, transpose
+    from .semantics import EvalError, transpose
 
     graph = env.inst.graph
     key = sym_key(s)
@@ -148,10 +153,64 @@ def named_symbol(s: Sym, env) -> np.ndarray:
     if not s.sub or (key != base and graph.knows(key)):
         v = named_value(key, env)
     elif graph.knows(base):
-        v = entry(named_value(base, env), tuple(_int(i, env) for i in s.sub), s)
+        whole = named_value(base, env)
+        idx = tuple(_index(i, env) for i in s.sub)
+        v = sample(whole, idx[0], graph, s) if _is_sample_index(whole, idx) else entry(whole, idx, s)
     else:
         raise EvalError("unbound", f"symbol {s.name!r} is not defined", s)
     return transpose(v) if s.transpose else v
+
+
+def _one_hot(labels_key: str, env) -> np.ndarray:
+    """The one-hot matrix of the class labels, shaped like the softmax output it is compared with."""
+    from .semantics import EvalError
+    from .tree import Apply
+
+    graph = env.inst.graph
+    labels = np.asarray(env.inst.values[labels_key]).reshape(-1).astype(int)
+    probs = next((k for k, (_, e) in graph.defs.items() if isinstance(e, Apply) and e.fn == "softmax"), None)
+    if probs is None:
+        raise EvalError("unbound", "the one-hot labels need the softmax output they are compared with", None)
+    shape = np.shape(named_value(probs, env))
+    rows = graph.samples_in_rows is not False
+    classes = shape[-1] if rows else shape[0]
+    if labels.size and labels.min() > 0:
+        labels = labels - 1  # labels counting from 1, as p_{i, y_i} reads them (see _index)
+    if labels.size == 0 or labels.min() < 0 or labels.max() >= classes:
+        raise EvalError("range", f"the labels do not fit {classes} classes", None)
+    eye = np.eye(classes)[labels]
+    return (eye if rows else eye.T).astype(complex)
+
+
+def _is_sample_index(arr: np.ndarray, idx: tuple[int, ...]) -> bool:
+    """One index into a batch matrix (ds_i): it names a sample, not an entry."""
+    return np.ndim(arr) == 2 and len(idx) == 1 and 1 not in np.shape(arr)
+
+
+def sample(arr: np.ndarray, i: int, graph: NamedGraph, node: Node) -> np.ndarray:
+    """Sample i of a batch: row i when the document puts samples in rows (X W + b), else column i."""
+    from .semantics import EvalError
+
+    axis = 1 if graph.samples_in_rows is False else 0
+    if not 1 <= i <= arr.shape[axis]:
+        raise EvalError("range", f"sample {i} is out of range 1..{arr.shape[axis]}", node)
+    return np.asarray(arr[i - 1:i] if axis == 0 else arr[:, i - 1])  # a row stays 1×n
+
+
+def _index(node: Node, env) -> int:
+    """A 1-based index; a class label used as one (p_{i, y_i}) counts from 0 when the labels do (CS231n's 0..C-1)."""
+    from .semantics import _int
+
+    i = _int(node, env)
+    label = node
+    while isinstance(label, Paren):
+        label = label.x
+    if isinstance(label, Sym) and label.name in TARGET_NAMES and label.layer is None:
+        key = sym_key(Sym(label.name, font=label.font))
+        labels = env.inst.values.get(key) if key in env.inst.graph.inputs else None
+        if labels is not None and np.size(labels) and np.all(np.mod(labels, 1) == 0) and np.min(labels) == 0:
+            return i + 1
+    return i
 
 
 def entry(arr: np.ndarray, idx: tuple[int, ...], node: Node) -> np.ndarray:
@@ -188,6 +247,9 @@ def named_derivative(num: Node, var: Node, env) -> np.ndarray:
     if target.sub and (key == base_key or not graph.knows(key)) and graph.knows(base_key):
         key, idx = base_key, tuple(_int(i, env) for i in target.sub)  # ∂L/∂ŷ_k: one entry of ŷ
     base = named_value(key, env)
+    if idx and _is_sample_index(base, idx):  # ∂L/∂s_i, ds_i: sample i's row (or column) of the whole gradient
+        whole = named_derivative(num, Sym(target.name, font=target.font, span=target.span), env)
+        return sample(whole, idx[0], graph, var)
     if idx:
         entry(base, idx, var)  # range check
         if base.ndim == 0:  # one output: ŷ_1 is ŷ itself
@@ -262,7 +324,27 @@ def read_named(eqs, has_layers: bool) -> NamedInstance | None:
         graph.defs[key] = (letter, rhs)
     if not graph.inputs or not graph.defs:
         return None
+    graph.samples_in_rows = _samples_in_rows(graph)
     return NamedInstance(graph, dict(graph.inputs), "worked example")
+
+
+def _samples_in_rows(graph: NamedGraph) -> bool | None:
+    """True when the definitions multiply by the weights on the right (X W_1, h W_2: one sample per row), False
+    when on the left (W_1 X), None when they do neither or both."""
+    from .tree import BinOp
+
+    def is_weight(n: Node) -> bool:
+        while isinstance(n, Paren):
+            n = n.x
+        return isinstance(n, Sym) and n.name in ("W", "w") and sym_key(n) in graph.inputs and not n.transpose
+
+    right = left = 0
+    for _, expr in graph.defs.values():
+        for n in expr.walk():
+            if isinstance(n, BinOp) and n.op in ("mul", "cdot", "times"):
+                right += is_weight(n.right) and not is_weight(n.left)
+                left += is_weight(n.left) and not is_weight(n.right)
+    return None if left == right else right > left
 
 
 def named_recompute(key: str, docvals: dict, inst: NamedInstance) -> list[np.ndarray]:

@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, replace
 
 from .extract import Equation
-from .semantics import sym_kind
-from .tree import Apply, BinOp, Deriv, Node, Num, Pow, Sym, map_tree
+from .semantics import D_PREFIX, sym_kind
+from .tree import Apply, BinOp, Deriv, Matrix, Node, Num, Pow, Sym, map_tree
 
 LAYER_KINDS = ("a", "z", "w", "b", "delta")
 FUNCTION_SYMBOLS = {"sigma": "sigma", "phi": "phi", "varphi": "phi", "tanh": "tanh"}
@@ -66,9 +66,25 @@ def read_notation(eqs: list[Equation], prose: str) -> Notation:
         note.output_letter = "L"
     read_derivative_prefix(eqs, note.output_letter)
     for eq in eqs:
+        if any(_relu_as_max(n) is not n for m in eq.members for n in m.walk()):
+            eq.members = [map_tree(m, _relu_as_max) for m in eq.members]
+    for eq in eqs:
         if any(_bare_function(n) for m in eq.members for n in m.walk()):
             eq.members = [lift_bare_functions(m) for m in eq.members]
     return note
+
+
+def _relu_as_max(n: Node) -> Node:
+    """max(0, u) (or max(u, 0)) is ReLU(u)."""
+    if not (isinstance(n, BinOp) and n.op == "mul" and isinstance(n.left, Sym) and n.left.name == "max"
+            and not n.left.sub and isinstance(n.right, Matrix) and len(n.right.rows) == 1
+            and len(n.right.rows[0]) == 2):
+        return n
+    first, second = n.right.rows[0]
+    zero = [i for i, c in enumerate((first, second)) if isinstance(c, Num) and c.value == 0]
+    if len(zero) != 1:
+        return n
+    return Apply("relu", (second, first)[zero[0]], span=n.span)
 
 
 def _bare_function(n: Node) -> bool:
@@ -168,7 +184,7 @@ def _d_prefix(n: Node) -> Node:
         return BinOp("mul", left.left, inner, span=n.span) if isinstance(inner, Deriv) else n
     if _is_d(left) and isinstance(target, Sym) and target.layer is not None and sym_kind(target) in LAYER_KINDS \
             and left.span[1] == target.span[0]:
-        return Deriv(Sym("C", span=left.span), target, span=n.span)
+        return Deriv(Sym("C", font=D_PREFIX, span=left.span), target, span=n.span)
     return n
 
 
@@ -202,20 +218,21 @@ def read_derivative_prefix(eqs: list[Equation], output_letter: str | None = None
 COST_LETTERS = ("L", "C", "J", "E")
 
 
-def read_named_derivative_prefix(eqs: list[Equation], knows) -> None:
+def read_named_derivative_prefix(eqs: list[Equation], knows, cost: str | None = None) -> None:
     """CS231n's dW_2, ds, dh in a document that names its quantities: 'd' (or \\mathrm{d}) written right against a
     quantity the document defines or is given, read as ∂(the cost it defines)/∂(that quantity), in place.
-    ``knows(key)`` says whether the document names a quantity; nothing changes when it defines no cost."""
+    ``knows(key)`` says whether the document names a quantity; ``cost``: the cost's name (else the first of
+    L, C, J, E the document defines); nothing changes when it defines no cost."""
     from .named import sym_key
 
-    cost = next((c for c in COST_LETTERS if knows(c)), None)
+    cost = cost or next((c for c in COST_LETTERS if knows(c)), None)
     if cost is None:
         return
 
     def named(target: Node) -> bool:
         # W_2, s, h: a quantity as a whole (ds_i, a row or an entry of a matrix, is left as written)
         return (isinstance(target, Sym) and target.layer is None and not target.transpose and target.name != "d"
-                and all(isinstance(x, Num) for x in target.sub) and knows(sym_key(target)))
+                and all(isinstance(x, Num) for x in target.sub) and knows(sym_key(target)) and sym_key(target) != cost)
 
     def rewrite(n: Node) -> Node:
         if not (isinstance(n, BinOp) and n.op == "mul"):

@@ -47,6 +47,7 @@ COST_NAMES = {"C", "J", "E", "L"}  # \mathcal{C}, C, J, E (and \mathcal{L})
 NETWORK = {"a": "a", "A": "a", "z": "z", "Z": "z", "w": "w", "W": "w", "b": "b", "y": "y", "x": "x",
            "delta": "delta", "n": "n", "X": "x", "Y": "y"}
 PREDICTION_FONTS = ("hat", "tilde")  # ŷ: the prediction, a^{(N)}, not the target y
+D_PREFIX = "d-prefix"  # the font of the cost in Ng's dZ^{[l]} (read as ∂C/∂Z^{[l]})
 ONES = "ones"  # \mathbf{1}: a vector of ones as long as the batch
 BATCH_SIZE = "m"  # m: the number of samples in the batch (when nothing else binds it)
 
@@ -68,6 +69,7 @@ class Convention:
     wmin: int = 1  # doc index of the first W (maps the input onward)
     delta: str = "a"  # δ = ∂C/∂a ("a") or ∂C/∂z ("z")
     named: bool = False  # no layer numbers: the document names its quantities (u = x W_1 + b_1, h = tanh(u))
+    per_sample: bool = False  # Ng's dZ, dA over a batch: each sample's own gradient, m ∂J/∂Z (dW stays ∂J/∂W)
 
     def layer(self, doc: int) -> int:
         """Internal layer (1 = input) of a doc layer number for a, z, δ, n."""
@@ -81,7 +83,8 @@ class Convention:
         if self.named:
             return "quantities named by the document (its own forward definitions, its own shapes)"
         kind = "W^(L) maps layer L to L+1" if self.wmin == self.base else "W^(l) maps layer l-1 to l"
-        return f"input is layer {self.base}; {kind}; δ = ∂C/∂{self.delta}"
+        per = "; dZ, dA are per sample (m ∂C/∂Z)" if self.per_sample else ""
+        return f"input is layer {self.base}; {kind}; δ = ∂C/∂{self.delta}{per}"
 
 
 # ----------------------------------------------------------------- complex-safe activations and costs
@@ -125,6 +128,7 @@ class Instance:
     case: Case
     label: str = ""
     cost_expr: Node | None = None  # the document's own C when it matches no named cost
+    vector_weights: frozenset = frozenset()  # W^(k) the document gives as a vector (one unit's weights, w^T h)
     _base: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -171,7 +175,7 @@ class Instance:
         x = np.asarray(self.case.x, complex).copy()
         for (kind, L, entry), dv in overrides.items():
             if kind == "w":
-                W[L - 1][entry] += dv
+                W[L - 1][(0, *entry) if len(entry) == 1 else entry] += dv  # one unit's weight vector: its row
             elif kind == "b":
                 b[L - 1][entry] += dv
             elif kind == "x":
@@ -207,9 +211,9 @@ def output_activation(cost: str) -> str | None:
 
 
 def make_instance(widths, *, activation: str = "sigmoid", cost: str = "half_mse", seed: int = 0,
-                  label: str = "", batch: int | None = None) -> Instance:
+                  label: str = "", batch: int | None = None, activations: tuple[str, ...] | None = None) -> Instance:
     """A random instance with the given widths (weights N(0, 0.8²), targets in (0.1, 0.9)); with ``batch``,
-    x and y have that many columns."""
+    x and y have that many columns; ``activations`` (one per layer after the input) overrides ``activation``."""
     rng = np.random.default_rng(seed)
     Ws = [rng.normal(0, 0.8, (m, n)) for n, m in zip(widths[:-1], widths[1:])]
     bs = [rng.normal(0, 0.5, m) for m in widths[1:]]
@@ -218,7 +222,7 @@ def make_instance(widths, *, activation: str = "sigmoid", cost: str = "half_mse"
     y = rng.uniform(0.1, 0.9, (widths[-1], *cols))
     cost_name = cost if cost in ("half_mse", "half_sse", "mse", "bce") else "half_mse"
     output = output_activation(cost_name)
-    case = Case.create(Ws, bs, x, y, hidden=activation, output=output, cost=cost_name,
+    case = Case.create(Ws, bs, x, y, activations=activations, hidden=activation, output=output, cost=cost_name,
                        label=label or f"random {widths}")
     return Instance(case, label or f"random {list(widths)}")
 
@@ -240,21 +244,22 @@ class Env:
     named_cache: dict = field(default_factory=dict, repr=False)  # named quantities' values (named documents)
     _run: dict | None = field(default=None, repr=False)
     memo: dict | None = field(default=None, repr=False)  # id(node) -> (node, value) when enabled
+    sigma: str | None = None  # the function σ denotes when the document fixes it; None: each layer's own
 
     def with_assign(self, **kw) -> Env:
         return Env(self.inst, self.conv, {**self.assign, **kw}, self.scalars, self.overrides, self.cost,
-                   self.symbol_alias, self.output_letter, self.named_cache)
+                   self.symbol_alias, self.output_letter, self.named_cache, sigma=self.sigma)
 
     def perturbed(self, key, dv) -> Env:
         if key[0] == "scalar":
             sc = dict(self.scalars)
             sc[key[1]] = sc[key[1]] + dv
             return Env(self.inst, self.conv, self.assign, sc, self.overrides, self.cost, self.symbol_alias,
-                       self.output_letter)
+                       self.output_letter, sigma=self.sigma)
         ov = dict(self.overrides)
         ov[key] = ov.get(key, 0) + dv
         return Env(self.inst, self.conv, self.assign, self.scalars, ov, self.cost, self.symbol_alias,
-                   self.output_letter)
+                   self.output_letter, sigma=self.sigma)
 
     def net(self) -> dict:
         if self._run is None:
@@ -293,10 +298,18 @@ def sym_kind(s: Sym) -> str | None:
     if s.name in COST_NAMES and not s.sub and s.layer is None and (s.name == "C" or s.font == "mathcal"
                                                                    or s.name in ("J", "E")):
         return "C"
+    if s.name in ("h", "H") and s.layer is not None:
+        return "a"  # h^{(1)}: a hidden layer's activations (Goodfellow's notation)
     return NETWORK.get(s.name)
 
 
 def _entry(arr: np.ndarray, idx: tuple[int, ...], s: Sym, what: str) -> tuple[int, ...]:
+    if arr.ndim == 2 and len(idx) == 1 and (arr.shape[0] == 1 or (s.sub and s.sub_span is None)):
+        # a^{[2](i)} over a batch (the index written after the layer, not as a subscript): sample i's column
+        i = idx[0]
+        if not 1 <= i <= arr.shape[1]:
+            raise EvalError("range", f"{what}: index {i} is out of range 1..{arr.shape[1]}", s)
+        return (0, i - 1) if arr.shape[0] == 1 else (slice(None), i - 1)
     if len(idx) != arr.ndim:
         raise EvalError("shape", f"{what} takes {arr.ndim} index(es), got {len(idx)}", s)
     for i, n in zip(idx, arr.shape):
@@ -337,8 +350,17 @@ def address(s: Sym, env: Env):
         if not 1 <= k <= N - 1:
             raise EvalError("layer", f"{s.name}: layer {_int(s.layer, env)} does not exist", s)
         arr = env.net()["W" if kind == "w" else "b"][k - 1]
+        if kind == "w" and k in env.inst.vector_weights and arr.shape[0] == 1:
+            arr = arr[0]  # w^{(2)} = (0.7, -0.5)^T: the one output unit's weights, the column the document means
         return kind, k, (_entry(arr, idx, s, s.name) if idx else None), arr
     if kind in ("x", "y") and s.layer is not None:
+        if not s.sub and kind == "y" and np.ndim(env.inst.case.y) == 2:  # y^{(i)}: sample i's whole column
+            arr = np.asarray(env.inst.case.y, complex)
+            i = _int(s.layer, env)
+            if not 1 <= i <= arr.shape[1]:
+                raise EvalError("range", f"y^({i}): sample {i} is out of range 1..{arr.shape[1]}", s)
+            col = arr[:, i - 1]
+            return kind, 0, None, (col[0] if col.size == 1 else col)
         idx = idx + (_int(s.layer, env),)  # y_k^{(i)}: the sample's column of a batch
     if kind == "y":
         arr = np.asarray(env.inst.case.y, complex)
@@ -543,6 +565,8 @@ def _eval_binop(node: BinOp, env: Env) -> np.ndarray:
 def _act_for(arg: Node, env: Env, fn: str = "sigma") -> str:
     """The activation σ means here: the layer's own for σ(z^{(l)}); for σ(t) of a free variable the logistic
     function when some layer is logistic (tanh hidden, sigmoid output), else the hidden layers' activation."""
+    if env.sigma is not None and fn.startswith("sigma"):
+        return env.sigma
     inner = arg.x if isinstance(arg, Paren) else arg
     if isinstance(inner, Sym) and sym_kind(inner) == "z" and inner.layer is not None:
         try:
@@ -577,8 +601,7 @@ def _eval_apply(node: Apply, env: Env) -> np.ndarray:
             raise EvalError("shape", f"diag of a {_shape(v)} (a vector is needed)", node)
         return np.diag(v)
     if fn == "softmax":
-        e = np.exp(v - np.max(np.real(v)))
-        return e / np.sum(e)
+        return softmax(v, _class_axis(v, env))
     if fn == "log":
         if np.any(np.real(v) <= 0):
             raise EvalError("domain", "the logarithm of a number ≤ 0 (log is taken of "
@@ -598,6 +621,22 @@ def _extremum(fn: str, args: tuple[Node, ...], env: Env, node: Node) -> np.ndarr
         raise EvalError("shape", f"{fn} of a {_shape(a)} and a {_shape(b)}", node) from None
     pick = np.real(a) >= np.real(b) if fn == "max" else np.real(a) <= np.real(b)
     return np.where(pick, a, b)
+
+
+def softmax(v: np.ndarray, axis: int | None) -> np.ndarray:
+    """exp(v) normalised along ``axis`` (the classes of each sample), or over all of v when axis is None."""
+    e = np.exp(v - np.max(np.real(v), axis=axis, keepdims=axis is not None))
+    return e / np.sum(e, axis=axis, keepdims=axis is not None)
+
+
+def _class_axis(v: np.ndarray, env: Env) -> int | None:
+    """The axis softmax normalises along: none for one sample; for a batch, across each sample's classes
+    (along a row when samples are rows, as in X W + b; down a column when they are columns, as in W X + b)."""
+    if v.ndim < 2 or 1 in v.shape:
+        return None
+    if is_named_instance(env.inst):
+        return 0 if env.inst.graph.samples_in_rows is False else 1
+    return 0  # manualbp's layout: one sample per column
 
 
 def divide(n: np.ndarray, d: np.ndarray, node: Node) -> np.ndarray:
@@ -682,6 +721,13 @@ def derivative(num: Node, var: Node, env: Env, node: Node) -> np.ndarray:
     kind, L, entry, arr = address(var, env)
     if kind not in ("a", "z", "w", "b", "x"):
         raise EvalError("unsupported", f"derivative with respect to {var.name}", node)
+    if (isinstance(num, Sym) and num.font == D_PREFIX and kind in ("a", "z") and env.conv.per_sample
+            and env.inst.case.batched):  # Ng's dZ: the gradient of the summed, not the averaged, cost
+        plain = Sym(num.name, span=num.span)
+        return env.inst.case.x.shape[1] * derivative(plain, var, env, node)
+    if entry is not None and any(isinstance(e, slice) for e in entry):  # a sample's column: ∂C/∂Z^{[l](i)}
+        whole = Sym(var.name, (), var.layer, var.layer_style, False, var.prime, var.font, span=var.span)
+        return derivative(num, whole, env, node)[entry]
     if entry is not None:
         key = ("x" if kind == "x" else kind, L, entry)
         return np.imag(evaluate(num, env.perturbed(key, 1j * H))) / H + 0j
