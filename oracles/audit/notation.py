@@ -15,6 +15,7 @@ reads it from the numbering (z^{(1)} = W^{(1)} x + b^{(1)}: the input is layer 0
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from .extract import Equation
@@ -174,18 +175,26 @@ def structural_input_layer(eqs: list[Equation], wmin: int | None) -> int | None:
     return None
 
 
-def _d_prefix(n: Node) -> Node:
-    """dZ^{[l]}, dW^{[l]}, db^{[l]}, dA^{[l]} (Ng's notation) as ∂C/∂Z^{[l]} …: 'd' written against a layer symbol."""
-    if not (isinstance(n, BinOp) and n.op == "mul"):
+def _d_rewriter(takes: Callable[[Node, Node], bool], cost: Callable[[Node], Sym]) -> Callable[[Node], Node]:
+    """The rewrite of 'd' written right against a quantity X (also as ((1/m) d) X) into ∂cost/∂X, where
+    ``takes(d, X)``; ``cost(d)`` is the cost symbol, spanning the 'd'."""
+    def rewrite(n: Node) -> Node:
+        if not (isinstance(n, BinOp) and n.op == "mul"):
+            return n
+        left, target = n.left, n.right
+        if isinstance(left, BinOp) and left.op == "mul":  # \frac{1}{m} dZ parses as ((1/m) d) Z
+            inner = rewrite(BinOp("mul", left.right, target, span=(left.right.span[0], n.span[1])))
+            return BinOp("mul", left.left, inner, span=n.span) if isinstance(inner, Deriv) else n
+        if takes(left, target) and left.span[1] == target.span[0]:
+            return Deriv(cost(left), target, span=n.span)
         return n
-    left, target = n.left, n.right
-    if isinstance(left, BinOp) and left.op == "mul":  # \frac{1}{m} dZ parses as ((1/m) d) Z
-        inner = _d_prefix(BinOp("mul", left.right, target, span=(left.right.span[0], n.span[1])))
-        return BinOp("mul", left.left, inner, span=n.span) if isinstance(inner, Deriv) else n
-    if _is_d(left) and isinstance(target, Sym) and target.layer is not None and sym_kind(target) in LAYER_KINDS \
-            and left.span[1] == target.span[0]:
-        return Deriv(Sym("C", font=D_PREFIX, span=left.span), target, span=n.span)
-    return n
+    return rewrite
+
+
+_d_prefix = _d_rewriter(
+    lambda d, x: _is_d(d) and isinstance(x, Sym) and x.layer is not None and sym_kind(x) in LAYER_KINDS,
+    lambda d: Sym("C", font=D_PREFIX, span=d.span))
+"""dZ^{[l]}, dW^{[l]}, db^{[l]}, dA^{[l]} (Ng's notation) as ∂C/∂Z^{[l]} …: 'd' written against a layer symbol."""
 
 
 def _is_d(n: Node) -> bool:
@@ -234,17 +243,9 @@ def read_named_derivative_prefix(eqs: list[Equation], knows, cost: str | None = 
         return (isinstance(target, Sym) and target.layer is None and not target.transpose and target.name != "d"
                 and all(isinstance(x, Num) for x in target.sub) and knows(sym_key(target)) and sym_key(target) != cost)
 
-    def rewrite(n: Node) -> Node:
-        if not (isinstance(n, BinOp) and n.op == "mul"):
-            return n
-        left, target = n.left, n.right
-        if isinstance(left, BinOp) and left.op == "mul":  # \frac{1}{N} dW parses as ((1/N) d) W
-            inner = rewrite(BinOp("mul", left.right, target, span=(left.right.span[0], n.span[1])))
-            return BinOp("mul", left.left, inner, span=n.span) if isinstance(inner, Deriv) else n
-        if (isinstance(left, Sym) and left.name == "d" and not left.sub and left.layer is None
-                and left.font in ("", "mathrm", "mathit") and named(target) and left.span[1] == target.span[0]):
-            return Deriv(Sym(cost, span=left.span), target, span=n.span)
-        return n
+    rewrite = _d_rewriter(lambda d, x: isinstance(d, Sym) and d.name == "d" and not d.sub and d.layer is None
+                          and d.font in ("", "mathrm", "mathit") and named(x),
+                          lambda d: Sym(cost, span=d.span))
 
     for eq in eqs:
         if any(isinstance(x, Sym) and x.name == "d" for m in eq.members for x in m.walk()):
