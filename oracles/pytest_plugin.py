@@ -88,11 +88,13 @@ def backprop_checker(request: pytest.FixtureRequest):
             raise pytest.UsageError("backprop_checker needs a subject: backprop_checker(my_backprop) or "
                                     "@pytest.mark.backprop(my_backprop, ...)")
         opts.setdefault("settings", settings.get_profile(profile_name(profile)))
+        failure = None  # failed outside the except clauses: pytest would print the report twice, chained
         try:
             return assert_backprop(target, **opts)
         except AssertionError as exc:
-            pytest.fail(str(exc), pytrace=False)
+            failure = str(exc)
         except (SubjectLoadError, SubjectSignatureError, FileNotFoundError) as exc:  # not the backprop's fault
-            pytest.fail(f"manualbp: the subject cannot be checked: {exc}", pytrace=False)
+            failure = f"manualbp: the subject cannot be checked: {exc}"
+        pytest.fail(failure, pytrace=False)
 
     return run
