@@ -178,6 +178,8 @@ class CheckResult:
                 lines += _discrepancy_lines(o)
             else:
                 lines.append("  " + o.message)
+                if kind in _MISBEHAVIOUR_FIX and self.diagnosis is None:
+                    lines.append("  Fix: " + _MISBEHAVIOUR_FIX[kind])
         if self.diagnosis is not None:
             lines += ["", self.diagnosis.text()]
         rep = self.reproducer()

@@ -188,3 +188,12 @@ def test_the_diagnosis_says_which_cases_its_counts_are_of():
     assert n_edge and result.diagnosis is not None
     said = f"the counts above are of the {len(result.outcomes) - n_edge} cases outside the edge stage; its {n_edge} "
     assert any(e.startswith(said) for e in result.diagnosis.evidence), result.diagnosis.evidence
+
+
+def test_a_misbehaviour_without_a_diagnosis_prints_its_fix():
+    """Fails before: a NaN failure had its fix in the JSON only; the text printed the minimal case and stopped."""
+    students = Path(__file__).resolve().parents[1] / "examples" / "students"
+    result = check(f"{students / 'bug_relu_prime_at_zero.py'}:backprop", hidden="relu", output="identity",
+                   cost="half_sse", max_examples=20)
+    assert not result.passed and "nonfinite" in result.minimal and result.diagnosis is None, result.text()
+    assert "Fix: look for exp overflow" in result.text()
