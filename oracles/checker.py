@@ -27,7 +27,7 @@ import numpy as np
 
 from manualbp import Case, Gradients
 
-from .declaration import DeclarationMatch, find_declaration
+from .declaration import SEARCHED, DeclarationMatch, find_declaration, still_failing
 from .diagnose import Diagnosis, Observation, diagnose
 from .edges import edge_features, edge_kinds
 from .findings import Check, Finding, Location, Report
@@ -782,8 +782,19 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
     passed = not any(o.failed for o in outcomes)
     declared = None
     if not passed and declaration_search:
-        declared, diag = _flag_mistake(sub, plain if any(o.failed for o in plain) else outcomes, diag,
-                                       judge or _default_judge, oracles, timeout)
+        searched = plain if any(o.failed for o in plain) else outcomes
+        declared, diag = _flag_mistake(sub, searched, diag, judge or _default_judge, oracles, timeout)
+        tried = {id(o) for o in searched}
+        others = [o for o in outcomes if o.failed and id(o) not in tried and o.status in SEARCHED]
+        if declared is not None and others:  # the edge stage's failures: one of each kind, the simplest
+            firsts = {o.status: o for o in sorted(others, key=lambda o: simplicity(o.case), reverse=True)}
+            with np.errstate(all="ignore"):
+                left = still_failing(declared, [o.case for o in firsts.values()], judge or _default_judge, oracles,
+                                     timeout=timeout)
+            if left:
+                kinds = ", ".join(KIND_TEXT[k].removeprefix("the subject ") for k in firsts)
+                declared.detail = (f"{declared.detail}; " if declared.detail else "") + (
+                    f"but the failing edge cases ({kinds}) still fail with it, a bug of its own")
     result = CheckResult(sub, passed, outcomes, minimal, diag, tuple(oracles), notes, warnings=warned,
                          declaration=declared)
     if not passed and fresh_process and "fail" in minimal and _passes_alone(result, timeout):

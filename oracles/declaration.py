@@ -295,6 +295,15 @@ def find_declaration(sub: Subject, outcomes: Sequence[Any], judge: Callable[...,
     return DeclarationMatch([a for a, _ in matches], matches[0][1], len(failing), detail)
 
 
+def still_failing(match: DeclarationMatch, cases: Sequence[Case], judge: Callable[..., Any], oracles: Sequence[str],
+                  *, timeout: float = 5.0) -> int:
+    """How many of ``cases`` (failures the search did not try, e.g. the edge stage's NaN) the subject still fails
+    under the first matching declaration."""
+    alt = match.matches[0]
+    harness = Harness(alt.subject, timeout=min(timeout, CALL_SECONDS), reentrancy=False, max_hangs=1)
+    return sum(not _passes_all(alt, harness, [case], [], judge, oracles) for case in cases)
+
+
 def _passes_all(alt: Alternative, harness: Harness, failing: Sequence[Case], passing: Sequence[Case],
                 judge: Callable[..., Any], oracles: Sequence[str]) -> int:
     """How many cases the subject passes under ``alt`` when it passes every failing case (each must adapt to

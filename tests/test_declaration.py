@@ -157,3 +157,15 @@ def test_the_check_itself_emits_no_numpy_warnings():
     assert not result.passed
     ours = [w for w in seen if "/oracles/" in w.filename or "/manualbp/" in w.filename]
     assert not ours, [f"{w.filename}:{w.lineno}: {w.message}" for w in ours]
+
+
+def test_a_declaration_must_also_clear_the_nan_failures():
+    """Fails before: 'matches --dtype float32' was said after trying only the wrong-value cases, while the NaN
+    edge cases (bce's division at a saturated output) fail under float32 as well: the headline must say so."""
+    data = Path(__file__).resolve().parent / "data" / "edge_students"
+    result = check(f"{data / 'float32_bce_division.py'}:backprop", hidden="sigmoid", output="sigmoid", cost="bce",
+                   max_examples=30)
+    assert not result.passed and "nonfinite" in result.minimal, result.text()
+    d = result.declaration
+    assert d is None or "still fail with it" in d.headline(), result.text()
+    assert d is None or "NaN or infinite" in result.summary()
