@@ -516,6 +516,24 @@ def _global_ratios(obs: Sequence[Observation]) -> list[tuple[Observation, float]
     return out
 
 
+def _param_batch_hypotheses(obs: Sequence[Observation]) -> list[Hypothesis]:
+    """One kind of gradient (∂C/∂b or ∂C/∂W) averaged over the batch twice, or summed, while the other is right."""
+    out: list[Hypothesis] = []
+    if len({_batch(ob) for ob in obs if ob.wrong and not ob.invalid}) < 2:
+        return out  # indistinguishable from a constant factor
+    for param, what in (("b", "∂C/∂b"), ("W", "∂C/∂W")):
+        for power, how in ((-1, "divided by B once more than"), (1, "not divided by B, unlike")):
+            other = "∂C/∂W" if param == "b" else "∂C/∂b"
+            out.append(Hypothesis(
+                f"batch-factor-{param}", f"{what} alone {how} {other}: a factor {'1/' if power < 0 else ''}B "
+                f"(the batch size) on {what} only",
+                f"the batch mean divides every gradient by B exactly once: check the {what} line "
+                f"({'a .mean() after a division by B' if power < 0 else 'a .sum() where the mean belongs'})",
+                lambda ob, q=param, e=power: _scaled(ob, lambda L, p, N: _batch(ob) ** e if p == q else 1.0),
+                detail=f"B^{power} on {param}"))
+    return out
+
+
 def _decay_hypotheses(obs: Sequence[Observation]) -> list[Hypothesis]:
     """Weight decay (L2) added to ∂C/∂W: ∂C/∂W + λ·W with one λ for every failing case, ∂C/∂b right."""
     lams = []
@@ -871,7 +889,8 @@ def diagnose(observations: Sequence[Observation], *, hypotheses: Sequence[Hypoth
     if not failing:
         return None
     candidates = list(hypotheses) if hypotheses is not None else (SHAPE_HYPOTHESES + MUTATIONS
-                                                                   + _factor_hypotheses(obs) + _decay_hypotheses(obs))
+                                                                   + _factor_hypotheses(obs) + _decay_hypotheses(obs)
+                                                                   + _param_batch_hypotheses(obs))
     fits = [test_hypothesis(h, obs) for h in candidates]
     good = [f for f in fits if f.fits and (f.wrong_explained or f.invalid_explained)]
     grouping, rows = layer_summary(obs)

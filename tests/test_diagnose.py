@@ -284,3 +284,13 @@ def test_second_trial_mistakes_are_catalogued(spec, declared, key, words):
     result = check(f"{EDGE_STUDENTS / spec}", cost="half_sse", max_examples=30, **declared)
     assert not result.passed and result.diagnosis is not None, result.text()
     assert result.diagnosis.mistake == key and words in result.diagnosis.title, result.text()
+
+
+def test_a_batch_factor_on_the_bias_gradients_alone_is_named():
+    """Fails before: db divided by B twice (dW right) was 'unrecognised' (found by the third outside trial)."""
+    from oracles.checker import check
+
+    result = check(f"{EDGE_STUDENTS / 'db_mean_twice.py'}:backprop", hidden="sigmoid", output="sigmoid",
+                   cost="half_sse", batch="columns", max_examples=30)
+    assert not result.passed and result.diagnosis is not None, result.text()
+    assert result.diagnosis.mistake == "batch-factor-b" and "once more" in result.diagnosis.title, result.text()
