@@ -9,10 +9,11 @@ not run (raised or returned wrong shapes), the mistake cannot run either.  The e
 cases and with what deviation.  When nothing fits, the diagnosis is "unrecognised", with the pattern of
 wrong layers and entries.
 
-Catalogue (keys): swapped-returns, reversed-order, bias-not-summed (judged on the arrays of an answer the layout cannot
-take), transposed-W, reshaped-W, outer-order, sigma-prime-of-a, sigma-prime-formula-on-z, missing-sigma-prime,
-wrong-layer-activation, extra-output-prime, wrong-target, delta-entry, sign, constant-factor, batch-factor,
-width-factor, some-layers; and "approximate" (every failing case right to 1e-4, wrong beyond rounding).
+Catalogue (keys): swapped-returns, reversed-order, bias-not-summed, bias-two-axes (judged on the arrays of an
+answer the layout cannot take), transposed-W, reshaped-W, outer-order, sigma-prime-of-a, sigma-prime-formula-on-z,
+missing-sigma-prime, leak-forgotten, wrong-layer-activation, extra-output-prime, wrong-target, delta-entry, sign,
+constant-factor, batch-factor, batch-factor-b/-W, width-factor, weight-decay, some-layers; and "approximate"
+(every failing case right to 1e-4, wrong beyond rounding).
 """
 
 from __future__ import annotations
@@ -417,6 +418,26 @@ def _unsummed_bias_explains(ob: Observation) -> bool:
     return True
 
 
+def _two_axis_bias_explains(ob: Observation) -> bool:
+    """Every ∂C/∂b^(L) has the right entries as a (1, n) row or an (n, 1) column (keepdims=True, np.matrix) and
+    ∂C/∂W is right; at least one of them has that extra axis."""
+    (got_W, got_b), (want_W, want_b) = ob.returned, ob.expected
+    if len(got_W) != len(want_W) or len(got_b) != len(want_b):
+        return False
+    if not all(_same(g, w, ob.case.dtype) for g, w in zip(got_W, want_W)):
+        return False
+    extra = False
+    for g, w in zip(got_b, want_b):
+        g = np.asarray(g, dtype=np.float64)
+        if g.shape == np.shape(w):
+            continue
+        if g.ndim != 2 or 1 not in g.shape or g.size != np.size(w) or not _same(g.reshape(np.shape(w)), w,
+                                                                                  ob.case.dtype):
+            return False
+        extra = True
+    return extra
+
+
 def _swapped_prediction(ob: Observation) -> Gradients | None:
     """Where the layout takes swapped lists (every W^(L) with as many entries as b^(L)), the values it reads."""
     ref = ob.reference
@@ -450,6 +471,12 @@ SHAPE_HYPOTHESES: list[Hypothesis] = [
                lambda ob: ob.reference, explains=_unsummed_bias_explains,
                explains_text="each returned ∂C/∂b^(L) has a sample axis, and summed over it equals the correct "
                              "gradient to rounding; ∂C/∂W is right"),
+    Hypothesis("bias-two-axes", "bias gradient with an extra axis: ∂C/∂b^(L) returned as a (1, n_L) row or an "
+               "(n_L, 1) column, with the right values", "∂C/∂b^(L) has b^(L)'s shape (n_L,): sum without "
+               "keepdims=True, or return db.ravel() (np.matrix always keeps two axes: np.asarray(db).ravel())",
+               lambda ob: ob.reference, explains=_two_axis_bias_explains,
+               explains_text="each returned ∂C/∂b^(L) holds the correct values with an extra axis of length 1; "
+                             "∂C/∂W is right"),
 ]
 """Mistakes seen in the structure of an answer the layout cannot take (their evidence is the returned arrays)."""
 

@@ -294,3 +294,14 @@ def test_a_batch_factor_on_the_bias_gradients_alone_is_named():
                    cost="half_sse", batch="columns", max_examples=30)
     assert not result.passed and result.diagnosis is not None, result.text()
     assert result.diagnosis.mistake == "batch-factor-b" and "once more" in result.diagnosis.title, result.text()
+
+
+def test_a_bias_gradient_kept_with_an_extra_axis_is_named():
+    """Fails before: db as a (1, n) row (keepdims=True, np.matrix) was 'unrecognised … raised or returned wrong
+    shapes' (found by the third outside trial)."""
+    from oracles.checker import check
+
+    result = check(f"{EDGE_STUDENTS / 'bias_keepdims.py'}:grads", hidden="sigmoid", output="sigmoid",
+                   cost="half_sse", layout="xw", batch="rows", max_examples=20)
+    assert not result.passed and result.diagnosis is not None, result.text()
+    assert result.diagnosis.mistake == "bias-two-axes", result.text()
