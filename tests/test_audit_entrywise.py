@@ -88,3 +88,29 @@ def test_weights_written_from_input_to_output_are_read_with_the_documents_own_co
     model = Model()
     find_bindings(model, extract(split_markdown(text)).equations)
     np.testing.assert_array_equal(model.bindings[("w", 1)][0], p["W1"])
+
+
+def _bound(text: str) -> dict:
+    model = Model()
+    find_bindings(model, extract(split_markdown(text)).equations)
+    return {key: np.asarray(val) for key, (val, _) in model.bindings.items()}
+
+
+def test_zero_based_subscripts_are_read_from_zero():
+    p = fx.NET221
+    entries = [f"$w^{{(1)}}_{{{j}{k}}} = {p['W1'][j, k]:g}$" for j in range(2) for k in range(2)]
+    entries += [f"$w^{{(2)}}_{{0{k}}} = {p['W2'][0, k]:g}$" for k in range(2)]
+    entries += [f"$b^{{(1)}}_{j} = {v:g}$" for j, v in enumerate(p["b1"])] + ["$b^{(2)}_0 = 0.05$"]
+    entries += [f"$x_{k} = {v:g}$" for k, v in enumerate(p["x"])] + ["$y_0 = 1$"]
+    got = _bound(", ".join(entries) + "\n")
+    for key, want in {("w", 1): p["W1"], ("w", 2): p["W2"], ("b", 1): p["b1"], ("b", 2): p["b2"],
+                      ("x", 0): p["x"], ("y", 0): p["y"]}.items():
+        np.testing.assert_array_equal(got[key], want)
+
+
+def test_without_sums_the_orientation_that_chains_the_layers_is_taken():
+    """No Σ says which subscript is the input: w_{ij} read as row j, column i is the only one fitting x."""
+    p = fx.NET231
+    entries = [f"$w^{{(1)}}_{{{k + 1}{j + 1}}} = {p['W1'][j, k]:g}$" for j in range(3) for k in range(2)]
+    entries += [f"$x_{k + 1} = {v:g}$" for k, v in enumerate(p["x"])]
+    np.testing.assert_array_equal(_bound(", ".join(entries) + "\n")[("w", 1)], p["W1"])

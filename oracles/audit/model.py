@@ -367,10 +367,10 @@ def bind_entries(model: Model, eqs: list[Equation]) -> None:
     if not entries.values:
         return
     first = weights_input_first(eqs)
-    got = entries.assembled(bool(first))
-    if first is None and not _chains(got, model.bindings):
-        turned = entries.assembled(True)
-        got = turned if _chains(turned, model.bindings) else got
+    tries = [False, True] if first is None else [first]  # without a Σ to say, the reading whose layers chain
+    got = next((g for g in map(entries.assembled, tries) if not entries.gaps and _chains(g, model.bindings)), None)
+    if got is None:
+        got = entries.assembled(tries[0])
     if entries.gaps:
         model.entry_gaps = entries.gaps
         return
