@@ -155,7 +155,10 @@ def unread_worked_example(equations: list, model, line_of: Callable) -> tuple[in
         return None, ""
     first = stated[0][0]
     b = model.bindings
-    if not any(kind == "w" for kind, _ in b):
+    if model.entry_gaps:
+        why = ("it is given entry by entry, but not every entry is: " + "; ".join(model.entry_gaps)
+               + (" are" if len(model.entry_gaps) > 1 or "," in model.entry_gaps[0] else " is") + " missing")
+    elif not any(kind == "w" for kind, _ in b):
         why = "no weight matrix was recognised: write W^{(l)} = [numbers] (or w^{(l)}) for each layer"
     elif ("x", 0) not in b:
         why = "the input x = [numbers] is not given"

@@ -16,6 +16,7 @@ import numpy as np
 from manualbp import Case
 
 from .activations import output_in_words, read_layer_definitions, resolve, sigma_meaning
+from .entrywise import read_entries, weights_input_first
 from .extract import Equation
 from .named import random_instances, read_named, sym_key
 from .semantics import (
@@ -178,6 +179,7 @@ class Model:
     binding_eqs: set = field(default_factory=set)  # equation indices that only bind values
     alias: dict = field(default_factory=dict)
     inferred_widths: dict = field(default_factory=dict)  # doc layer -> width (from the symbolic part)
+    entry_gaps: list = field(default_factory=list)  # the entries missing from a worked example given entry-wise
     output_letter: str | None = None  # "L" when L names the output layer (Nielsen), not a free layer
     notes: list = field(default_factory=list)
     _randoms: list | None = None
@@ -354,7 +356,45 @@ def find_bindings(model: Model, eqs: list[Equation]) -> None:
             val = transpose(val)
         model.bindings[key] = (val, eq)
         model.binding_eqs.add(eq.index)
+    bind_entries(model, eqs)
 
+
+def bind_entries(model: Model, eqs: list[Equation]) -> None:
+    """Bindings for W, b, x and y given entry by entry (w^{(1)}_{12} = 0.8), when every entry of each is given;
+    otherwise ``model.entry_gaps`` names the missing entries and none of them is bound."""
+    entries = read_entries(eqs)
+    entries.values = {k: v for k, v in entries.values.items() if k not in model.bindings}
+    if not entries.values:
+        return
+    first = weights_input_first(eqs)
+    tries = [False, True] if first is None else [first]  # without a Σ to say, the reading whose layers chain
+    got = next((g for g in map(entries.assembled, tries) if not entries.gaps and _chains(g, model.bindings)), None)
+    if got is None:
+        got = entries.assembled(tries[0])
+    if entries.gaps:
+        model.entry_gaps = entries.gaps
+        return
+    if not any(kind == "w" for kind, _ in (*got, *model.bindings)):
+        return
+    for key, (val, _) in got.items():
+        model.bindings[key] = (val, got[key][1])
+        for eq in entries.values[key].values():
+            model.binding_eqs.add(eq[1].index)
+
+
+def _chains(got: dict, bound: dict) -> bool:
+    """True when the weight matrices (entry-wise or whole) chain: each one's columns are the rows before it."""
+    allb = {**bound, **got}
+    ws = sorted(k for kind, k in allb if kind == "w")
+    prev = None
+    if ("x", 0) in allb:
+        prev = np.asarray(allb[("x", 0)][0]).size
+    for k in ws:
+        W = np.atleast_2d(np.real(np.asarray(allb[("w", k)][0])))
+        if prev is not None and W.shape[1] != prev:
+            return False
+        prev = W.shape[0]
+    return True
 
 def _bound_symbol(members: list[Node]) -> Sym | None:
     """The symbol a binding gives a value: w^{(2)} = […]; in a chain x = a^{(1)} = […], the x."""
