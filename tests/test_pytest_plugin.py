@@ -45,8 +45,9 @@ def test_marker_and_fixture_pass_and_fail(pytester):
     out = res.stdout.str()
     assert "Diagnosis: sign: every gradient is the negative of the correct one" in out
     assert "reproducer" in out and "from bug_sign import backprop" in out
-    # the report once (it was printed twice, chained by 'During handling of the above exception')
-    assert out.count("from bug_sign import backprop") == 1 and "During handling" not in out
+    # the report once (it was printed twice, chained by 'During handling of the above exception'); in CI the short
+    # summary repeats the whole message, so the chaining itself is what is asserted
+    assert "During handling of the above exception" not in out
 
 
 def test_subject_in_the_marker_and_declarations_in_the_call(pytester):
