@@ -725,7 +725,8 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
                      batch=batch, reduction=reduction, returns=returns, dtype=dtype)
     harness = Harness(sub, timeout=timeout)
     evaluate = _Evaluator(sub, harness, oracles, judge or _default_judge)
-    notes: list[str] = []
+    notes: list[str] = [f"networks tried: up to {max_layers} layers ({max_layers - 1} weight matrices), widths up "
+                        f"to {max_width}, batches up to {max_batch}"]
     minimal: dict[str, Outcome] = {}
     for case in cases or ():
         sub.check_case(case)

@@ -197,3 +197,14 @@ def test_a_misbehaviour_without_a_diagnosis_prints_its_fix():
                    cost="half_sse", max_examples=20)
     assert not result.passed and "nonfinite" in result.minimal and result.diagnosis is None, result.text()
     assert "Fix: look for exp overflow" in result.text()
+
+
+def test_the_result_says_how_deep_the_networks_tried_were():
+    """Fails before: '--max-layers 3' hid a bug that needs 3 weight matrices and nothing said how deep the networks
+    were (found by the third outside trial)."""
+    students = Path(__file__).resolve().parents[1] / "examples" / "students"
+    result = check(f"{students / 'correct_loops.py'}:backprop", hidden="sigmoid", output="sigmoid", cost="half_sse",
+                   max_examples=5, max_layers=3, max_width=2)
+    assert result.passed
+    assert "networks tried: up to 3 layers (2 weight matrices), widths up to 2" in result.text()
+    assert max(o.case.arch.depth for o in result.outcomes) <= 3

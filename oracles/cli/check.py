@@ -52,7 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--oracles", default="torch,fd", help="comma-separated judges among torch, jax, fd")
     p.add_argument("--timeout", type=float, default=5.0, help="seconds allowed per call of the subject")
     p.add_argument("--seed", type=int, default=None, help="Hypothesis seed (default: derandomized)")
-    p.add_argument("--max-layers", type=int, default=4, help="largest number of layers generated (N)")
+    p.add_argument("--max-layers", type=int, default=4, help="largest number of layers N generated, input and "
+                   "output included (N − 1 weight matrices; default 4)")
     p.add_argument("--max-width", type=int, default=4, help="largest layer width generated")
     p.add_argument("--edge-cases", action=argparse.BooleanOptionalAction, default=True,
                    help="after the random search, try numerical edge cases: relu/leaky_relu units exactly at the "
