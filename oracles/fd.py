@@ -375,7 +375,11 @@ def fd_gradients(case: Case, method: str = "auto", *, estimate_rounding: bool = 
     extra = np.finfo(out_dtype).eps / 2 if out_dtype != _HI else 0.0  # rounding of the returned values
     dW, db, eW, eb, kW, kb = [], [], [], [], [], []
     for k in range(len(case.weights)):
-        est = _layer_entries(case, method, k, traces, estimate_rounding)
+        # W^(k+1), b^(k+1) move z^(k+2) and what follows: with no kinked activation from there on, the complex step
+        # is exact for this layer's entries whatever the kinks upstream (Richardson's estimate there is not)
+        downstream_smooth = all(a in SMOOTH for a in case.arch.activations[k:])
+        layer_method = "complex-step" if requested == "auto" and downstream_smooth else method
+        est = _layer_entries(case, layer_method, k, traces, estimate_rounding)
         n_out, n_in = case.weights[k].shape
         g = est.value.reshape(n_out, n_in + 1)
         e = est.err + extra * np.abs(est.value)
