@@ -380,6 +380,13 @@ def fd_gradients(case: Case, method: str = "auto", *, estimate_rounding: bool = 
         downstream_smooth = all(a in SMOOTH for a in case.arch.activations[k:])
         layer_method = "complex-step" if requested == "auto" and downstream_smooth else method
         est = _layer_entries(case, layer_method, k, traces, estimate_rounding)
+        if requested == "auto" and layer_method == "richardson":
+            rows = _clear_rows(case, traces, k)  # rows whose perturbation reaches no kinked unit near 0
+            if rows.any():
+                exact = _layer_entries(case, "complex-step", k, traces, estimate_rounding)
+                take = np.repeat(rows, case.weights[k].shape[1] + 1)
+                est = _Estimate(*(np.where(take, x, y) for x, y in ((exact.value, est.value), (exact.err, est.err),
+                                                                     (exact.kink, est.kink))))
         n_out, n_in = case.weights[k].shape
         g = est.value.reshape(n_out, n_in + 1)
         e = est.err + extra * np.abs(est.value)
@@ -528,6 +535,24 @@ def kink_threshold(W: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     Works on stacks too: W (..., n, m), a (..., m, B), b (..., n) give (..., n, B).
     """
     return KINK_MARGIN * (np.matmul(np.abs(W), np.abs(a)) + np.abs(b)[..., None])
+
+
+def _clear_rows(case: Case, traces: dict, k: int) -> np.ndarray:
+    """Per row j of W^(k+1), b^(k+1): whether perturbing that row moves no relu/leaky_relu pre-activation within
+    :func:`kink_threshold` of 0 in any trace (its own unit j of z[k], and every unit of the kinked layers after
+    it): the complex step is exact for those entries."""
+    acts = case.arch.activations
+    base = traces[_HI]
+
+    def clear(l: int) -> np.ndarray:  # per unit of layer l, in every sample and every precision
+        t = kink_threshold(np.asarray(case.weights[l], np.float64), base.a[l].real,
+                           np.asarray(case.biases[l], np.float64))
+        return np.logical_and.reduce([(np.abs(tr.z[l].real) > t).all(axis=1) for tr in traces.values()])
+
+    rows = clear(k) if acts[k] in KINKED else np.ones(case.weights[k].shape[0], bool)
+    if any(acts[l] in KINKED and not clear(l).all() for l in range(k + 1, len(acts))):
+        return np.zeros_like(rows)
+    return rows
 
 
 def _clear_pass(case: Case, dt, thresholds: dict[int, np.ndarray], stop: int) -> tuple[np.ndarray, ...] | None:
