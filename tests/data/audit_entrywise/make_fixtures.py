@@ -9,11 +9,14 @@ Run from the repository root: python tests/data/audit_entrywise/make_fixtures.py
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # tests/data: fixture_math, shared by the generators
+from fixture_math import f, two_sigmoid_layers  # noqa: E402
 
 NET221 = dict(W1=np.array([[0.3, -0.2], [0.8, 0.5]]), b1=np.array([0.1, -0.1]),
               W2=np.array([[0.6, -0.4]]), b2=np.array([0.05]), x=np.array([0.5, -1.0]), y=np.array([1.0]))
@@ -23,24 +26,10 @@ GRADIENT = r"$$\frac{\partial C}{\partial w^{(l)}_{jk}} = \delta^{(l)}_j \cdot a
 PLANTED_GRADIENT = GRADIENT.replace("a^{(l-1)}_k", "a^{(l)}_k")  # the wrong layer index
 
 
-def sig(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def f(v: float) -> str:
-    return f"{float(v):.4f}"
-
-
 def values(p: dict) -> dict:
     """Forward and backward pass with C = ½ (a^{(2)}_1 − y_1)², δ = ∂C/∂z."""
-    z1 = p["W1"] @ p["x"] + p["b1"]
-    a1 = sig(z1)
-    z2 = p["W2"] @ a1 + p["b2"]
-    a2 = sig(z2)
-    d2 = (a2 - p["y"]) * a2 * (1 - a2)
-    d1 = (p["W2"].T @ d2) * a1 * (1 - a1)
-    return dict(z1=z1, a1=a1, z2=z2, a2=a2, C=0.5 * np.sum((a2 - p["y"]) ** 2), d2=d2, d1=d1,
-                dW2=np.outer(d2, a1), dW1=np.outer(d1, p["x"]))
+    n = two_sigmoid_layers(p["W1"], p["b1"], p["W2"], p["b2"], p["x"], p["y"])
+    return dict(n, dW2=np.outer(n["d2"], n["a1"]), dW1=np.outer(n["d1"], p["x"]))
 
 
 def given(p: dict, scalar_y: bool) -> str:

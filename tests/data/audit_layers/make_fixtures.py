@@ -8,27 +8,18 @@ Run from the repository root: python tests/data/audit_layers/make_fixtures.py
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-
-
-def sig(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def f(v: float) -> str:
-    return f"{float(v):.4f}"
+sys.path.insert(0, str(HERE.parent))  # tests/data: fixture_math, shared by the generators
+from fixture_math import f, mat, sig  # noqa: E402
 
 
 def col(v) -> str:
     return "(" + ", ".join(f(x) for x in np.ravel(v)) + ")^T"
-
-
-def mat(m) -> str:
-    return r"\begin{pmatrix} " + r" \\ ".join(" & ".join(f(x) for x in row) for row in np.atleast_2d(m)) + r" \end{pmatrix}"
 
 
 # ------------------------------------------------------------------ ReLU hidden layer, linear output, MSE

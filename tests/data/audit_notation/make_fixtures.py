@@ -8,28 +8,18 @@ Run from the repository root: python tests/data/audit_notation/make_fixtures.py
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-
-
-def sig(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def f(v: float) -> str:
-    return f"{float(v):.4f}"
+sys.path.insert(0, str(HERE.parent))  # tests/data: fixture_math, shared by the generators
+from fixture_math import f, mat, sig, two_sigmoid_layers  # noqa: E402
 
 
 def col(v, env="pmatrix") -> str:
     return rf"\begin{{{env}}} " + r" \\ ".join(f(x) for x in np.ravel(v)) + rf" \end{{{env}}}"
-
-
-def mat(m, env="pmatrix") -> str:
-    return rf"\begin{{{env}}} " + r" \\ ".join(" & ".join(f(x) for x in row) for row in np.atleast_2d(m)) \
-        + rf" \end{{{env}}}"
 
 
 def nielsen() -> str:
@@ -40,13 +30,8 @@ def nielsen() -> str:
     b3 = np.array([0.05, -0.1])
     x = np.array([0.5, -0.2])
     y = np.array([0.9, 0.1])
-    z2 = W2 @ x + b2
-    a2 = sig(z2)
-    z3 = W3 @ a2 + b3
-    a3 = sig(z3)
-    C = 0.5 * np.sum((a3 - y) ** 2)
-    d3 = (a3 - y) * a3 * (1 - a3)
-    d2 = (W3.T @ d3) * a2 * (1 - a2)
+    n = two_sigmoid_layers(W2, b2, W3, b3, x, y)  # Nielsen's layers 2 and 3
+    z2, a2, z3, a3, C, d3, d2 = (n[k] for k in ("z1", "a1", "z2", "a2", "C", "d2", "d1"))
     return rf"""# Backpropagation in Nielsen's notation: a 2-3-2 network
 
 The input is layer $1$ and the output layer is $L$ (here $L = 3$); $w^l_{{jk}}$ is the weight from
@@ -105,14 +90,8 @@ def bold() -> str:
     b2 = np.array([-0.1, 0.05])
     x = np.array([1.0, -1.0, 2.0])
     y = np.array([0.2, 0.7])
-    z1 = W1 @ x + b1
-    a1 = sig(z1)
-    z2 = W2 @ a1 + b2
-    a2 = sig(z2)
-    C = 0.5 * np.sum((a2 - y) ** 2)
-    d2 = (a2 - y) * a2 * (1 - a2)
-    back = W2.T @ d2
-    d1 = back * a1 * (1 - a1)
+    n = two_sigmoid_layers(W1, b1, W2, b2, x, y)
+    z1, a1, z2, a2, C, d2, back, d1 = (n[k] for k in ("z1", "a1", "z2", "a2", "C", "d2", "back", "d1"))
     return rf"""# A two-layer network in matrix form
 
 Layer $0$ is the input, $\mathbf{{a}}^{{(0)}} = \mathbf{{x}}$; $\mathbf{{W}}^{{(l)}}$ maps layer $l-1$ to layer $l$;

@@ -8,11 +8,14 @@ has an unrelated typo of its own. Run from the repository root: python tests/dat
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # tests/data: fixture_math, shared by the generators
+from fixture_math import sig  # noqa: E402
 
 W2 = np.array([[0.4, -0.7], [0.9, 0.2]])
 B2 = np.array([-0.1, 0.3])
@@ -21,10 +24,6 @@ B3 = np.array([0.2, -0.4])
 X = np.array([0.3, 0.9])
 Y = np.array([0, 1])
 WRONG_D3 = 1  # the entry of δ^{(3)} stated wrong (0-based)
-
-
-def sig(z):
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 def r4(v: float) -> float:
