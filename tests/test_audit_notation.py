@@ -36,6 +36,12 @@ def _findings(report) -> list[tuple[int, str, str]]:
     return [(f.where.line, f.kind, f.message) for f in report.findings]
 
 
+def _audit_with(fixture: str, addition: str):
+    """(the audit of a correct fixture with ``addition`` appended, the line the addition ends on)."""
+    text = (DATA / fixture).read_text(encoding="utf-8") + addition
+    return audit_text(text, fixture), text.count("\n")
+
+
 @pytest.mark.parametrize("name", sorted(FIXTURES))
 def test_a_correct_derivation_in_another_notation_gives_no_findings(name):
     report = audit_file(DATA / name)
@@ -286,11 +292,8 @@ def test_nielsen_bare_superscripts_are_layers_only_where_the_document_uses_them(
 ])
 def test_a_function_identity_without_arguments_is_checked_for_every_argument(identity, holds):
     """σ' = σ(1 − σ) is the logistic identity, also in a tanh network with a sigmoid output."""
-    text = (DATA / "tanh_bce_correct.md").read_text(encoding="utf-8") + f"\nwhere $${identity}$$\n"
-    line = text.count("\n")
-    report = audit_text(text, "t")
-    flagged = {f.where.line for f in report.findings}
-    assert flagged == (set() if holds else {line}), _findings(report)
+    report, line = _audit_with("tanh_bce_correct.md", f"\nwhere $${identity}$$\n")
+    assert {f.where.line for f in report.findings} == (set() if holds else {line}), _findings(report)
 
 
 def test_words_between_equations_of_one_display_are_prose():
@@ -394,9 +397,7 @@ def test_outer_products_diagonal_matrices_and_named_sigmoid(seed, latex, want):
 ])
 def test_nielsens_gradient_at_the_output(bp1, holds):
     """In Nielsen's BP1 δ^L = ∇_a C ⊙ σ'(z^L), the bare a of ∇_a C is the output layer's a^L."""
-    text = (DATA / "nielsen_correct.md").read_text(encoding="utf-8") + f"\nand in gradient form\n\n$${bp1}$$\n"
-    line = text.count("\n")
-    report = audit_text(text, "n")
+    report, line = _audit_with("nielsen_correct.md", f"\nand in gradient form\n\n$${bp1}$$\n")
     assert {f.where.line for f in report.findings} == (set() if holds else {line}), _findings(report)
 
 
