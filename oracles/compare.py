@@ -223,7 +223,10 @@ def _activation_errors(name: str, z: np.ndarray, an: np.ndarray, abs_an: np.ndar
         return None, None, an * (Ez + spread) + ku * an * (1 + n * u) + tiny, None
     s1, s2, m1 = _sigma_terms(name, z, an)
     abs_s1 = s1  # σ' ≥ 0 for every elementwise activation here (σ is non-decreasing): |σ'| is σ' itself
-    return s1, abs_s1, abs_s1 * Ez + ku * abs_an + tiny, s2 * Ez + ku * m1 + tiny
+    # relu/leaky_relu near the kink: the exact z or another implementation's (each within E_z) may lie on the
+    # other side, where the slope differs; σ is 1-Lipschitz, so |Δa| <= 1·E_z there, not σ'(z)·E_z
+    slope = np.where(_near_kink(z, Ez), 1.0, abs_s1) if name in KINKED else abs_s1
+    return s1, abs_s1, slope * Ez + ku * abs_an + tiny, s2 * Ez + ku * m1 + tiny
 
 
 def _near_kink(z: np.ndarray, Ez: np.ndarray) -> np.ndarray:

@@ -237,6 +237,28 @@ def test_kink_flag_does_not_excuse_entries_the_kink_cannot_reach():
     assert [(d.layer, d.param, d.entry, d.status) for d in v.discrepancies] == [(2, "b", (1,), "fail")]
 
 
+def test_a_unit_rounded_to_either_side_of_its_kink_blames_no_entry_after_it():
+    """z = 0.01 + 0.02 − 0.03 is 0 as manualbp adds it and 3.5e-18 with the bias added first: a correct
+    backprop that adds in that order gets a = 3.5e-18 and ∂C/∂W^(2)[:, 0] = dz·a ≠ 0, where the oracles
+    get 0.  Those entries come after the kinked unit and must pass (they failed with tolerance ~1e-307)."""
+    arch = manualbp.Architecture((2, 2, 2), ("relu", "sigmoid"), "half_mse")
+    W1, b1 = np.array([[0.01, 0.02], [0.5, -0.25]]), np.array([-0.03, 0.1])
+    W2, b2 = np.array([[1.5, -0.7], [0.3, 0.9]]), np.array([0.1, -0.2])
+    case = Case(arch, (W1, W2), (b1, b2), np.ones(2), np.array([0.2, 0.7]))
+    z1 = (b1 + W1[:, 0]) + W1[:, 1]  # the bias first
+    assert z1[0] > 0 and (W1 @ np.ones(2) + b1)[0] == 0
+    a1 = np.maximum(z1, 0.0)
+    a2 = get_activation("sigmoid").f(W2 @ a1 + b2)
+    dz2 = (a2 - case.y) / 2 * a2 * (1 - a2)
+    dz1 = (W2.T @ dz2) * (z1 > 0)
+    subject = Gradients((np.outer(dz1, case.x), np.outer(dz2, a1)), (dz1, dz2), "bias first")
+    assert subject.dW[1][0, 0] != 0 and manualbp.gradients(case).dW[1][0, 0] == 0
+    for fast in (True, False):
+        v = compare(case, subject, fast=fast)
+        assert v.passed and v.status == "non-differentiable", str(v)
+        assert {(d.layer, d.status) for d in v.discrepancies} <= {(1, "non-differentiable")}
+
+
 def test_findings_are_valid_and_point_at_the_entry():
     case = seed_case()
     bad = _plant(_plant(manualbp.gradients(case), 1, "W", (2, 1), 1e-6), 1, "W", (0, 2), -3e-6)
