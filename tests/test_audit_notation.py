@@ -455,6 +455,29 @@ def test_a_named_batch_with_one_sample_per_row():
         _findings(report)
 
 
+def test_a_derivation_by_differentials_is_checked_around_its_differentials():
+    """x ∈ ℝ² declares a shape, z_1 and g_2 are names (numeric subscripts), L = −yᵀ log p is a number, b_2 = 0 is
+    the zero vector, and \\mathrm{d}L = … lines are differentials: not evaluated, never read as Ng's dZ."""
+    text = (DATA / "differentials_correct.md").read_text(encoding="utf-8")
+    report = audit_text(text, "d")
+    assert not [f for f in report.findings if f.severity == "error"], _findings(report)
+    unread = {f.message for f in report.findings}
+    assert unread == {"not checked: relations other than = and ≈ (≠, ≤, →, …) are not checked",
+                      "not checked: differentials (dL, dW written for a change of L, W) are not checked"}, unread
+    assert report.sections["audit"]["checked"] >= 20
+    planted = [
+        ("g_2 = p - y", "g_2 = y - p", "sign", "p - y"),
+        (r"\frac{\partial L}{\partial W_2} = g_2 h^\top", r"\frac{\partial L}{\partial W_2} = h g_2^\top",
+         "transpose", r"g_2 h^\top"),
+        ("$L = 2.2134$", "$L = 2.2314$", "arithmetic", "2.2134"),
+    ]
+    for old, new, kind, fix in planted:
+        line = _line_of(text, old)
+        errors = [(f.where.line, f.kind, f.fix) for f in audit_text(text.replace(old, new), "d").findings
+                  if f.severity == "error"]
+        assert errors == [(line, kind, fix)], (old, errors)
+
+
 TUPLE_DOC = r"""Layer $0$ is the input; $W^{(l)}$ maps layer $l-1$ to layer $l$.
 
 $$W^{(1)} = \begin{bmatrix} 0.5 & -0.2 \\ 0.3 & 0.4 \end{bmatrix}$$

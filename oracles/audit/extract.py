@@ -93,9 +93,14 @@ def _is_connector(items: list, k: int) -> int:
             and all(isinstance(x, Tok) and x.kind == "char" and (x.val.isalpha() or x.val in " ,.;:")
                     for x in items[k + 1].items)
             and not _is_applied(items[k + 2] if k + 2 < len(items) else None)
-            and not _is_function_name(items[k + 1])):
-        return 2
+            and not _is_function_name(items[k + 1])
+            and not (it.val == "mathrm" and _word(items[k + 1]).isalpha() and len(_word(items[k + 1])) == 1)):
+        return 2  # but \mathrm{d}: one upright letter is a symbol (the differential d), not a word
     return 0
+
+
+def _word(group: Group) -> str:
+    return "".join(x.val for x in group.items if isinstance(x, Tok)).strip()
 
 
 def _is_applied(it) -> bool:
@@ -105,8 +110,7 @@ def _is_applied(it) -> bool:
 
 def _is_function_name(group: Group) -> bool:
     """True for the word of a function written in text (\\mathrm{ReLU}, \\text{softmax}): a factor, not 'and'."""
-    word = "".join(x.val for x in group.items if isinstance(x, Tok)).strip()
-    return f"text{{{word}}}" in FUNCTIONS
+    return f"text{{{_word(group)}}}" in FUNCTIONS
 
 
 def _strip_connectors(items: list) -> list:

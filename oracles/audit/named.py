@@ -102,6 +102,8 @@ def named_value(key: str, env) -> np.ndarray:
         v = _one_hot(inst.graph.one_hot[1], env)
     else:
         del cache[key]
+        if key == "d":
+            raise EvalError("unbound", "differentials (dL, dW written for a change of L, W) are not checked", None)
         raise EvalError("unbound", f"symbol {key!r} is not defined", None)
     bumps = [(e, dv) for (kind, k, e), dv in env.overrides.items() if kind == "named" and k == key]
     if bumps:
@@ -257,17 +259,21 @@ def named_derivative(num: Node, var: Node, env) -> np.ndarray:
         else:
             flat_shape = base.reshape(-1).shape if base.ndim == 2 and 1 in base.shape and len(idx) == 1 else base.shape
             pos = np.unravel_index(np.ravel_multi_index(tuple(i - 1 for i in idx), flat_shape), base.shape)
-        v = evaluate(num, env.perturbed(("named", key, pos), 1j * H))
-        if np.ndim(v) != 0:
-            raise EvalError("unsupported", "derivative of a vector with respect to a number", var)
+        v = _scalar(evaluate(num, env.perturbed(("named", key, pos), 1j * H)), "a number", var)
         return np.asarray(np.imag(v) / H + 0j)
     out = np.zeros(base.shape, complex)
     for e in np.ndindex(*base.shape):
-        v = evaluate(num, env.perturbed(("named", key, e), 1j * H))
-        if np.ndim(v) != 0:
-            raise EvalError("unsupported", "derivative of a vector with respect to a vector", var)
-        out[e] = np.imag(v) / H
+        out[e] = np.imag(_scalar(evaluate(num, env.perturbed(("named", key, e), 1j * H)), "a vector", var)) / H
     return out
+
+
+def _scalar(v, wrt: str, var: Node):
+    """The value differentiated, as a scalar: L = −yᵀ log p is a 1 × 1 product, a number all the same."""
+    from .semantics import EvalError
+
+    if np.size(v) != 1:
+        raise EvalError("unsupported", f"derivative of a vector with respect to {wrt}", var)
+    return np.reshape(v, ())
 
 
 def random_instances(worked: NamedInstance, seeds: tuple[int, ...]) -> list[NamedInstance]:
@@ -298,6 +304,8 @@ def read_named(eqs, has_layers: bool) -> NamedInstance | None:
             lhs = lhs.x
         if not isinstance(lhs, Sym) or lhs.layer is not None or lhs.font == "text" or len(eq.members) < 2:
             continue
+        if "other" in eq.rels:  # x ∈ ℝ², n ≤ 3: says something about x, defines nothing
+            continue
         key = sym_key(lhs)
         if graph.knows(key):
             continue
@@ -315,7 +323,7 @@ def read_named(eqs, has_layers: bool) -> NamedInstance | None:
         if is_numeric(rhs) or any(isinstance(n, Sym) and sym_key(n) == key for n in rhs.walk()):
             continue
         letter = None
-        if lhs.sub:
+        if lhs.sub and not all(isinstance(x, Num) for x in lhs.sub):  # z_1 is a name (its key), h_j an entry of h
             if len(lhs.sub) != 1 or not isinstance(lhs.sub[0], Sym):
                 continue
             letter, key = lhs.sub[0].name, sym_key(Sym(lhs.name, font=lhs.font))
@@ -325,7 +333,33 @@ def read_named(eqs, has_layers: bool) -> NamedInstance | None:
     if not graph.inputs or not graph.defs:
         return None
     graph.samples_in_rows = _samples_in_rows(graph)
+    _widen_scalar_terms(graph)
     return NamedInstance(graph, dict(graph.inputs), "worked example")
+
+
+def _widen_scalar_terms(graph: NamedGraph) -> None:
+    """A number given for a quantity that a definition adds to a vector (b_2 = 0 in z_2 = W_2 h + b_2) is that
+    vector's shape filled with the number, as the document means it: read as a scalar, ∂L/∂b_2 would be the sum
+    of ∂L/∂z_2's entries instead of ∂L/∂z_2 itself."""
+    from .semantics import Convention, Env, EvalError, evaluate
+    from .tree import BinOp
+
+    inst = NamedInstance(graph, dict(graph.inputs))
+    for key in [k for k, v in graph.inputs.items() if np.ndim(v) == 0]:
+        for _, expr in graph.defs.values():
+            sums = [n for n in expr.walk() if isinstance(n, BinOp) and n.op in ("+", "-")]
+            others = [o for n in sums for m, o in ((n.left, n.right), (n.right, n.left))
+                      if isinstance(m, Sym) and sym_key(m) == key]
+            for other in others:
+                try:
+                    shape = np.shape(evaluate(other, Env(inst, Convention())))
+                except EvalError:
+                    continue
+                if shape:
+                    graph.inputs[key] = np.full(shape, graph.inputs[key])
+                    break
+            if np.ndim(graph.inputs[key]):
+                break
 
 
 def _samples_in_rows(graph: NamedGraph) -> bool | None:

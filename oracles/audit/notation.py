@@ -243,9 +243,17 @@ def read_named_derivative_prefix(eqs: list[Equation], knows, cost: str | None = 
         return (isinstance(target, Sym) and target.layer is None and not target.transpose and target.name != "d"
                 and all(isinstance(x, Num) for x in target.sub) and knows(sym_key(target)) and sym_key(target) != cost)
 
-    rewrite = _d_rewriter(lambda d, x: isinstance(d, Sym) and d.name == "d" and not d.sub and d.layer is None
-                          and d.font in ("", "mathrm", "mathit") and named(x),
-                          lambda d: Sym(cost, span=d.span))
+    def is_d(d: Node) -> bool:
+        return isinstance(d, Sym) and d.name == "d" and not d.sub and d.layer is None and d.font in ("", "mathrm",
+                                                                                                   "mathit")
+
+    def of_cost(n: Node) -> bool:  # d written right against the cost: dL, a differential
+        return (isinstance(n, BinOp) and n.op == "mul" and is_d(n.left) and isinstance(n.right, Sym)
+                and sym_key(n.right) == cost and n.left.span[1] == n.right.span[0])
+
+    if any(of_cost(n) for eq in eqs for m in eq.members for n in m.walk()):
+        return  # dL = g_2ᵀ dz_2: differentials, where dW_2 is a change of W_2, not ∂L/∂W_2
+    rewrite = _d_rewriter(lambda d, x: is_d(d) and named(x), lambda d: Sym(cost, span=d.span))
 
     for eq in eqs:
         if any(isinstance(x, Sym) and x.name == "d" for m in eq.members for x in m.walk()):

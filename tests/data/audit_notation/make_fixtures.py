@@ -315,6 +315,52 @@ $$\frac{{\partial J}}{{\partial W_1}} = x^\top \frac{{\partial J}}{{\partial s}}
 """
 
 
+def differentials() -> str:
+    """Column vectors named z_1, h, z_2, p with numeric subscripts, shapes declared as x ∈ ℝ², the backward pass
+    derived with differentials (dL = (p − y)ᵀ dz_2) in the prose, softmax + cross-entropy, and b_2 = 0 given as
+    a number for a vector."""
+    x = np.array([1.0, -0.5])
+    y = np.array([0.0, 0.0, 1.0])
+    W1 = np.array([[0.5, 0.25], [-0.75, 0.5]])
+    b1 = np.array([0.25, 0.0])
+    W2 = np.array([[1.0, -0.5], [0.25, 0.75], [-1.0, 0.5]])
+    z1 = W1 @ x + b1
+    h = np.tanh(z1)
+    z2 = W2 @ h
+    p = np.exp(z2) / np.exp(z2).sum()
+    L = -y @ np.log(p)
+    g2 = p - y
+    g1 = (1 - h * h) * (W2.T @ g2)
+
+    def tup(v):
+        return "(" + ", ".join(f(t) for t in v) + r")^\top"
+
+    return rf"""# Backpropagation with differentials
+
+The network takes $x \in \mathbb{{R}}^2$ to class probabilities $p \in \mathbb{{R}}^3$,
+$$z_1 = W_1 x + b_1, \quad h = \tanh(z_1), \quad z_2 = W_2 h + b_2, \quad p = \operatorname{{softmax}}(z_2),$$
+and $L = -y^\top \log p$ is the cross-entropy against the one-hot $y$.
+
+Differentiating, $\mathrm{{d}}L = -y^\top \mathrm{{d}}\log p = (p - y)^\top \mathrm{{d}}z_2$, so with
+$g_2 = \partial L / \partial z_2$ and $g_1 = \partial L / \partial z_1$
+$$g_2 = p - y .$$
+From $\mathrm{{d}}z_2 = \mathrm{{d}}W_2\, h$ we read off $\mathrm{{d}}L = g_2^\top \mathrm{{d}}W_2\, h$, hence
+$$\frac{{\partial L}}{{\partial W_2}} = g_2 h^\top, \qquad \frac{{\partial L}}{{\partial b_2}} = g_2 .$$
+Through the hidden layer $\mathrm{{d}}h = (1 - h \odot h) \odot \mathrm{{d}}z_1$, so
+$$g_1 = (1 - h \odot h) \odot (W_2^\top g_2),$$
+$$\frac{{\partial L}}{{\partial W_1}} = g_1 x^\top, \qquad \frac{{\partial L}}{{\partial b_1}} = g_1 .$$
+
+## A worked example
+
+Take $x = {tup(x)}$, $y = {tup(y)}$, $b_2 = 0$ and
+$$W_1 = {mat(W1, "bmatrix")}, \quad b_1 = {mat(b1[:, None], "bmatrix")}, \quad W_2 = {mat(W2, "bmatrix")}.$$
+Forward: $z_1 = {tup(z1)}$, $h = {tup(h)}$, $z_2 = {tup(z2)}$, $p = {tup(p)}$ and $L = {f(L)}$.
+
+Backward: $g_2 = {tup(g2)}$ and $g_1 = {tup(g1)}$, so
+$$\frac{{\partial L}}{{\partial W_1}} = {mat(np.outer(g1, x), "bmatrix")}.$$
+"""
+
+
 def nielsen_paren() -> str:
     """The Nielsen derivation with layers in parentheses (a^{(l)}) and x given on its own (no x = a^{(1)})."""
     text = re.sub(r"(a|z|w|b|\\delta)\^(\{[^{}]+\}|[0-9lL])",
@@ -325,5 +371,6 @@ def nielsen_paren() -> str:
 if __name__ == "__main__":
     for name, text in (("nielsen_correct.md", nielsen()), ("bold_aligned_correct.md", bold()),
                        ("tanh_bce_correct.md", tanh_bce()), ("nielsen_paren_correct.md", nielsen_paren()),
-                       ("batch_correct.md", batch()), ("rowvec_correct.md", rowvec())):
+                       ("batch_correct.md", batch()), ("rowvec_correct.md", rowvec()),
+                       ("differentials_correct.md", differentials())):
         (HERE / name).write_text(text, encoding="utf-8")
