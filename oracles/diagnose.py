@@ -11,9 +11,9 @@ wrong layers and entries.
 
 Catalogue (keys): swapped-returns, reversed-order, bias-not-summed, bias-two-axes (judged on the arrays of an
 answer the layout cannot take), transposed-W, reshaped-W, outer-order, sigma-prime-of-a, sigma-prime-formula-on-z,
-missing-sigma-prime, leak-forgotten, wrong-layer-activation, extra-output-prime, wrong-target, delta-entry, sign,
-constant-factor, batch-factor, batch-factor-b/-W, width-factor, weight-decay, some-layers; and "approximate"
-(every failing case right to 1e-4, wrong beyond rounding).
+sigma-prime-wrong-layer, missing-sigma-prime, leak-forgotten, wrong-layer-activation, extra-output-prime,
+wrong-target, delta-entry, sign, constant-factor, batch-factor, batch-factor-b/-W, width-factor, weight-decay,
+some-layers; and "approximate" (every failing case right to 1e-4, wrong beyond rounding).
 """
 
 from __future__ import annotations
@@ -118,7 +118,14 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
             sp_mistake = here and (k in ("sigma-prime-of-a", "sigma-prime-formula-on-z", "missing-sigma-prime")
                                    or k == "leak-forgotten" and sigma.name == "leaky_relu")
             fused = cost.fused_grad_z(a[N], y_used) if L == N - 1 and not sp_mistake else None
-            if sp_mistake and sigma.prime is not None:
+            if here and k == "sigma-prime-wrong-layer" and sigma.prime is not None:
+                # σ' of the pre-activation one layer up (z^(L+2)) or down (z^(L); for L = 1 Python's [-1]: z^(N)),
+                # with numpy's broadcasting where the widths differ
+                other = z.get(L + 2) if mut.variant == "next" else z[L] if L > 1 else z[N]
+                if other is None:  # above the output there is no pre-activation: zs[l] raises IndexError
+                    return None
+                dz = delta[L + 1] * sigma.prime(other, sigma.f(other))
+            elif sp_mistake and sigma.prime is not None:
                 if k == "missing-sigma-prime":
                     dz = delta[L + 1]
                 elif k == "leak-forgotten":  # relu's slope where leaky_relu's belongs: 0 instead of the leak
@@ -347,6 +354,11 @@ def _mutation_hypotheses() -> list[Hypothesis]:
         add("leak-forgotten", "", scope, "leaky_relu's leak forgotten in the backward pass: σ'(z) = 0 for z ≤ 0",
             "leaky_relu'(z) is 1 for z > 0 and the leak (the slope of the forward pass, e.g. 0.01) for z ≤ 0, "
             "not 0: np.where(z > 0, 1, slope)")
+    for variant, which in (("next", "z^(L+2), the layer above"), ("previous", "z^(L), the layer below")):
+        add("sigma-prime-wrong-layer", variant, "hidden", f"σ' of the wrong layer: σ'({which}) where σ'(z^(L+1)) "
+            "belongs (an index off by one)",
+            "∂C/∂b^(L) = δ^(L+1) ⊙ σ'(z^(L+1)) (eq. b): σ' of the same layer as δ^(L+1); check the index into "
+            "your list of pre-activations (zs[l] vs zs[l − 1])")
     for scope in SCOPES:
         add("missing-sigma-prime", "", scope, "σ' missing: δ not multiplied by σ'(z)",
             "∂C/∂b^(L) = δ^(L+1) ⊙ σ'(z^(L+1)) (eq. b): multiply by σ'(z) in every layer, the output one included")

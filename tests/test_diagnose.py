@@ -79,6 +79,7 @@ CATALOGUE = [
     ("bug_stale_delta.py:backprop", {}, "delta-entry", "hidden", "last entry is never computed"),
     ("bug_some_layers.py:backprop", {}, "some-layers", None, "of the first layer (L = 1, below the output) are 0×"),
     ("bug_batch_sum.py:backprop", {"batch": "columns"}, "batch-factor", None, "B (the batch size)"),
+    ("bug_sigma_prime_wrong_layer.py:backprop", {}, "sigma-prime-wrong-layer", "hidden", "σ'(z^(L+2)"),
 ]
 
 
@@ -216,7 +217,8 @@ def test_closest_entry_only_for_a_clear_majority():
 
 
 NEW_MUTATIONS = [("extra-output-prime", "diagonal"), ("extra-output-prime", "jacobian"),
-                 ("reshaped-W", "standard"), ("reshaped-W", "xw")]
+                 ("reshaped-W", "standard"), ("reshaped-W", "xw"),
+                 ("sigma-prime-wrong-layer", "next"), ("sigma-prime-wrong-layer", "previous")]
 
 
 @pytest.mark.parametrize("key, variant", NEW_MUTATIONS)

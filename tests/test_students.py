@@ -53,6 +53,7 @@ BUGGY = [
      "extra-output-prime"),
     ("bug_reversed_order.py:backprop", {"hidden": "tanh", "output": "identity"}, "reversed-order"),
     ("bug_reshape_not_transpose.py:backprop", {}, "reshaped-W"),
+    ("bug_sigma_prime_wrong_layer.py:backprop", {}, "sigma-prime-wrong-layer"),
 ]
 
 
