@@ -476,6 +476,9 @@ def test_a_derivation_by_differentials_is_checked_around_its_differentials():
         errors = [(f.where.line, f.kind, f.fix) for f in audit_text(text.replace(old, new), "d").findings
                   if f.severity == "error"]
         assert errors == [(line, kind, fix)], (old, errors)
+    # CS231n's ds_i (a row of ∂L/∂s, left as written) in a document without dL is not a differential
+    cs231n = audit_file(DATA.parent / "audit_layers" / "cs231n_correct.md")
+    assert not [f for f in cs231n.findings if "differential" in f.message], _findings(cs231n)
 
 
 TUPLE_DOC = r"""Layer $0$ is the input; $W^{(l)}$ maps layer $l-1$ to layer $l$.

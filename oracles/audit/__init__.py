@@ -238,7 +238,8 @@ class _Auditor:
         prose = "\n".join(t for _, t in self.doc.prose) + "\n" + self.text
         m.output_letter = read_notation(eqs, prose).output_letter
         if configure_named(m, eqs, prose):  # u = x W_1 + b_1, h = tanh(u): the document's own names
-            read_named_derivative_prefix(eqs, m.worked.graph.knows)  # dW_2 = ∂L/∂W_2
+            # dW_2 = ∂L/∂W_2, unless the document writes differentials (dL = …)
+            m.worked.graph.differentials = read_named_derivative_prefix(eqs, m.worked.graph.knows)
             m.notes.append("convention: " + m.conv.describe())
             return
         find_bindings(m, eqs)

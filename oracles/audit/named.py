@@ -48,6 +48,7 @@ class NamedGraph:
     defs: dict[str, tuple[str | None, Node]] = field(default_factory=dict)
     samples_in_rows: bool | None = None  # X W + b (one sample per row) or W X + b (per column); None: unknown
     one_hot: tuple[str, str] | None = None  # (Y, y): Y is the one-hot matrix of the class labels y
+    differentials: bool = False  # the document writes dL = …: a d before a quantity is a differential
 
     def knows(self, key: str) -> bool:
         return key in self.inputs or key in self.defs or (self.one_hot is not None and key == self.one_hot[0])
@@ -102,7 +103,7 @@ def named_value(key: str, env) -> np.ndarray:
         v = _one_hot(inst.graph.one_hot[1], env)
     else:
         del cache[key]
-        if key == "d":
+        if key == "d" and inst.graph.differentials:
             raise EvalError("unbound", "differentials (dL, dW written for a change of L, W) are not checked", None)
         raise EvalError("unbound", f"symbol {key!r} is not defined", None)
     bumps = [(e, dv) for (kind, k, e), dv in env.overrides.items() if kind == "named" and k == key]

@@ -227,16 +227,17 @@ def read_derivative_prefix(eqs: list[Equation], output_letter: str | None = None
 COST_LETTERS = ("L", "C", "J", "E")
 
 
-def read_named_derivative_prefix(eqs: list[Equation], knows, cost: str | None = None) -> None:
+def read_named_derivative_prefix(eqs: list[Equation], knows, cost: str | None = None) -> bool:
     """CS231n's dW_2, ds, dh in a document that names its quantities: 'd' (or \\mathrm{d}) written right against a
     quantity the document defines or is given, read as ∂(the cost it defines)/∂(that quantity), in place.
     ``knows(key)`` says whether the document names a quantity; ``cost``: the cost's name (else the first of
-    L, C, J, E the document defines); nothing changes when it defines no cost."""
+    L, C, J, E the document defines); nothing changes when it defines no cost.  True when the document writes
+    differentials instead (d right against the cost: dL = g_2ᵀ dz_2), and nothing changes either."""
     from .named import sym_key
 
     cost = cost or next((c for c in COST_LETTERS if knows(c)), None)
     if cost is None:
-        return
+        return False
 
     def named(target: Node) -> bool:
         # W_2, s, h: a quantity as a whole (ds_i, a row or an entry of a matrix, is left as written)
@@ -252,9 +253,10 @@ def read_named_derivative_prefix(eqs: list[Equation], knows, cost: str | None = 
                 and sym_key(n.right) == cost and n.left.span[1] == n.right.span[0])
 
     if any(of_cost(n) for eq in eqs for m in eq.members for n in m.walk()):
-        return  # dL = g_2ᵀ dz_2: differentials, where dW_2 is a change of W_2, not ∂L/∂W_2
+        return True  # dL = g_2ᵀ dz_2: differentials, where dW_2 is a change of W_2, not ∂L/∂W_2
     rewrite = _d_rewriter(lambda d, x: is_d(d) and named(x), lambda d: Sym(cost, span=d.span))
 
     for eq in eqs:
         if any(isinstance(x, Sym) and x.name == "d" for m in eq.members for x in m.walk()):
             eq.members = [map_tree(m, rewrite) for m in eq.members]
+    return False
