@@ -3,15 +3,16 @@
 :func:`oracles.compare.compare` calls a case whose gradient passes through a pre-activation at (or within
 rounding of) a kink *non-differentiable* and accepts any finite answer there.  When every such
 pre-activation is exactly 0, in any summation order (the edge cases put them so), the set of right answers
-is known: the gradients of backprops that use, at the kinked units of each layer, a slope t_L in
-[left, right] (relu [0, 1], leaky_relu [0.01, 1]).  Each gradient entry is multilinear in the t_L (a path
-crosses each layer once), so its range is spanned by the 2^k corners.  :func:`apply_kink_envelope` fails
-entries outside that range (beyond the autodiff tolerance) and leaves every other verdict alone.
+is known: the gradients of backprops that use, at each kinked unit and sample on its own, a slope in
+[left, right] (relu [0, 1], leaky_relu [0.01, 1]): a backprop whose forward pass rounds differently (leaky
+written z/100) lands on either side of each kink, unit by unit.  :func:`kink_envelope` bounds every gradient
+entry over all of those slopes by interval arithmetic on the backward pass (exact for one kinked layer, an
+enclosure for several); :func:`apply_kink_envelope` fails entries outside it (beyond the autodiff
+tolerance) and leaves every other verdict alone.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from fractions import Fraction
 from typing import Any
@@ -23,10 +24,6 @@ from manualbp.activations import LEAKY_SLOPE
 
 SLOPES = {"relu": (0.0, 1.0), "leaky_relu": (LEAKY_SLOPE, 1.0)}
 """The left and right slopes at the kink."""
-
-MAX_KINKED_LAYERS = 4
-"""At most 2^4 corner backprops per case; a case with more kinked layers keeps compare's verdict."""
-
 
 def _cols(v: np.ndarray) -> np.ndarray:
     return v[:, None] if v.ndim == 1 else v
@@ -96,26 +93,75 @@ def _corner(case: Case, fwd: Any, slopes: dict[int, tuple[np.ndarray, float]],
     return Gradients(tuple(dW), tuple(db)).flat().astype(np.float64)
 
 
+def _times(A: np.ndarray, lo: np.ndarray, hi: np.ndarray, right: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The range of A X (or, ``right``, X A) over the matrices X with lo <= X <= hi entry by entry."""
+    pos, neg = np.maximum(A, 0.0), np.minimum(A, 0.0)
+    if right:
+        return lo @ pos + hi @ neg, hi @ pos + lo @ neg
+    return pos @ lo + neg @ hi, pos @ hi + neg @ lo
+
+
+def _scaled(lo: np.ndarray, hi: np.ndarray, s_lo: np.ndarray, s_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The range of x·s, entry by entry, over x in [lo, hi] and s in [s_lo, s_hi]."""
+    ends = np.stack([lo * s_lo, lo * s_hi, hi * s_lo, hi * s_hi])
+    return ends.min(axis=0), ends.max(axis=0)
+
+
+def _ranges(case: Case, fwd: Any, kinks: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(lowest, highest) of every gradient entry (flat) over every slope in [left, right] at each exact kink, by
+    the backward pass of :func:`_corner` in interval arithmetic (the forward pass does not depend on them: the
+    kinked units output 0 whatever the slope)."""
+    N = case.arch.depth
+    a = {L: _cols(np.asarray(v)) for L, v in fwd.a.items()}
+    z = {L: _cols(np.asarray(v)) for L, v in fwd.z.items()}
+    y = _cols(np.asarray(case.y))
+
+    def prime(L: int) -> tuple[np.ndarray, np.ndarray]:
+        name = case.arch.activations[L - 2]
+        s = get_activation(name).prime(z[L], a[L])
+        if L not in kinks:
+            return s, s
+        left, right = SLOPES[name]
+        return np.where(kinks[L], left, s), np.where(kinks[L], right, s)
+
+    out_act = get_activation(case.arch.activations[-1])
+    cost = get_cost(case.arch.cost)
+    dz = cost.fused_grad_z(a[N], y)
+    if dz is None:
+        d = cost.delta(a[N], y)
+        dz = d * prime(N)[0] if out_act.prime is not None and N not in kinks else (
+            None if out_act.prime is not None else out_act.backprop(z[N], a[N], d))
+        lo, hi = (dz, dz) if dz is not None else _scaled(d, d, *prime(N))
+    else:
+        lo, hi = dz, dz
+    W_lo, W_hi, b_lo, b_hi = [], [], [], []
+    for L in range(N - 1, 0, -1):
+        w = _times(a[L].T, lo, hi, right=True)
+        W_lo.insert(0, w[0])
+        W_hi.insert(0, w[1])
+        b_lo.insert(0, lo.sum(axis=1))
+        b_hi.insert(0, hi.sum(axis=1))
+        if L > 1:
+            lo, hi = _scaled(*_times(np.asarray(case.weights[L - 1]).T, lo, hi), *prime(L))
+    return (Gradients(tuple(W_lo), tuple(b_lo)).flat().astype(np.float64),
+            Gradients(tuple(W_hi), tuple(b_hi)).flat().astype(np.float64))
+
+
 def kink_envelope(case: Case) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(lowest, highest, sum of |terms|) of every gradient entry (flat, :meth:`Gradients.flat` order) over the
-    slopes in [left, right] at the case's exact kinks (the last: the largest over the corners); None without
-    exact kinks, with a rounding-level one, or with more than :data:`MAX_KINKED_LAYERS` kinked layers."""
+    slopes in [left, right] at each of the case's exact kinks (the last: its largest, at the steepest slopes);
+    None without exact kinks or with a rounding-level one."""
     kinks = exact_kinks(case)
-    if not kinks or len(kinks) > MAX_KINKED_LAYERS:
+    if not kinks:
         return None
     fwd = forward(case, with_cost=False)
-    layers = sorted(kinks)
-    ranges = [SLOPES[case.arch.activations[L - 2]] for L in layers]
-    corners, sizes = [], []
     with np.errstate(all="ignore"):
-        for ts in itertools.product(*ranges):
-            slopes = {L: (kinks[L], t) for L, t in zip(layers, ts)}
-            corners.append(_corner(case, fwd, slopes))
-            sizes.append(_corner(case, fwd, slopes, magnitude=True))
-    values = np.stack(corners)
-    if not np.isfinite(values).all():
+        lo, hi = _ranges(case, fwd, kinks)
+        steepest = {L: (mask, max(abs(t) for t in SLOPES[case.arch.activations[L - 2]])) for L, mask in kinks.items()}
+        size = _corner(case, fwd, steepest, magnitude=True)
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
         return None
-    return values.min(axis=0), values.max(axis=0), np.stack(sizes).max(axis=0)
+    return lo, hi, size
 
 
 def accepted_at_kinks(case: Case) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:

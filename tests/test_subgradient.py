@@ -66,6 +66,28 @@ def _slope(act, z, mask):
     return s if mask is None else np.where(mask, (left + right) / 2, s).astype(z.dtype)
 
 
+def test_each_kinked_unit_may_take_its_own_slope():
+    """Two leaky_relu units exactly at the kink, fed by one unit: a backprop whose forward pass rounds otherwise
+    (leaky written z/100) lands on one side of the kink for the first unit and on the other for the second.
+    Every corner (s_0, s_1) is a right answer, and the envelope is exactly the range over the corners (fails
+    before: one slope per layer gave [0.000025, 0.0025] for ∂C/∂b^(1), refusing the mixed corners)."""
+    a2 = float(np.float64(0.01) * np.float64(-0.25))  # manualbp's leaky output of z^(2) = -0.25
+    case = manualbp.Case.create([np.array([[0.75]]), np.array([[1.0], [-1.0]]), np.array([[0.5, 0.25]])],
+                                [np.array([-1.0]), np.array([-a2, a2]), np.array([0.0])], np.array([1.0]),
+                                np.array([-1.0]), hidden="leaky_relu", output="identity", cost="half_sse")
+    assert {L: m.ravel().tolist() for L, m in exact_kinks(case).items()} == {3: [True, True]}
+    lo, hi, _ = kink_envelope(case)
+
+    def db1(s0: float, s1: float) -> float:  # the backward pass by hand: dz^(4) = a^(4) − y = 1
+        delta2 = 1.0 * 0.5 * s0 * 1.0 + 1.0 * 0.25 * s1 * -1.0  # W^(2)ᵀ (W^(3)ᵀ dz^(4) ⊙ s)
+        return delta2 * SLOPES["leaky_relu"][0]  # z^(2) < 0: the leak
+
+    corners = [db1(s0, s1) for s0 in SLOPES["leaky_relu"] for s1 in SLOPES["leaky_relu"]]
+    k = 0  # ∂C/∂W^(1) is the flat vector's first entry; x = 1, so it equals ∂C/∂b^(1)
+    assert lo[k] == pytest.approx(min(corners), rel=1e-12) and hi[k] == pytest.approx(max(corners), rel=1e-12)
+    assert min(corners) < 0 < max(corners)  # the mixed corners: one unit left, the other right
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_the_right_slope_is_judged_with_its_own_rounding(dtype):
     """relu'(0) = 1 behind a dead unit, softmax output: the subject's ∂C/∂b^(1) rounds differently from the

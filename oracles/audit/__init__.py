@@ -50,6 +50,7 @@ from .notation import (
     stated_weight_offset,
     structural_input_layer,
 )
+from .numbers import named_formulas
 from .semantics import Convention, sym_kind
 from .tree import Deriv, Sym
 
@@ -240,6 +241,7 @@ class _Auditor:
         if configure_named(m, eqs, prose):  # u = x W_1 + b_1, h = tanh(u): the document's own names
             # dW_2 = ∂L/∂W_2, unless the document writes differentials (dL = …)
             m.worked.graph.differentials = read_named_derivative_prefix(eqs, m.worked.graph.knows)
+            m.formulas = named_formulas(eqs, m.env(m.worked))  # dW_2 = h^T ds: how a stated dW_2 follows
             m.notes.append("convention: " + m.conv.describe())
             return
         find_bindings(m, eqs)

@@ -181,6 +181,7 @@ class Model:
     inferred_widths: dict = field(default_factory=dict)  # doc layer -> width (from the symbolic part)
     entry_gaps: list = field(default_factory=list)  # the entries missing from a worked example given entry-wise
     output_letter: str | None = None  # "L" when L names the output layer (Nielsen), not a free layer
+    formulas: dict = field(default_factory=dict)  # named documents: stated key -> the document's formulas for it
     notes: list = field(default_factory=list)
     _randoms: list | None = None
 

@@ -23,7 +23,7 @@ import numpy as np
 from .model import Model, canonical, is_literal_number, is_numeric, matrix_literal, numbers_in
 from .named import named_recompute, sym_key
 from .semantics import ACT, Env, EvalError, Instance, address, evaluate, shape_text, transpose
-from .tree import BinOp, Matrix, Neg, Node, Num, Paren, Sym, rebuild
+from .tree import BinOp, Deriv, Matrix, Neg, Node, Num, Paren, Sym, rebuild
 
 MULS = {"mul", "times", "cdot"}
 
@@ -298,8 +298,10 @@ def check_numbers(members: list[Node], model: Model, docvals: dict,
             continue
         anchor = max((j for j in sym_idx if j < i), default=ref)
         if kinds[i] == "lit":
-            candidates = expr_vals + [alt for j in dict.fromkeys((anchor, ref))
-                                      for alt in _substituted(members[j], env, docvals)]
+            # the step from the document's own stated numbers: this chain's formula, or its formula elsewhere
+            formulas = [members[j] for j in dict.fromkeys((anchor, ref))] + [
+                f for f in model.formulas.get(stated_key(members[ref], env), []) if f is not members[anchor]]
+            candidates = expr_vals + [alt for f in formulas for alt in _substituted(f, env, docvals)]
             issues += _check_literal(m, ref_val, q_ref, model, docvals, text, candidates)
             last_lit = m
             compared += 1
@@ -448,6 +450,11 @@ def stated_key(node: Node, env: Env) -> tuple | None:
     """Which network quantity (or entry of one) a symbol names, as a key for the values the document states."""
     while isinstance(node, Paren):
         node = node.x
+    if env.conv.named and isinstance(node, Deriv):  # ∂L/∂s (CS231n's ds): a quantity of a named document
+        ends = (node.num, node.var)
+        if all(isinstance(e, Sym) and not e.transpose and all(isinstance(x, Num) for x in e.sub) for e in ends):
+            return ("named-d", sym_key(node.num), sym_key(node.var))
+        return None
     if not isinstance(node, Sym) or node.transpose:
         return None
     if env.conv.named:
@@ -457,6 +464,17 @@ def stated_key(node: Node, env: Env) -> tuple | None:
     except EvalError:
         return None
     return kind, layer, entry
+
+
+def named_formulas(eqs: list, env: Env) -> dict[tuple, list[Node]]:
+    """Per quantity of a named document, the symbolic members its equations equate it to (dW_2 = h^\top ds):
+    a stated number that follows from them with the document's own stated values is a rounding."""
+    out: dict[tuple, list[Node]] = {}
+    for eq in eqs:
+        key = stated_key(eq.members[0], env) if len(eq.members) >= 2 else None
+        if key is not None:
+            out.setdefault(key, []).extend(m for m in eq.members[1:] if not is_numeric(m))
+    return out
 
 
 def _remember_stated(ref: Node, lit: Node | None, ref_val: np.ndarray, issues: list[NumberIssue], env: Env,
@@ -488,7 +506,8 @@ def _substituted(member: Node, env: Env, docvals: dict) -> list[tuple[np.ndarray
     stated = docvals.get(STATED)
     if not stated or isinstance(core, Sym):
         return []
-    found = [(n, *stated[k]) for n in member.walk() if isinstance(n, Sym)
+    inside = {id(x) for d in member.walk() if isinstance(d, Deriv) for x in d.walk() if x is not d}
+    found = [(n, *stated[k]) for n in member.walk() if isinstance(n, (Sym, Deriv)) and id(n) not in inside
              for k in [stated_key(n, env)] if k in stated]
     if not found:
         return []
