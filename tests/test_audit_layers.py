@@ -156,6 +156,24 @@ def test_an_equation_its_sentence_confines_to_the_worked_example_is_checked_ther
     assert [kind for _, kind, _ in _errors(audit_text(general, "t.md"))] == ["missing-term"]
 
 
+def test_a_gradient_stated_from_the_documents_own_rounded_gradient_is_a_rounding():
+    """ds stated to 2 decimals (right at its own rounding), dW_2 stated as h^T ds from those: the document's
+    formula dW_2 = h^T ds, elsewhere, with its stated ds gives the number, so it is rounding (info), not an
+    arithmetic error (fails before: 'should be …' errors on the dW_2 line)."""
+    text = (DATA / "cs231n_correct.md").read_text(encoding="utf-8")
+    v = fx.cs_values()
+    ds2 = np.round(v["ds"], 2)
+    from_stated = v["h"].T @ ds2
+    assert np.any(np.abs(np.round(from_stated, 4) - v["dW2"]) > 0.5e-4)  # the rounded ds shows at 4 decimals
+    two = r"\begin{pmatrix} " + r" \\ ".join(" & ".join(f"{x:.2f}" for x in r) for r in ds2) + r" \end{pmatrix}"
+    new = text.replace(fx.mat(v["ds"]), two).replace(fx.mat(v["dW2"]), fx.mat(from_stated))
+    assert new.count(fx.mat(from_stated)) == 1 and two in new
+    report = audit_text(new, "t.md")
+    assert _errors(report) == []
+    line = _line_of(new, "$$dW_2 =")
+    assert {f.kind for f in report.findings if f.where.line == line} == {"rounding"}
+
+
 def test_cs231n_max_relu_d_prefix_and_zero_based_labels_are_read():
     """h = max(0, X W_1 + b_1), ds = ∂L/∂s, labels 0..C-1: a wrong L gets numpy's value, dh = ds W_2 (no transpose)
     is a shape error on its line, and db_2 = Σ_i ds_i sums the rows."""
