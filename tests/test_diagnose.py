@@ -307,3 +307,21 @@ def test_a_bias_gradient_kept_with_an_extra_axis_is_named():
                    cost="half_sse", layout="xw", batch="rows", max_examples=20)
     assert not result.passed and result.diagnosis is not None, result.text()
     assert result.diagnosis.mistake == "bias-two-axes", result.text()
+
+
+def test_a_mistake_that_changes_nothing_explains_nothing():
+    """Gradients 13 digits right but beyond rounding (tanh written 2σ(2z) − 1): "bias not summed" on a single
+    sample, or a forgotten leak in a tanh network, predicts the right answer, so it explains no failure; the
+    diagnosis is "approximate" (fails before: a mistake that makes no difference fitted trivially)."""
+    rng = np.random.default_rng(3)
+    obs = []
+    for _ in range(4):
+        Ws = [rng.normal(size=(3, 2)), rng.normal(size=(2, 3))]
+        bs = [rng.normal(size=3), rng.normal(size=2)]
+        case = Case.create(Ws, bs, rng.normal(size=2), rng.normal(size=2), hidden="tanh", cost="half_mse")
+        g = manualbp.gradients(case)
+        off = Gradients(tuple(w * (1 + 2e-13) for w in g.dW), tuple(b * (1 + 2e-13) for b in g.db), "subject")
+        obs.append(Observation(case, off, wrong=True))
+    d = diagnose(obs)
+    assert d.mistake == "approximate", d.text()
+    assert "right to about 12 digits" in d.evidence[0] and "2σ(2z) − 1" in d.fix
