@@ -377,6 +377,8 @@ def _check_literal(lit: Node, exact: np.ndarray, q, model: Model, docvals: dict,
     exact = np.real(np.asarray(exact))
     if stated.size == 1 and exact.size == 1:
         stated, exact = stated.reshape(()), exact.reshape(())
+    if stated.shape != exact.shape and _is_tuple(lit) and exact.ndim == 1 and stated.size == exact.size:
+        stated = stated.reshape(-1)  # (0.1, 0.55): an n-tuple is a vector of ℝⁿ, however the page lays it out
     if stated.shape != exact.shape:
         fix = _shape_fix(lit, stated, exact, d, text)
         what = (f"has {stated.shape[0] if stated.ndim else 1} entries, but {shape_text(exact)} is needed"
@@ -406,6 +408,12 @@ def _check_literal(lit: Node, exact: np.ndarray, q, model: Model, docvals: dict,
     if q is not None:
         _remember_wrong(q, issues, docvals)
     return issues
+
+
+def _is_tuple(lit: Node) -> bool:
+    """True for a parenthesised list of numbers, (0.1, 0.55): a tuple, not a bracketed row [0.1 0.55]."""
+    m = matrix_literal(lit)
+    return m is not None and m.env == "row(" and len(m.rows) == 1
 
 
 def cell_decimals(cell: Node, default: int) -> int:
