@@ -133,3 +133,19 @@ def _seed_bindings(case) -> str:
               for k, (W, b) in enumerate(zip(case.weights, case.biases), start=1)]
     return "\n\n".join(lines) + "\n\n"
 
+
+def test_a_letter_the_document_gives_a_number_is_that_number():
+    """'over the $N = 2$ outputs': N is 2 wherever the equations use it (fails before: 'N is not defined')."""
+    case = seed_case()
+    n = case.arch.widths[-1]
+    text = (f"The cost averages over the $N = {n}$ outputs:\n\n"
+            r"$$C = \frac{1}{2N} \sum_{k=1}^{N} \left(a^{(4)}_k - y_k\right)^2$$" + "\n\n"
+            r"$$\frac{\partial C}{\partial a^{(4)}} = \frac{1}{N} \left(a^{(4)} - y\right)$$" + "\n\n"
+            r"$$\frac{\partial C}{\partial z^{(4)}} = \frac{1}{N} \left(a^{(4)} - y\right) \odot \sigma'(z^{(4)})$$"
+            "\n\n" + _seed_bindings(case))
+    report = audit_text(text, "t")
+    cov = report.sections["audit"]["coverage"]
+    assert [f.message for f in report.findings if f.severity in ("error", "warning")] == []
+    assert cov["evaluated"] == cov["checkable"] == 2
+    wrong = text.replace(r"\frac{1}{N} \left(a^{(4)} - y\right)$$", r"\frac{2}{N} \left(a^{(4)} - y\right)$$")
+    assert [f.where.line for f in audit_text(wrong, "t").findings if f.severity == "error"] == [5]

@@ -1,0 +1,153 @@
+# ruff: noqa: E501 - the templates are Markdown documents whose lines are as long as their equations
+"""Write the folded-bias fixtures: a 2-3-3-2 sigmoid network whose biases are a column of its weight matrices.
+
+One derivation in three notations: the bias as the last column (the input gets a trailing 1, â = [a; 1]), as
+the first column (a leading 1, x_0 = 1, ā = [1; a]), and the ordinary notation with explicit biases (the twin
+the planted copies are compared with). Every number is computed here with plain numpy (no manualbp, no
+auditor), rounded to 4 decimals; the tests recompute what they expect the same way
+(tests/test_audit_augmented.py).
+Run from the repository root: python tests/data/audit_augmented/make_fixtures.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # tests/data: fixture_math, shared by the generators
+from fixture_math import f, mat, sig  # noqa: E402
+
+NET = dict(W=[np.array([[0.4, -0.3], [0.1, 0.8], [-0.6, 0.2]]),
+              np.array([[0.5, -0.2, 0.3], [-0.4, 0.6, 0.1], [0.2, 0.7, -0.5]]),
+              np.array([[0.9, -0.3, 0.4], [-0.2, 0.5, 0.6]])],
+           b=[np.array([0.1, -0.2, 0.05]), np.array([0.0, 0.3, -0.1]), np.array([0.2, -0.15])],
+           x=np.array([0.7, -1.2]), y=np.array([0.25, 0.8]))
+
+# the planted errors, each (what the correct derivation says, what the planted copy says) in every notation
+WRONG_LAYER = "wrong layer"
+MISSING_FACTOR = "missing factor"
+TRANSPOSED = "transposed product"
+WRONG_NUMBER = "wrong number"
+
+
+def values(p: dict = NET) -> dict:
+    """Forward and backward pass with C = ½‖a^{(3)} − y‖², δ^{(l)} = ∂C/∂z^{(l)}: a (a[0] = x), z, d (d[l] for
+    layer l), and dW[l] = δ^{(l)} a^{(l-1)ᵀ}, db[l] = δ^{(l)}."""
+    a, z = [p["x"]], [None]
+    for W, b in zip(p["W"], p["b"]):
+        z.append(W @ a[-1] + b)
+        a.append(sig(z[-1]))
+    d = {3: (a[3] - p["y"]) * a[3] * (1 - a[3])}
+    for layer in (2, 1):
+        d[layer] = (p["W"][layer].T @ d[layer + 1]) * a[layer] * (1 - a[layer])
+    dW = {layer: np.outer(d[layer], a[layer - 1]) for layer in (1, 2, 3)}
+    return dict(a=a, z=z, d=d, dW=dW, db=d, C=0.5 * np.sum((a[3] - p["y"]) ** 2))
+
+
+def folded(W, b, bias: str):
+    """W with b as its last or first column."""
+    return np.hstack([W, b[:, None]] if bias == "last" else [b[:, None], W])
+
+
+def col(v, env: str = "bmatrix") -> str:
+    return rf"\begin{{{env}}} " + r" \\ ".join(f(x) for x in np.ravel(v)) + rf" \end{{{env}}}"
+
+
+def tup(v) -> str:
+    return "(" + ", ".join(f(x) for x in np.ravel(v)) + r")^\top"
+
+
+NOTATIONS = {
+    # bias column: the input of layer l as the forward pass writes it, the plain weights, whether b is written
+    "last": dict(vec=r"\hat{a}^{(l-1)}", plain=r"\tilde{W}", bare=False,
+                 intro=r"""Every layer's input gets a trailing constant $1$, which turns each bias into one more column of weights:
+$$\hat{a}^{(l)} = \begin{pmatrix} a^{(l)} \\ 1 \end{pmatrix},$$
+and $W^{(l)}$, of size $n_l \times (n_{l-1} + 1)$, holds the biases of layer $l$ in its last column. The network
+is 2-3-3-2, every unit is a sigmoid unit and the input is $a^{(0)} = x$:"""),
+    "first": dict(vec=r"\bar{a}^{(l-1)}", plain=r"\hat{W}", bare=False,
+                  intro=r"""We prepend a unit that is always on, $a^{(l)}_0 = 1$, to the input of every layer:
+$$\bar{a}^{(l)} = \begin{bmatrix} 1 \\ a^{(l)} \end{bmatrix},$$
+so the first column of $W^{(l)}$ is the bias of layer $l$. The network is 2-3-3-2 with sigmoid units throughout
+and $a^{(0)} = x$:"""),
+    "plain": dict(vec=r"a^{(l-1)}", plain=r"W", bare=True,
+                  intro=r"""Each layer has a weight matrix $W^{(l)}$ and a bias $b^{(l)}$. The network is 2-3-3-2 with sigmoid
+units throughout and $a^{(0)} = x$:"""),
+}
+
+
+def document(bias: str, planted: tuple[str, ...] = ()) -> str:
+    """The derivation with the biases in the last or first column of W (``bias``), or written apart ("plain");
+    ``planted`` names the planted errors it carries."""
+    n = NOTATIONS[bias]
+    v = values()
+    vec, plain = n["vec"], n["plain"]
+    forward = rf"W^{{(l)}} {vec}" + (r" + b^{(l)}" if n["bare"] else "")
+    up3 = rf"\left({plain}^{{(3)}}\right)^\top" if WRONG_LAYER not in planted else rf"\left({plain}^{{(2)}}\right)^\top"
+    delta1 = (rf"\delta^{{(1)}} = \left({plain}^{{(2)}}\right)^\top \delta^{{(2)}} \odot \sigma'\left(z^{{(1)}}\right)"
+              if MISSING_FACTOR not in planted else rf"\delta^{{(1)}} = \left({plain}^{{(2)}}\right)^\top \delta^{{(2)}}")
+    grad = (rf"\delta^{{(l)}} \left({vec}\right)^\top" if TRANSPOSED not in planted
+            else rf"\left(\delta^{{(l)}}\right)^\top {vec}")
+    if bias == "plain":
+        weights = "".join(rf"$$W^{{({k})}} = {mat(W, 'bmatrix')}, \quad b^{{({k})}} = {col(b)}$$" + "\n"
+                          for k, (W, b) in enumerate(zip(NET["W"], NET["b"]), start=1))
+        plain_def = ""
+        gradients = (rf"$$\frac{{\partial C}}{{\partial W^{{(l)}}}} = {grad}, \qquad "
+                     r"\frac{\partial C}{\partial b^{(l)}} = \delta^{(l)}$$")
+        stated3 = rf"$$\frac{{\partial C}}{{\partial W^{{(3)}}}} = {mat(v['dW'][3], 'bmatrix')}, \qquad \frac{{\partial C}}{{\partial b^{{(3)}}}} = {col(v['db'][3])}$$"
+        stated1 = rf"$$\frac{{\partial C}}{{\partial W^{{(1)}}}} = {mat(v['dW'][1], 'bmatrix')}, \qquad \frac{{\partial C}}{{\partial b^{{(1)}}}} = {col(v['db'][1])}$$"
+    else:
+        weights = "".join(rf"$$W^{{({k})}} = {mat(folded(W, b, bias), 'bmatrix')}$$" + "\n"
+                          for k, (W, b) in enumerate(zip(NET["W"], NET["b"]), start=1))
+        where = "last" if bias == "last" else "first"
+        plain_def = (rf"Write ${plain}^{{(l)}}$ for $W^{{(l)}}$ with its {where} (bias) column deleted: only those weights "
+                     "carry an error back to the layer below.\n")
+        gradients = (rf"$$\frac{{\partial C}}{{\partial W^{{(l)}}}} = {grad}$$" + "\n"
+                     + f"and its {where} column, $\\delta^{{(l)}}$ itself, is the gradient of the biases.")
+        stated3 = rf"$$\frac{{\partial C}}{{\partial W^{{(3)}}}} = {mat(folded(v['dW'][3], v['db'][3], bias), 'bmatrix')}$$"
+        stated1 = rf"$$\frac{{\partial C}}{{\partial W^{{(1)}}}} = {mat(folded(v['dW'][1], v['db'][1], bias), 'bmatrix')}$$"
+    d3 = v["d"][3] * (np.array([-1.0, 1.0]) if WRONG_NUMBER in planted else 1.0)  # its first entry's sign flipped
+    return rf"""# Backpropagation with the biases inside the weights
+
+{n['intro']}
+$$z^{{(l)}} = {forward}, \qquad a^{{(l)}} = \sigma\left(z^{{(l)}}\right), \qquad l = 1, 2, 3.$$
+The cost is $C = \frac{{1}}{{2}} \left\| a^{{(3)}} - y \right\|^2$ and $\delta^{{(l)}} = \frac{{\partial C}}{{\partial z^{{(l)}}}}$.
+
+## Backward pass
+
+{plain_def}$$\delta^{{(3)}} = \left(a^{{(3)}} - y\right) \odot \sigma'\left(z^{{(3)}}\right)$$
+$$\delta^{{(2)}} = {up3} \delta^{{(3)}} \odot \sigma'\left(z^{{(2)}}\right)$$
+$${delta1}$$
+The gradient of the whole weight matrix is an outer product:
+{gradients}
+
+## Numbers
+
+$x = {tup(NET['x'])}$, $y = {tup(NET['y'])}$ and
+{weights}
+Forward: $z^{{(1)}} = {tup(v['z'][1])}$, $a^{{(1)}} = {tup(v['a'][1])}$, $z^{{(2)}} = {tup(v['z'][2])}$,
+$a^{{(2)}} = {tup(v['a'][2])}$, $z^{{(3)}} = {tup(v['z'][3])}$, $a^{{(3)}} = {tup(v['a'][3])}$ and $C = {f(v['C'])}$.
+
+Backward:
+$$\delta^{{(3)}} = {col(d3)}$$
+$$\delta^{{(2)}} = {col(v['d'][2])}, \qquad \delta^{{(1)}} = {col(v['d'][1])}$$
+{stated3}
+{stated1}
+"""
+
+
+PLANTS = (WRONG_LAYER, MISSING_FACTOR, TRANSPOSED, WRONG_NUMBER)
+FIXTURES = {
+    "last_correct.md": lambda: document("last"),
+    "last_planted.md": lambda: document("last", PLANTS),
+    "first_correct.md": lambda: document("first"),
+    "first_planted.md": lambda: document("first", PLANTS),
+    "plain_correct.md": lambda: document("plain"),
+    "plain_planted.md": lambda: document("plain", PLANTS),
+}
+
+if __name__ == "__main__":
+    for name, make in FIXTURES.items():
+        (HERE / name).write_text(make(), encoding="utf-8")

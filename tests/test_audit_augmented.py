@@ -1,0 +1,168 @@
+"""Biases folded into the weights (W^{(l)} = [W b] on â = [a; 1], or [b W] on [1; a]) are read as the document
+defines them: its equations are checked, its worked example's matrices split into weights and biases, and its
+planted errors found as in the ordinary notation.
+
+The fixtures under tests/data/audit_augmented/ are written by make_fixtures.py; the expected values here are
+recomputed with plain numpy from the fixtures' parameters.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from manualbp import Case
+from oracles.audit import _Auditor, audit_file, audit_text
+from oracles.audit.augmented import FIRST, LAST, Augmentation, read_augmentation
+from oracles.audit.extract import extract
+from oracles.audit.latex import parse_expr, structure
+from oracles.audit.markdown import split_markdown
+from oracles.audit.model import Model, find_bindings
+from oracles.audit.semantics import Convention, Env, Instance, evaluate
+
+DATA = Path(__file__).resolve().parent / "data" / "audit_augmented"
+_spec = importlib.util.spec_from_file_location("audit_augmented_fixtures", DATA / "make_fixtures.py")
+fx = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fx)
+
+# the line each planted error is on, as a fragment of it (the same fragment in every notation)
+PLANTED_LINES = {fx.WRONG_LAYER: r"$$\delta^{(2)} = ", fx.MISSING_FACTOR: r"$$\delta^{(1)} = ",
+                 fx.TRANSPOSED: r"\partial W^{(l)}} = ", fx.WRONG_NUMBER: r"$$\delta^{(3)} = \begin{bmatrix}"}
+
+
+def _errors(report) -> list:
+    return [f for f in report.findings if f.severity == "error"]
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(i for i, ln in enumerate(text.splitlines(), start=1) if needle in ln)
+
+
+def _planted(bias: str) -> dict:
+    """Planted error -> the error findings on its line."""
+    path = DATA / f"{bias}_planted.md"
+    text = path.read_text(encoding="utf-8")
+    found = _errors(audit_file(path))
+    return {p: [f for f in found if f.where.line == _line_of(text, frag)] for p, frag in PLANTED_LINES.items()}
+
+
+def test_fixtures_are_current():
+    for name, make in fx.FIXTURES.items():
+        assert (DATA / name).read_text(encoding="utf-8") == make(), f"regenerate {name} (make_fixtures.py)"
+
+
+@pytest.mark.parametrize("bias", ["last", "first"])
+def test_a_correct_folded_bias_derivation_is_evaluated_without_errors(bias):
+    """Fails before: 'b^(1) is not given in the worked example' and a coverage error."""
+    path = DATA / f"{bias}_correct.md"
+    report = audit_file(path)
+    assert [(f.where.line, f.kind, f.message) for f in _errors(report)] == []
+    section = report.sections["audit"]
+    cov = section["coverage"]
+    assert cov["worked_example_read"]
+    assert cov["evaluated"] >= cov["checkable"] / 2 and cov["evaluated"] == cov["checkable"]
+    text = path.read_text(encoding="utf-8")
+    stated = len(re.findall(r"= (?:\(|\\begin\{bmatrix\} )?-?\d+\.\d{4}", text[text.index("Forward:"):]))
+    assert cov["numbers_checked"] == stated
+    assert section["network"]["widths"] == [2, 3, 3, 2]
+
+
+@pytest.mark.parametrize("bias", ["last", "first"])
+def test_the_worked_examples_matrices_split_into_weights_and_biases(bias):
+    auditor = _Auditor((DATA / f"{bias}_correct.md").read_text(encoding="utf-8"), bias)
+    auditor.run()
+    case = auditor.model.worked.case
+    for k in range(3):
+        np.testing.assert_allclose(case.weights[k], fx.NET["W"][k])
+        np.testing.assert_allclose(case.biases[k], fx.NET["b"][k])
+    assert auditor.model.conv.augmented.position == {"last": LAST, "first": FIRST}[bias]
+
+
+@pytest.mark.parametrize("bias", ["last", "first"])
+def test_planted_errors_are_found_on_their_lines_with_the_fixes_of_the_ordinary_notation(bias):
+    got, plain = _planted(bias), _planted("plain")
+    assert all(got.values()), {p: [(f.kind, f.message) for f in fs] for p, fs in got.items()}
+    assert sum(len(fs) for fs in got.values()) == len(_errors(audit_file(DATA / f"{bias}_planted.md")))
+    for p in PLANTED_LINES:  # a fix wherever the ordinary notation gets one for the same error
+        assert any(f.fix for f in got[p]) == any(f.fix for f in plain[p]), p
+    weights = {"last": r"\tilde{W}", "first": r"\hat{W}"}[bias]
+    assert [f.fix for f in got[fx.WRONG_LAYER]] == [weights + "^{(3)}"]
+    assert got[fx.MISSING_FACTOR][0].kind == "missing-term"
+    assert r"\sigma'\left(z^{(1)}\right)" in got[fx.MISSING_FACTOR][0].fix
+    d3 = fx.values()["d"][3][0]
+    assert [(f.kind, float(f.fix)) for f in got[fx.WRONG_NUMBER]] == [("arithmetic", pytest.approx(d3, abs=5e-5))]
+
+
+def _value(latex: str, env: Env) -> np.ndarray:
+    items, problems = structure(latex)
+    return np.real(evaluate(parse_expr(items, problems, latex), env))
+
+
+def test_the_gradient_of_an_augmented_matrix_is_the_weights_and_the_bias_gradient_side_by_side():
+    v = fx.values()
+    case = Case.create(fx.NET["W"], fx.NET["b"], fx.NET["x"], fx.NET["y"], hidden="sigmoid", cost="half_sse")
+    sides = ((LAST, lambda W, b: np.hstack([W, b[:, None]])), (FIRST, lambda W, b: np.hstack([b[:, None], W])))
+    for pos, stack in sides:
+        env = Env(Instance(case), Convention(0, 1, "z", augmented=Augmentation(pos)), cost="half_sse")
+        for k in (1, 2, 3):
+            grad = _value(rf"\frac{{\partial C}}{{\partial W^{{({k})}}}}", env)
+            np.testing.assert_allclose(grad, stack(v["dW"][k], v["db"][k]), atol=1e-10)
+            entry = _value(rf"\frac{{\partial C}}{{\partial W^{{({k})}}_{{12}}}}", env)
+            np.testing.assert_allclose(entry, stack(v["dW"][k], v["db"][k])[0, 1], atol=1e-10)
+            np.testing.assert_allclose(_value(rf"W^{{({k})}}", env), stack(fx.NET["W"][k - 1], fx.NET["b"][k - 1]))
+            np.testing.assert_allclose(_value(rf"\bar{{W}}^{{({k})}}", env), fx.NET["W"][k - 1])
+        np.testing.assert_allclose(_value(r"\tilde{a}^{(1)}", env), stack(v["a"][1][None, :], np.ones(1))[0])
+        np.testing.assert_allclose(_value(r"\hat{x}", env), stack(fx.NET["x"][None, :], np.ones(1))[0])
+
+
+def _reading(text: str):
+    eqs = extract(split_markdown(text)).equations
+    model = Model()
+    find_bindings(model, eqs)
+    return read_augmentation(eqs, text, model.bindings)
+
+
+FORWARD = "\n\n$$z^{(l)} = W^{(l)} \\tilde{a}^{(l-1)}$$\n"
+
+
+@pytest.mark.parametrize("text, position", [
+    (r"Let $\hat{x} = (1, x)$ and $$z = W \hat{x}$$", FIRST),
+    (r"$$\tilde{a}^{(l)} = \begin{bmatrix} a^{(l)} \\ 1 \end{bmatrix}$$" + FORWARD, LAST),
+    ("We append a 1 to each layer's input." + FORWARD, LAST),
+    ("A constant one is prepended to every input." + FORWARD, FIRST),
+    ("The bias sits in the first column of each weight matrix; the input is augmented." + FORWARD, FIRST),
+    (r"The inputs carry $x_0 = 1$. $$z_j = \sum_{k=0}^{2} w_{jk} x_k$$", FIRST),
+    (r"$$\tilde{W}^{(l)} = \begin{bmatrix} W^{(l)} & b^{(l)} \end{bmatrix}$$" + FORWARD, LAST),
+])
+def test_where_the_bias_column_is_comes_from_the_document(text, position):
+    got = _reading(text)
+    assert got.augmentation is not None and got.augmentation.position == position and got.problem is None
+
+
+@pytest.mark.parametrize("text", [
+    "We append a 1 to the list of results. $$z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}$$",
+    r"The worked example has $x_0 = 1$, $x_1 = 2$. $$z_j = \sum_k w_{jk} x_k + b_j$$",
+    r"$$z^{(l)} = W^{(l)} \tilde{a}^{(l-1)} + b^{(l)}$$",
+])
+def test_an_ordinary_derivation_is_not_read_as_folded(text):
+    assert _reading(text).augmentation is None
+
+
+def test_a_bias_column_the_document_does_not_place_is_a_clear_not_evaluable_finding():
+    """W has one column more than its input and no b is given, but nothing says which column is the bias."""
+    text = (DATA / "last_correct.md").read_text(encoding="utf-8")
+    start, end = text.index("Every layer's input"), text.index("The network\nis 2-3-3-2")
+    text = text[:start] + text[end:]
+    text = text.replace("with its last (bias) column deleted", "restricted to the weights")
+    text = text.replace("and its last column, $\\delta^{(l)}$ itself, is the gradient of the biases.", "")
+    assert "last" not in text and "append" not in text
+    report = audit_text(text, "undecided")
+    told = [f for f in report.findings if "first or the last column" in f.message]
+    assert len(told) == 1 and told[0].kind == "not-evaluable"
+    assert told[0].where.line == _line_of(text, "$$W^{(1)} = ")
+    assert not [f for f in _errors(report) if f.kind not in ("coverage",)]
+    assert not [f for f in report.findings if "b^{(1)} is not given" in f.message]
