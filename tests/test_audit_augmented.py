@@ -166,3 +166,26 @@ def test_a_bias_column_the_document_does_not_place_is_a_clear_not_evaluable_find
     assert told[0].where.line == _line_of(text, "$$W^{(1)} = ")
     assert not [f for f in _errors(report) if f.kind not in ("coverage",)]
     assert not [f for f in report.findings if "b^{(1)} is not given" in f.message]
+
+
+@pytest.mark.parametrize("bias", ["last", "first", "plain"])
+def test_a_gradient_computed_from_the_documents_own_rounded_delta_is_a_rounding(bias):
+    """δ^{(3)} stated to 2 decimals and ∂C/∂W^{(3)} computed from it: rounding drift (info), as in the ordinary
+    notation, not an arithmetic error (fails before for the folded notations)."""
+    v = fx.values()
+    rounded = np.round(v["d"][3], 2)
+    text = (DATA / f"{bias}_correct.md").read_text(encoding="utf-8")
+    text = text.replace(fx.col(v["d"][3]), r"\begin{bmatrix} " + r" \\ ".join(f"{x:.2f}" for x in rounded)
+                        + r" \end{bmatrix}")
+    if bias == "plain":
+        exact, drifted = v["dW"][3], np.outer(rounded, v["a"][2])
+    else:
+        exact = fx.folded(v["dW"][3], v["db"][3], bias)
+        drifted = fx.folded(np.outer(rounded, v["a"][2]), rounded, bias)
+    assert fx.mat(exact, "bmatrix") in text
+    text = text.replace(fx.mat(exact, "bmatrix"), fx.mat(drifted, "bmatrix"))
+    report = audit_text(text, bias)
+    line = _line_of(text, r"\partial W^{(3)}} = \begin")
+    assert _errors(report) == []
+    off = np.sum(np.abs(np.round(drifted, 4) - np.round(exact, 4)) > 0.5e-4 + 1e-12)
+    assert [f.kind for f in report.findings if f.where.line == line] == ["rounding"] * off

@@ -119,7 +119,7 @@ def canonical(node: Node, conv: Convention) -> tuple | None:
         q = canonical(node.x, conv)
         return None if q is None else (*q, "T")
     if conv.augmented is not None and _augmented_symbol(node, conv):
-        return None  # ã, the augmented W and its gradient: no quantity of the network as manualbp keeps it
+        return _augmented_quantity(node, conv)
     try:
         if isinstance(node, Sym) and not node.sub:
             kind = sym_kind(node)
@@ -177,6 +177,26 @@ def _augmented_symbol(node: Node, conv: Convention) -> bool:
     kind = sym_kind(node)
     return (kind in ("a", "x") and aug.is_augmented_vector(node)) or (
         kind == "w" and aug.is_augmented_weight(_decoration(node)))
+
+
+def _augmented_quantity(node: Node, conv: Convention) -> tuple | None:
+    """("Wa", k) for the augmented W^(k), ("dWa", k) for ∂C/∂ of it, ("aa", L) for layer L's augmented vector."""
+    deriv = isinstance(node, Deriv)
+    if deriv and not (isinstance(node.num, Sym) and sym_kind(node.num) == "C"):
+        return None
+    s = node.var if deriv else node
+    while isinstance(s, Paren):
+        s = s.x
+    kind = sym_kind(s)
+    if s.sub or (kind == "x" and s.layer is not None) or (kind != "x" and not isinstance(s.layer, Num)):
+        return None
+    if kind == "w":
+        q = ("dWa" if deriv else "Wa", conv.weight(int(s.layer.value)))
+    elif deriv:
+        return None
+    else:
+        q = ("aa", 1 if kind == "x" else conv.layer(int(s.layer.value)))
+    return (*q, "T") if s.transpose else q
 
 
 @dataclass

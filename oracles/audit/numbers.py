@@ -128,6 +128,14 @@ def exact_value(q: tuple, inst: Instance, model: Model) -> np.ndarray | None:
             v = ACT[inst.act(L)][1](base["z"][L])
         elif kind == "dW":
             v = np.outer(base["dz"][L + 1], base["a"][L])
+        elif kind in ("Wa", "dWa", "aa"):  # biases folded into the weights: W^(L) = [W b], ã = [a; 1]
+            aug = model.conv.augmented
+            if kind == "Wa":
+                v = aug.matrix(np.asarray(inst.case.weights[L - 1], complex), inst.case.biases[L - 1])
+            elif kind == "dWa":
+                v = aug.matrix(np.outer(base["dz"][L + 1], base["a"][L]), base["dz"][L + 1])
+            else:
+                v = aug.vector(base["a"][L])
         else:
             return None
     except (KeyError, IndexError):
@@ -168,6 +176,11 @@ def recompute(q: tuple, docvals: dict, inst: Instance, model: Model, used: set |
             out.append(get(("delta", L)) * get(("sp", L)))
         elif kind == "dW":
             out.append(np.outer(get(("dz", L + 1)), get(("a", L))))
+        elif kind == "dWa":  # [dW db] of the augmented W, from the document's own δ and a
+            dz = get(("dz", L + 1))
+            out.append(model.conv.augmented.matrix(np.outer(dz, get(("a", L))), dz))
+        elif kind == "aa":
+            out.append(model.conv.augmented.vector(np.asarray(get(("a", L)), complex)))
         elif kind == "delta" and L < inst.depth:
             out.append(get(("W", L)).T @ get(("dz", L + 1)))
         elif kind == "delta" and L == inst.depth:
