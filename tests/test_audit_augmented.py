@@ -189,3 +189,31 @@ def test_a_gradient_computed_from_the_documents_own_rounded_delta_is_a_rounding(
     assert _errors(report) == []
     off = np.sum(np.abs(np.round(drifted, 4) - np.round(exact, 4)) > 0.5e-4 + 1e-12)
     assert [f.kind for f in report.findings if f.where.line == line] == ["rounding"] * off
+
+
+def test_a_unit_zero_that_is_always_on_is_the_first_column_counted_from_zero():
+    """x_0 = 1, w^{(l)}_{j0} the bias, sums from 0: entry by entry (fails before: 'index i out of range')."""
+    path = DATA / "unit_zero_correct.md"
+    report = audit_file(path)
+    assert [(f.where.line, f.kind, f.message) for f in _errors(report)] == []
+    cov = report.sections["audit"]["coverage"]
+    assert cov["worked_example_read"] and cov["evaluated"] == cov["checkable"] > 10
+    auditor = _Auditor(path.read_text(encoding="utf-8"), "unit zero")
+    auditor.run()
+    aug = auditor.model.conv.augmented
+    assert aug.position == FIRST and aug.zero_based
+    for k in range(3):
+        np.testing.assert_allclose(auditor.model.worked.case.biases[k], fx.NET["b"][k])
+
+
+def test_planted_errors_in_unit_zero_notation_are_found_with_fixes():
+    path = DATA / "unit_zero_planted.md"
+    text = path.read_text(encoding="utf-8")
+    found = _errors(audit_file(path))
+    lines = {fx.MISSING_FACTOR: r"$$\delta^{(3)}_j = ", fx.WRONG_LAYER: r"$$\delta^{(l)}_j = ",
+             fx.TRANSPOSED: r"\partial w^{(l)}_{ji}} = ", fx.WRONG_NUMBER: r"Backward: $\delta^{(3)}_1"}
+    on = {p: [f for f in found if f.where.line == _line_of(text, frag)] for p, frag in lines.items()}
+    assert all(on.values()) and sum(map(len, on.values())) == len(found), [(f.where.line, f.kind) for f in found]
+    assert all(f.fix for fs in on.values() for f in fs)
+    assert [f.fix for f in on[fx.WRONG_LAYER]] == ["w^{(l+1)}_{kj}"]
+    assert float(on[fx.WRONG_NUMBER][0].fix) == pytest.approx(fx.values()["d"][3][0], abs=5e-5)

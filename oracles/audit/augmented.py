@@ -7,13 +7,14 @@ words ("append a 1", "prepend", "the last (bias) column"), x_0 = 1, or, when the
 matrices without any bias, their shapes. An :class:`Augmentation` then says what the symbols mean: the
 decorated vector is a with the 1 in its place, W^{(l)} in an equation is the augmented matrix (and ∂E/∂W^{(l)}
 its gradient, ∂E/∂b^{(l)} as its bias column), and a decorated W the prose defines as W without its bias
-column is the plain weight matrix.
+column is the plain weight matrix. A document that numbers the constant unit 0 (x_0 = 1, sums from 0) counts
+the entries of a and the columns of W from 0: a_0 = 1 and w_{j0} is the bias.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -44,6 +45,7 @@ class Augmentation:
     vector_fonts: frozenset = frozenset(DECORATIONS)  # ã, x̂: the vector with its 1
     weight_font: str = ""  # the augmented matrix's decoration ("": the plain W^{(l)})
     evidence: str = ""
+    zero_based: bool = False  # the constant unit is unit 0 (x_0 = 1, w_{j0} the bias): a_i, w_{ji} count i from 0
 
     def describe(self) -> str:
         where = {LAST: "the last column (input [a; 1])", FIRST: "the first column (input [1; a])"}.get(
@@ -81,6 +83,11 @@ class Augmentation:
         if bias:
             return ("b", L, (i,))
         return ("w", L, (i, j if self.position == LAST else j - 1))
+
+    def index(self, idx: tuple[int, ...]) -> tuple[int, ...]:
+        """1-based indices into the augmented vector or matrix of the document's own: with unit 0 the constant
+        one, a_i is entry i + 1 of [1; a] and w_{ji} column i + 1 of [b W]."""
+        return (*idx[:-1], idx[-1] + 1) if self.zero_based and idx else idx
 
     def is_augmented_weight(self, s: Sym) -> bool:
         return s.font == self.weight_font
@@ -161,6 +168,22 @@ def _decorated_inputs(eqs) -> bool:
                for eq in eqs for m in eq.members for n in m.walk())
 
 
+def _writes_unit_zero(eqs) -> bool:
+    """True when some equation counts units from 0: a subscript 0 on a, x or w, or a sum from 0."""
+    from .semantics import sym_kind
+    from .tree import Sum
+
+    for eq in eqs:
+        for m in eq.members:
+            for n in m.walk():
+                if isinstance(n, Sum) and isinstance(n.lo, Num) and n.lo.value == 0:
+                    return True
+                if isinstance(n, Sym) and sym_kind(n) in ("a", "x", "w") and any(
+                        isinstance(i, Num) and i.value == 0 for i in n.sub):
+                    return True
+    return False
+
+
 def _writes_bias(eqs) -> bool:
     """True when some equation writes a bias b^{(l)}."""
     from .semantics import sym_kind
@@ -236,4 +259,6 @@ def read_augmentation(eqs, prose: str, bindings: dict) -> Reading:
                 "given" if shapes else "the document folds its biases into the weights")
         problem = (f"{what}, so the biases are a column of the weights, but the auditor cannot tell whether the "
                    f"first or the last column: {why}; the equations and numbers that use them are not evaluated")
+    if position == FIRST and (zero or _writes_unit_zero(eqs)):
+        aug = replace(aug, zero_based=True)
     return Reading(aug, tuple(i for i, _ in defs) + tuple(zero), problem)

@@ -348,8 +348,8 @@ def address(s: Sym, env: Env):
         else:
             arr = env.net()[kind][L]
         aug = env.conv.augmented
-        if aug is not None and kind == "a" and aug.is_augmented_vector(s):
-            arr, kind = aug.vector(arr, s), "a~"  # ã^{(l)}: a^{(l)} with its 1
+        if aug is not None and kind == "a" and (aug.is_augmented_vector(s) or (idx and aug.zero_based)):
+            arr, kind, idx = aug.vector(arr, s), "a~", aug.index(idx)  # ã^{(l)}, a^{(l)}_0 = 1: a with its 1
         return kind, L, (_entry(arr, idx, s, s.name) if idx else None), arr
     if kind in ("w", "b"):
         if s.layer is None:
@@ -360,7 +360,7 @@ def address(s: Sym, env: Env):
         arr = env.net()["W" if kind == "w" else "b"][k - 1]
         aug = env.conv.augmented
         if kind == "w" and aug is not None and aug.is_augmented_weight(_decoration(s)):
-            arr, kind = aug.matrix(arr, env.net()["b"][k - 1], s), "w~"  # W^{(l)} = [W b]: the bias a column
+            arr, kind, idx = aug.matrix(arr, env.net()["b"][k - 1], s), "w~", aug.index(idx)  # W = [W b]
         elif kind == "w" and k in env.inst.vector_weights and arr.shape[0] == 1:
             arr = arr[0]  # w^{(2)} = (0.7, -0.5)^T: the one output unit's weights, the column the document means
         return kind, k, (_entry(arr, idx, s, s.name) if idx else None), arr
@@ -379,8 +379,8 @@ def address(s: Sym, env: Env):
     if kind == "x":
         arr = env.net()["x"]
         aug = env.conv.augmented
-        if aug is not None and aug.is_augmented_vector(s):
-            arr, kind = aug.vector(arr, s), "x~"  # x̂ = [x; 1]
+        if aug is not None and (aug.is_augmented_vector(s) or (idx and aug.zero_based)):
+            arr, kind, idx = aug.vector(arr, s), "x~", aug.index(idx)  # x̂ = [x; 1], x_0 = 1
         return kind, 1, (_entry(arr, idx, s, "x") if idx else None), arr
     raise EvalError("unsupported", f"no address for {s.name}", s)
 

@@ -138,6 +138,38 @@ $$\delta^{{(2)}} = {col(v['d'][2])}, \qquad \delta^{{(1)}} = {col(v['d'][1])}$$
 """
 
 
+def unit_zero(planted: tuple[str, ...] = ()) -> str:
+    """The derivation entry by entry with the constant unit numbered 0 (a^{(l)}_0 = 1, w^{(l)}_{j0} the bias):
+    sums run from 0, the worked example's matrices hold the biases in column 0."""
+    v = values()
+    up = "w^{(l+1)}_{kj}" if WRONG_LAYER not in planted else "w^{(l)}_{kj}"
+    grad = r"\delta^{(l)}_j a^{(l-1)}_i" if TRANSPOSED not in planted else r"\delta^{(l)}_i a^{(l-1)}_j"
+    factor = r" \sigma'\left(z^{(3)}_j\right)" if MISSING_FACTOR not in planted else ""
+    d3 = v["d"][3] * (np.array([-1.0, 1.0]) if WRONG_NUMBER in planted else 1.0)
+    entries = ", ".join(rf"$\delta^{{(1)}}_{j + 1} = {f(x)}$" for j, x in enumerate(v["d"][1]))
+    return rf"""# Backpropagation, one unit at a time, with a unit 0 that is always on
+
+Each layer $l$ gets a unit numbered $0$ whose output is the constant $a^{{(l)}}_0 = 1$ (and $a^{{(0)}} = x$, so
+$x_0 = 1$ too); the weight $w^{{(l)}}_{{j0}}$ from it is the bias of unit $j$. With $n_l$ ordinary units in layer $l$,
+$$z^{{(l)}}_j = \sum_{{i=0}}^{{n_{{l-1}}}} w^{{(l)}}_{{ji}} a^{{(l-1)}}_i, \qquad a^{{(l)}}_j = \sigma\left(z^{{(l)}}_j\right).$$
+The network is 2-3-3-2 and $C = \frac{{1}}{{2}} \sum_{{j=1}}^{{2}} \left(a^{{(3)}}_j - y_j\right)^2$. The error signals
+$\delta^{{(l)}}_j = \frac{{\partial C}}{{\partial z^{{(l)}}_j}}$ are
+$$\delta^{{(3)}}_j = \left(a^{{(3)}}_j - y_j\right){factor},$$
+$$\delta^{{(l)}}_j = \sum_{{k=1}}^{{n_{{l+1}}}} {up} \delta^{{(l+1)}}_k \sigma'\left(z^{{(l)}}_j\right),$$
+and every weight, the biases $w^{{(l)}}_{{j0}}$ included, gets
+$$\frac{{\partial C}}{{\partial w^{{(l)}}_{{ji}}}} = {grad}.$$
+
+## Numbers
+
+$x = {tup(NET['x'])}$, $y = {tup(NET['y'])}$; column 0 of each matrix holds the biases:
+{"".join(rf"$$W^{{({k})}} = {mat(folded(W, b, 'first'), 'bmatrix')}$$" + chr(10) for k, (W, b) in enumerate(zip(NET["W"], NET["b"]), start=1))}
+Forward: $a^{{(1)}} = {tup(v['a'][1])}$, $a^{{(2)}} = {tup(v['a'][2])}$, $a^{{(3)}} = {tup(v['a'][3])}$, $C = {f(v['C'])}$.
+
+Backward: $\delta^{{(3)}}_1 = {f(d3[0])}$, $\delta^{{(3)}}_2 = {f(d3[1])}$, {entries}, and
+$$\frac{{\partial C}}{{\partial w^{{(1)}}_{{20}}}} = {f(v['db'][1][1])}, \qquad \frac{{\partial C}}{{\partial w^{{(3)}}_{{12}}}} = {f(v['dW'][3][0, 1])}$$
+"""
+
+
 PLANTS = (WRONG_LAYER, MISSING_FACTOR, TRANSPOSED, WRONG_NUMBER)
 FIXTURES = {
     "last_correct.md": lambda: document("last"),
@@ -146,6 +178,8 @@ FIXTURES = {
     "first_planted.md": lambda: document("first", PLANTS),
     "plain_correct.md": lambda: document("plain"),
     "plain_planted.md": lambda: document("plain", PLANTS),
+    "unit_zero_correct.md": lambda: unit_zero(),
+    "unit_zero_planted.md": lambda: unit_zero(PLANTS),
 }
 
 if __name__ == "__main__":
