@@ -14,15 +14,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 
-from manualbp import Case
+from manualbp import Case, forward
+from manualbp.example import seed_case
 from oracles.audit import _Auditor, audit_file, audit_text
 from oracles.audit.augmented import FIRST, LAST, Augmentation, read_augmentation
 from oracles.audit.extract import extract
 from oracles.audit.latex import parse_expr, structure
 from oracles.audit.markdown import split_markdown
 from oracles.audit.model import Model, find_bindings
-from oracles.audit.semantics import Convention, Env, Instance, evaluate
+from oracles.audit.semantics import Convention, Env, EvalError, Instance, evaluate
+from tests.test_audit_fuzz import _check, mutated
 
 DATA = Path(__file__).resolve().parent / "data" / "audit_augmented"
 _spec = importlib.util.spec_from_file_location("audit_augmented_fixtures", DATA / "make_fixtures.py")
@@ -217,3 +220,43 @@ def test_planted_errors_in_unit_zero_notation_are_found_with_fixes():
     assert all(f.fix for fs in on.values() for f in fs)
     assert [f.fix for f in on[fx.WRONG_LAYER]] == ["w^{(l+1)}_{kj}"]
     assert float(on[fx.WRONG_NUMBER][0].fix) == pytest.approx(fx.values()["d"][3][0], abs=5e-5)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated(docs=[p.read_text(encoding="utf-8") for p in sorted(DATA.glob("*.md"))]))
+def test_mutated_folded_bias_derivations_never_crash(text):
+    """Broken braces, swapped environments, cut documents: findings, never an internal error."""
+    _check(text)
+
+
+def test_a_named_document_with_leading_ones_and_block_weight_matrices():
+    """x̂ = (1, x)^T and W_1 = [b_1  V_1] are block vectors and matrices of the document's own quantities
+    (fails before: 'a matrix entry is itself a vector or matrix' on every line that uses them)."""
+    report = audit_file(DATA / "named_correct.md")
+    assert [(f.where.line, f.message) for f in _errors(report)] == []
+    cov = report.sections["audit"]["coverage"]
+    assert cov["evaluated"] == cov["checkable"] > 10 and cov["numbers_checked"] == 5
+    text = (DATA / "named_planted.md").read_text(encoding="utf-8")
+    found = sorted((f.where.line, f.kind) for f in _errors(audit_file(DATA / "named_planted.md")))
+    assert found == [(_line_of(text, r"\partial u} = V_2^\top (o - y),"), "mismatch"),
+                     (_line_of(text, "the forward pass gives"), "arithmetic")]
+
+
+@pytest.mark.parametrize("latex, want", [
+    (r"\begin{bmatrix} a^{(2)} \\ 1 \end{bmatrix}", lambda c, a: np.r_[a[2], 1.0]),
+    (r"(1, x)^\top", lambda c, a: np.r_[1.0, c.x]),
+    (r"\left(1, a^{(3)}\right)", lambda c, a: np.r_[1.0, a[3]]),
+    (r"\begin{bmatrix} W^{(1)} & b^{(1)} \end{bmatrix}", lambda c, a: np.hstack([c.weights[0], c.biases[0][:, None]])),
+])
+def test_block_vectors_and_matrices_stack_their_blocks(latex, want):
+    case = seed_case()
+    a = forward(case).a
+    env = Env(Instance(case), Convention())
+    np.testing.assert_allclose(_value(latex, env), want(case, a))
+
+
+def test_blocks_that_do_not_fit_together_are_a_shape_error():
+    env = Env(Instance(seed_case()), Convention())
+    with pytest.raises(EvalError) as err:
+        _value(r"\begin{bmatrix} W^{(1)} & b^{(3)} \end{bmatrix}", env)
+    assert err.value.kind == "shape"

@@ -682,11 +682,30 @@ def _eval_matrix(node: Matrix, env: Env) -> np.ndarray:
     if len(rows) == 1 and len(rows[0]) == 1:
         return vals[0][0]
     if any(v.ndim != 0 for r in vals for v in r):
-        raise EvalError("shape", "a matrix entry is itself a vector or matrix", node)
+        block = _block(vals, node)
+        if block is None:
+            raise EvalError("shape", "a matrix entry is itself a vector or matrix", node)
+        return block
     arr = np.array([[complex(v) for v in r] for r in vals], dtype=complex)
     if arr.shape[1] == 1:
         return arr[:, 0]
     return arr
+
+
+def _block(vals: list[list[np.ndarray]], node: Matrix) -> np.ndarray | None:
+    """A block vector or matrix: [v; 1] and (1, x) stack numbers and vectors into one vector, [W  b] puts matrices
+    and columns side by side; None when the blocks do not fit together."""
+    if len(vals) == 1 and len(vals[0]) == 1:
+        return None
+    cells = [v for r in vals for v in r]
+    if (len(vals[0]) == 1 or node.env.startswith("row(")) and all(v.ndim <= 1 for v in cells) and (
+            len(vals) == 1 or all(len(r) == 1 for r in vals)):
+        return np.concatenate([np.atleast_1d(v) for v in cells]).astype(complex)  # [v; 1], (1, x)
+    if len(vals) == 1:
+        cols = [v.reshape(1, 1) if v.ndim == 0 else v[:, None] if v.ndim == 1 else v for v in cells]
+        if len({c.shape[0] for c in cols}) == 1:
+            return np.hstack(cols).astype(complex)  # [W  b], [b_2  V_2] with one output unit
+    return None
 
 
 def _eval_sym(s: Sym, env: Env) -> np.ndarray:

@@ -170,6 +170,45 @@ $$\frac{{\partial C}}{{\partial w^{{(1)}}_{{20}}}} = {f(v['db'][1][1])}, \qquad 
 """
 
 
+NAMED = dict(W1=np.array([[0.1, 0.4, -0.3], [-0.2, 0.8, 0.5]]), W2=np.array([[0.05, 0.6, -0.7]]),
+             x=np.array([0.5, -1.0]), y=1.0)  # biases in column 0
+
+
+def named_values(p: dict = NAMED) -> dict:
+    """u = W_1 [1; x], h = tanh(u), o = W_2 [1; h], L = ½ (o − y)², and the gradients."""
+    u = p["W1"] @ np.r_[1.0, p["x"]]
+    h = np.tanh(u)
+    o = (p["W2"] @ np.r_[1.0, h])[0]
+    g_o = o - p["y"]
+    g_u = p["W2"][0, 1:] * g_o * (1 - h ** 2)
+    return dict(u=u, h=h, o=o, L=0.5 * g_o ** 2, g_o=g_o, g_u=g_u, dW2=g_o * np.r_[1.0, h][None, :],
+                dW1=np.outer(g_u, np.r_[1.0, p["x"]]))
+
+
+def named(planted: tuple[str, ...] = ()) -> str:
+    """A document that names its quantities (u, h, o, L), puts a leading 1 on each layer's input and builds each
+    weight matrix from its bias column and its weights, W_k = [b_k  V_k]."""
+    p, v = NAMED, named_values()
+    o = -v["o"] if WRONG_NUMBER in planted else v["o"]
+    factor = r" \odot \left(1 - h \odot h\right)" if MISSING_FACTOR not in planted else ""
+    b1, V1, b2, V2 = p["W1"][:, 0], p["W1"][:, 1:], p["W2"][0, 0], p["W2"][:, 1:]
+    return rf"""# A small tanh network whose inputs start with a one
+
+The inputs are extended by a leading one, $\hat{{x}} = (1, x)^\top$ and $\hat{{h}} = (1, h)^\top$, so each weight
+matrix starts with its bias column: $W_1 = \begin{{bmatrix}} b_1 & V_1 \end{{bmatrix}}$ and
+$W_2 = \begin{{bmatrix}} b_2 & V_2 \end{{bmatrix}}$.
+$$u = W_1 \hat{{x}}, \qquad h = \tanh(u), \qquad o = W_2 \hat{{h}}, \qquad L = \frac{{1}}{{2}} (o - y)^2.$$
+Only $V_2$ carries the error back to the hidden layer:
+$$\frac{{\partial L}}{{\partial o}} = o - y, \qquad \frac{{\partial L}}{{\partial W_2}} = (o - y) \hat{{h}}^\top,$$
+$$\frac{{\partial L}}{{\partial u}} = V_2^\top (o - y){factor}, \qquad \frac{{\partial L}}{{\partial W_1}} = \frac{{\partial L}}{{\partial u}} \hat{{x}}^\top.$$
+
+With $x = {tup(p['x'])}$, $y = {p['y']:g}$, $b_1 = {tup(b1)}$, $b_2 = {f(b2)}$,
+$$V_1 = {mat(V1, 'bmatrix')}, \qquad V_2 = {mat(V2, 'bmatrix')},$$
+the forward pass gives $u = {tup(v['u'])}$, $h = {tup(v['h'])}$, $o = {f(o)}$ and $L = {f(v['L'])}$, and
+$$\frac{{\partial L}}{{\partial W_1}} = {mat(v['dW1'], 'bmatrix')}.$$
+"""
+
+
 PLANTS = (WRONG_LAYER, MISSING_FACTOR, TRANSPOSED, WRONG_NUMBER)
 FIXTURES = {
     "last_correct.md": lambda: document("last"),
@@ -180,6 +219,8 @@ FIXTURES = {
     "plain_planted.md": lambda: document("plain", PLANTS),
     "unit_zero_correct.md": lambda: unit_zero(),
     "unit_zero_planted.md": lambda: unit_zero(PLANTS),
+    "named_correct.md": lambda: named(),
+    "named_planted.md": lambda: named((MISSING_FACTOR, WRONG_NUMBER)),
 }
 
 if __name__ == "__main__":
