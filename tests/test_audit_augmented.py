@@ -260,3 +260,9 @@ def test_blocks_that_do_not_fit_together_are_a_shape_error():
     with pytest.raises(EvalError) as err:
         _value(r"\begin{bmatrix} W^{(1)} & b^{(3)} \end{bmatrix}", env)
     assert err.value.kind == "shape"
+
+
+def test_data_augmentation_is_not_a_folded_bias():
+    text = (r"We use data augmentation and write $\hat{x}$ for an augmented sample."
+            "\n\n$$z^{(1)} = W^{(1)} \\hat{x} + b^{(1)}$$\n")
+    assert _reading(text).augmentation is None

@@ -33,8 +33,10 @@ WORDS = (  # (pattern over the plain prose, the bias column it says)
     (r"\bbias(?:es)?\b[^.]{0,40}?\b(?:first|leading|zeroth)\b(?: \w+){0,2} (?:column|entry|component)", FIRST),
     (r"\bleading (?:1|one)\b", FIRST),
 )
-FOLDED = re.compile(r"\baugment|\bfold(?:s|ed|ing)?\b[^.]{0,40}\bbias|\bbias(?:es)?\b[^.]{0,40}\b(?:folded|absorbed)"
-                    r"|\babsorb(?:s|ed|ing)?\b[^.]{0,40}\bbias|\bbias trick\b")
+FOLDED = re.compile(  # words that say the biases are weights (not "data augmentation")
+    r"\baugmented (?:input|vector|matrix|matrices|weight)|\baugment(?:s|ed|ing)?\b[^.]{0,40}(?:\b1\b|\bones?\b|\bbias)"
+    r"|\bfold(?:s|ed|ing)?\b[^.]{0,40}\bbias|\bbias(?:es)?\b[^.]{0,40}\b(?:folded|absorbed)"
+    r"|\babsorb(?:s|ed|ing)?\b[^.]{0,40}\bbias|\bbias trick\b")
 
 
 @dataclass(frozen=True)
