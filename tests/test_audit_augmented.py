@@ -266,3 +266,12 @@ def test_data_augmentation_is_not_a_folded_bias():
     text = (r"We use data augmentation and write $\hat{x}$ for an augmented sample."
             "\n\n$$z^{(1)} = W^{(1)} \\hat{x} + b^{(1)}$$\n")
     assert _reading(text).augmentation is None
+
+
+def test_a_batch_with_a_row_of_ones_appended():
+    """Z = W Ã over m columns, dW = (1/m) dZ Ãᵀ: the row of ones, the bias column and its gradient per batch."""
+    report = audit_file(DATA / "batch_correct.md")
+    assert [(f.where.line, f.message) for f in _errors(report)] == []
+    cov = report.sections["audit"]["coverage"]
+    assert cov["worked_example_read"] and cov["evaluated"] == cov["checkable"] and cov["numbers_checked"] == 4
+    assert report.sections["audit"]["network"]["widths"] == [2, 3, 1]

@@ -209,6 +209,42 @@ $$\frac{{\partial L}}{{\partial W_1}} = {mat(v['dW1'], 'bmatrix')}.$$
 """
 
 
+BATCH = dict(X=np.array([[0.5, -1.2, 0.3], [1.1, 0.4, -0.7]]), Y=np.array([[1.0, 0.0, 1.0]]),
+             W1=np.array([[0.3, -0.5, 0.1], [0.8, 0.2, -0.3], [-0.4, 0.6, 0.2]]), W2=np.array([[0.7, -0.9, 0.5, 0.1]]))
+
+
+def batch() -> str:
+    """Ng's batch notation with a row of ones appended to each layer's activations: Z = W Ã, tanh hidden layer,
+    sigmoid output, cross-entropy averaged over the m = 3 columns."""
+    p = BATCH
+    m = p["X"].shape[1]
+    A0 = np.vstack([p["X"], np.ones((1, m))])
+    A1 = np.tanh(p["W1"] @ A0)
+    A1t = np.vstack([A1, np.ones((1, m))])
+    A2 = sig(p["W2"] @ A1t)
+    J = -np.mean(p["Y"] * np.log(A2) + (1 - p["Y"]) * np.log(1 - A2))
+    dZ2 = A2 - p["Y"]
+    dZ1 = (p["W2"][:, :-1].T @ dZ2) * (1 - A1 ** 2)
+    return rf"""# A batch at once, the biases riding on a row of ones
+
+Below every layer's activations we append a row of ones, $\tilde{{A}}^{{[l]}}$, so that each bias is the last column of
+$W^{{[l]}}$. The $m$ samples are the columns of $X = A^{{[0]}}$; the hidden layer is tanh, the output a sigmoid, and
+$$J = -\frac{{1}}{{m}} \sum_{{i=1}}^{{m}} \left( y^{{(i)}} \log a^{{[2](i)}} + (1 - y^{{(i)}}) \log(1 - a^{{[2](i)}}) \right).$$
+$$Z^{{[1]}} = W^{{[1]}} \tilde{{A}}^{{[0]}}, \quad A^{{[1]}} = \tanh(Z^{{[1]}}), \quad Z^{{[2]}} = W^{{[2]}} \tilde{{A}}^{{[1]}}, \quad A^{{[2]}} = \sigma(Z^{{[2]}})$$
+Going back, $\bar{{W}}^{{[2]}}$ is $W^{{[2]}}$ without its bias column:
+$$dZ^{{[2]}} = A^{{[2]}} - Y, \qquad dW^{{[2]}} = \frac{{1}}{{m}} dZ^{{[2]}} \tilde{{A}}^{{[1]T}}$$
+$$dZ^{{[1]}} = \bar{{W}}^{{[2]T}} dZ^{{[2]}} \odot \left(1 - A^{{[1]}} \odot A^{{[1]}}\right), \qquad dW^{{[1]}} = \frac{{1}}{{m}} dZ^{{[1]}} \tilde{{A}}^{{[0]T}}$$
+
+## Numbers
+
+$$X = {mat(p['X'], 'bmatrix')}, \quad Y = {mat(p['Y'], 'bmatrix')}$$
+$$W^{{[1]}} = {mat(p['W1'], 'bmatrix')}, \quad W^{{[2]}} = {mat(p['W2'], 'bmatrix')}$$
+$$A^{{[2]}} = {mat(A2, 'bmatrix')}, \quad J = {f(J)}$$
+$$dW^{{[2]}} = {mat(dZ2 @ A1t.T / m, 'bmatrix')}$$
+$$dW^{{[1]}} = {mat(dZ1 @ A0.T / m, 'bmatrix')}$$
+"""
+
+
 PLANTS = (WRONG_LAYER, MISSING_FACTOR, TRANSPOSED, WRONG_NUMBER)
 FIXTURES = {
     "last_correct.md": lambda: document("last"),
@@ -221,6 +257,7 @@ FIXTURES = {
     "unit_zero_planted.md": lambda: unit_zero(PLANTS),
     "named_correct.md": lambda: named(),
     "named_planted.md": lambda: named((MISSING_FACTOR, WRONG_NUMBER)),
+    "batch_correct.md": batch,
 }
 
 if __name__ == "__main__":
