@@ -216,10 +216,10 @@ class Model:
     bindings: dict = field(default_factory=dict)  # (kind, doc index) -> (value, equation)
     binding_eqs: set = field(default_factory=set)  # equation indices that only bind values
     alias: dict = field(default_factory=dict)
+    constants: dict = field(default_factory=dict)  # letter -> the number the document gives it (N = 1)
     inferred_widths: dict = field(default_factory=dict)  # doc layer -> width (from the symbolic part)
     entry_gaps: list = field(default_factory=list)  # the entries missing from a worked example given entry-wise
     output_letter: str | None = None  # "L" when L names the output layer (Nielsen), not a free layer
-    constants: dict = field(default_factory=dict)  # letter -> the number the document gives it (N = 1)
     notes: list = field(default_factory=list)
     _randoms: list | None = None
 
