@@ -97,3 +97,55 @@ def test_equations_are_split_the_way_they_are_written():
             "$$w^{(1)} = 1, b^{(1)} = 2$$\n\n$$f = g$$\n\n$$= h$$\n")
     eqs = extract(split_markdown(text)).equations
     assert [len(e.members) for e in eqs] == [3, 2, 2, 2, 3]
+
+
+@pytest.mark.parametrize("row, equations", [
+    (r"z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}, \qquad a^{(l)} = \sigma(z^{(l)}), \qquad l = 1, 2, 3.", 2),
+    (r"a^{(l)} = \sigma(z^{(l)}), \quad l = 1, 2, \dots, L", 1),
+    (r"a = 1, \quad b = 2", 2),
+])
+def test_an_index_range_ending_a_list_of_equations_is_not_an_equation(row, equations):
+    """Fails before: 'l = 1, 2, 3' glued the row into one broken chain (an 'empty expression' on the line)."""
+    eqs = extract(split_markdown(f"$${row}$$\n")).equations
+    assert len(eqs) == equations and all(len(e.members) == 2 for e in eqs)
+
+
+def test_a_tuple_of_numbers_stated_for_a_vector_is_that_vector():
+    """(0.1, 0.55) written for a 2-vector is its entries, not a 1×2 matrix: checked entry by entry."""
+    case = seed_case()
+    z2 = np.real(forward(case).z[2])
+    text = (r"$$z^{(2)} = W^{(1)} a^{(1)} + b^{(1)}$$" + "\n\n" + _seed_bindings(case)
+            + "$z^{(2)} = (" + ", ".join(f"{v:.4f}" for v in z2) + ")$\n\n"
+            + "$z^{(2)} = (" + ", ".join(f"{v + 0.01:.4f}" for v in z2) + ")$\n")
+    found = [(f.where.line, f.kind) for f in audit_text(text, "t").findings if f.severity == "error"]
+    assert found == [(len(text.splitlines()), "arithmetic")] * len(z2)
+
+
+def _seed_bindings(case) -> str:
+    """The seed network's parameters, input and target as the worked example of a document."""
+    def vec(v):
+        return r"\begin{pmatrix} " + r" \\ ".join(f"{x:g}" for x in np.ravel(v)) + r" \end{pmatrix}"
+
+    def mat(m):
+        return r"\begin{pmatrix} " + r" \\ ".join(" & ".join(f"{x:g}" for x in row) for row in m) + r" \end{pmatrix}"
+    lines = [f"$$x = {vec(case.x)}, \\quad y = {vec(case.y)}$$"]
+    lines += [f"$$W^{{({k})}} = {mat(W)}, \\quad b^{{({k})}} = {vec(b)}$$"
+              for k, (W, b) in enumerate(zip(case.weights, case.biases), start=1)]
+    return "\n\n".join(lines) + "\n\n"
+
+
+def test_a_letter_the_document_gives_a_number_is_that_number():
+    """'over the $N = 2$ outputs': N is 2 wherever the equations use it (fails before: 'N is not defined')."""
+    case = seed_case()
+    n = case.arch.widths[-1]
+    text = (f"The cost averages over the $N = {n}$ outputs:\n\n"
+            r"$$C = \frac{1}{2N} \sum_{k=1}^{N} \left(a^{(4)}_k - y_k\right)^2$$" + "\n\n"
+            r"$$\frac{\partial C}{\partial a^{(4)}} = \frac{1}{N} \left(a^{(4)} - y\right)$$" + "\n\n"
+            r"$$\frac{\partial C}{\partial z^{(4)}} = \frac{1}{N} \left(a^{(4)} - y\right) \odot \sigma'(z^{(4)})$$"
+            "\n\n" + _seed_bindings(case))
+    report = audit_text(text, "t")
+    cov = report.sections["audit"]["coverage"]
+    assert [f.message for f in report.findings if f.severity in ("error", "warning")] == []
+    assert cov["evaluated"] == cov["checkable"] == 2
+    wrong = text.replace(r"\frac{1}{N} \left(a^{(4)} - y\right)$$", r"\frac{2}{N} \left(a^{(4)} - y\right)$$")
+    assert [f.where.line for f in audit_text(wrong, "t").findings if f.severity == "error"] == [5]

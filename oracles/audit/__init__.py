@@ -19,6 +19,7 @@ from pathlib import Path
 
 from oracles.findings import Check, Finding, Location, Report
 
+from .augmented import read_augmentation
 from .coverage import (
     COVERAGE_BAR,
     DATA,
@@ -39,6 +40,7 @@ from .model import (
     detect_cost,
     detect_layer_activations,
     find_bindings,
+    find_constants,
     infer_widths,
     is_numeric,
     match_cost,
@@ -244,7 +246,14 @@ class _Auditor:
             m.formulas = named_formulas(eqs, m.env(m.worked))  # dW_2 = h^T ds: how a stated dW_2 follows
             m.notes.append("convention: " + m.conv.describe())
             return
+        find_constants(m, eqs)
         find_bindings(m, eqs)
+        folded = read_augmentation(eqs, prose, m.bindings)
+        m.binding_eqs.update(folded.definitions)
+        if folded.problem is not None:
+            line = next((self.line(eq.block, eq.span[0]) for key, (_, eq) in sorted(m.bindings.items())
+                         if key[0] == "w"), 1)
+            self.add("not-evaluable", folded.problem, line, None)
         detect_activation(m, eqs, prose)
         detect_layer_activations(m, eqs, "\n".join(t for _, t in self.doc.prose))
         has_cost = detect_cost(m, eqs, prose)
@@ -264,7 +273,7 @@ class _Auditor:
         for b in ([base] if base is not None else [1, 0]):
             for w in ([wmin] if wmin is not None else [b, b + 1]):
                 for d in ([delta] if delta else ["a", "z"]):
-                    cands.append(Convention(b, w, d))
+                    cands.append(Convention(b, w, d, augmented=folded.augmentation))
         m.conv = cands[0]
         self._alias()
         worked, problems = build_worked(m, eqs)

@@ -164,6 +164,8 @@ def unread_worked_example(equations: list, model, line_of: Callable) -> tuple[in
         why = "the input x = [numbers] is not given"
     elif ("y", 0) not in b:
         why = "the target y = [numbers] is not given"
+    elif model.conv.augmented is not None and model.conv.augmented.position is None:
+        why = "its weight matrices carry the biases in a column the document does not place (first or last)"
     else:
         missing = [k for kind, k in b if kind == "w" and ("b", k) not in b]
         why = (f"b^{{({missing[0]})}} is not given" if missing else

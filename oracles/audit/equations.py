@@ -18,7 +18,7 @@ import numpy as np
 from .extract import Equation
 from .fixes import EditGenerator, Fix, search, splice_text
 from .limits import literal_limit_sums
-from .model import Model, index_letters, scalar_vars
+from .model import Model, index_letters, scalar_vars, uses_constants
 from .semantics import Env, EvalError, evaluate, shape_text
 from .tree import Node
 
@@ -80,7 +80,7 @@ def contexts(model: Model, members: list[Node], scope: str) -> list[Env]:
         svars = {v for v in svars if not model.worked.graph.knows(v)}
     if layer_vars or idx_vars:
         # \sum_{k=1}^{2} states this network's widths: other widths are not what the equation is about
-        free = scope != "worked" and not literal_limit_sums(members)
+        free = scope != "worked" and not literal_limit_sums(members) and not uses_constants(members, model.constants)
         insts = model.instances("free" if free else scope)
     else:
         insts = model.instances(scope)

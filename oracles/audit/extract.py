@@ -160,10 +160,34 @@ def _split_commas(items: list) -> list[list]:
         else:
             parts[-1].append(it)
         k += 1
-    parts = [p for p in (_strip_connectors(p) for p in parts) if p]
+    parts = _drop_index_ranges([p for p in (_strip_connectors(p) for p in parts) if p])
     if len(parts) == 1 or (len(parts) > 1 and all(_has_relation(p) for p in parts)):
         return parts  # one equation (a trailing ',' dropped), or a list of them
     return [_strip_connectors(items)] if parts else []
+
+
+ELLIPSES = ("dots", "ldots", "cdots")
+
+
+def _is_number_word(items: list) -> bool:
+    """True for a bare integer (or an ellipsis) in a list: the '2', '\\dots' of 'l = 1, 2, \\dots, L'."""
+    if all(isinstance(it, Tok) and it.kind == "macro" and it.val in ELLIPSES for it in items):
+        return True
+    items = items[:-1] if items and isinstance(items[-1], Tok) and items[-1].val == "." else items  # 'l = 1, 2, 3.'
+    return bool(items) and all(isinstance(it, Tok) and it.kind == "char" and it.val.isdigit() for it in items) or (
+        len(items) == 1 and isinstance(items[0], Tok) and items[0].kind == "char" and items[0].val.isalpha())
+
+
+def _drop_index_ranges(parts: list[list]) -> list[list]:
+    """The parts without an index range 'l = 1, 2, 3' (a letter, '=', a list of integers) that ends a list of
+    equations: it says which values a letter takes, it is not an equation between its commas."""
+    for k, part in enumerate(parts):
+        rest = parts[k + 1:]
+        if (rest and len(part) >= 3 and isinstance(part[0], Tok) and part[0].kind == "char"
+                and part[0].val.isalpha() and relation_of(part[1]) == "=" and _is_number_word(part[2:])
+                and all(_is_number_word(p) for p in rest)):
+            return parts[:k]
+    return parts
 
 
 def _rows_of(items: list, block: MathBlock, problems: list[Problem]) -> list[list]:

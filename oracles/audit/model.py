@@ -118,6 +118,8 @@ def canonical(node: Node, conv: Convention) -> tuple | None:
     if isinstance(node, Transpose):
         q = canonical(node.x, conv)
         return None if q is None else (*q, "T")
+    if conv.augmented is not None and _augmented_symbol(node, conv):
+        return _augmented_quantity(node, conv)
     try:
         if isinstance(node, Sym) and not node.sub:
             kind = sym_kind(node)
@@ -161,6 +163,42 @@ def canonical(node: Node, conv: Convention) -> tuple | None:
     return None
 
 
+def _augmented_symbol(node: Node, conv: Convention) -> bool:
+    """True for an augmented vector, the augmented W or ∂C/∂(augmented W)."""
+    from .semantics import _decoration
+
+    aug = conv.augmented
+    if isinstance(node, Deriv):
+        node = node.var
+    while isinstance(node, Paren):
+        node = node.x
+    if not isinstance(node, Sym):
+        return False
+    kind = sym_kind(node)
+    return (kind in ("a", "x") and aug.is_augmented_vector(node)) or (
+        kind == "w" and aug.is_augmented_weight(_decoration(node)))
+
+
+def _augmented_quantity(node: Node, conv: Convention) -> tuple | None:
+    """("Wa", k) for the augmented W^(k), ("dWa", k) for ∂C/∂ of it, ("aa", L) for layer L's augmented vector."""
+    deriv = isinstance(node, Deriv)
+    if deriv and not (isinstance(node.num, Sym) and sym_kind(node.num) == "C"):
+        return None
+    s = node.var if deriv else node
+    while isinstance(s, Paren):
+        s = s.x
+    kind = sym_kind(s)
+    if s.sub or (kind == "x" and s.layer is not None) or (kind != "x" and not isinstance(s.layer, Num)):
+        return None
+    if kind == "w":
+        q = ("dWa" if deriv else "Wa", conv.weight(int(s.layer.value)))
+    elif deriv:
+        return None
+    else:
+        q = ("aa", 1 if kind == "x" else conv.layer(int(s.layer.value)))
+    return (*q, "T") if s.transpose else q
+
+
 @dataclass
 class Model:
     """What the audit knows about the document's network."""
@@ -178,6 +216,7 @@ class Model:
     bindings: dict = field(default_factory=dict)  # (kind, doc index) -> (value, equation)
     binding_eqs: set = field(default_factory=set)  # equation indices that only bind values
     alias: dict = field(default_factory=dict)
+    constants: dict = field(default_factory=dict)  # letter -> the number the document gives it (N = 1)
     inferred_widths: dict = field(default_factory=dict)  # doc layer -> width (from the symbolic part)
     entry_gaps: list = field(default_factory=list)  # the entries missing from a worked example given entry-wise
     output_letter: str | None = None  # "L" when L names the output layer (Nielsen), not a free layer
@@ -187,7 +226,7 @@ class Model:
 
     def env(self, inst: Instance, **kw) -> Env:
         return Env(inst, self.conv, cost=self.cost, symbol_alias=self.alias, output_letter=self.output_letter,
-                   sigma=self.sigma_act, **kw)
+                   sigma=self.sigma_act, constants=self.constants, **kw)
 
     def stated_output(self) -> str | None:
         """The output layer's activation as the document states it (its words, or its last layer's definition)."""
@@ -293,8 +332,17 @@ def build_worked(model: Model, eqs: list[Equation]) -> tuple[Instance | None, li
     problems: list[str] = []
     x0 = _sample_or_batch(b[("x", 0)][0])
     vectors = set()
+    aug = model.conv.augmented
     for k in ws:
         W = np.real(b[("w", k)][0])
+        prev = Ws[-1].shape[0] if Ws else x0.shape[0]
+        if aug is not None and ("b", k) not in b and W.ndim == 2 and W.shape[1] == prev + 1:
+            if aug.position is None:
+                return None, []  # reported by the auditor: the bias column is not placed
+            W, bias = aug.split(W)  # the bias folded into W^{(l)}: the network's W and b
+            Ws.append(W)
+            bs.append(bias)
+            continue
         if W.ndim == 1:  # one output unit's weights (w^{(2)} = (0.7, -0.5)^T, used as w^T h) or a 1-wide input's
             prev = Ws[-1].shape[0] if Ws else x0.shape[0]
             if W.size == prev and W.size > 1:
@@ -319,6 +367,37 @@ def build_worked(model: Model, eqs: list[Equation]) -> tuple[Instance | None, li
     inst = Instance(case, "worked example", vector_weights=frozenset(vectors))
     inst.cost_expr = model.cost_expr
     return inst, problems
+
+
+def find_constants(model: Model, eqs: list[Equation]) -> None:
+    """Letters the document gives a number (N = 1, \\eta = 0.5): bare symbols that name no network quantity (m stays
+    the batch size, checked against the worked example), each bound once, its equation a given value."""
+    for eq in eqs:
+        if len(eq.members) != 2 or eq.rels != ["="]:
+            continue
+        lhs, rhs = eq.members
+        while isinstance(lhs, Paren):
+            lhs = lhs.x
+        if not (isinstance(lhs, Sym) and not lhs.sub and lhs.layer is None and not lhs.font and not lhs.transpose
+                and not lhs.prime and sym_kind(lhs) is None and lhs.name not in ("e", "m", model.output_letter)
+                and is_literal_number(rhs)):
+            continue
+        if lhs.name in model.constants:
+            continue
+        value = rhs
+        sign = 1.0
+        while isinstance(value, (Paren, Neg)):
+            sign = -sign if isinstance(value, Neg) else sign
+            value = value.x
+        model.constants[lhs.name] = sign * float(np.real(value.value))
+        model.binding_eqs.add(eq.index)
+
+
+def uses_constants(members: list[Node], constants: dict) -> bool:
+    """True when a member uses a letter the document gave a number (its value holds for the worked example's
+    widths only: N = 1 output)."""
+    return bool(constants) and any(isinstance(n, Sym) and not n.sub and n.layer is None and not n.font
+                                   and n.name in constants for m in members for n in m.walk())
 
 
 def _sample_or_batch(v) -> np.ndarray:

@@ -128,6 +128,14 @@ def exact_value(q: tuple, inst: Instance, model: Model) -> np.ndarray | None:
             v = ACT[inst.act(L)][1](base["z"][L])
         elif kind == "dW":
             v = np.outer(base["dz"][L + 1], base["a"][L])
+        elif kind in ("Wa", "dWa", "aa"):  # biases folded into the weights: W^(L) = [W b], ã = [a; 1]
+            aug = model.conv.augmented
+            if kind == "Wa":
+                v = aug.matrix(np.asarray(inst.case.weights[L - 1], complex), inst.case.biases[L - 1])
+            elif kind == "dWa":
+                v = aug.matrix(np.outer(base["dz"][L + 1], base["a"][L]), base["dz"][L + 1])
+            else:
+                v = aug.vector(base["a"][L])
         else:
             return None
     except (KeyError, IndexError):
@@ -168,6 +176,11 @@ def recompute(q: tuple, docvals: dict, inst: Instance, model: Model, used: set |
             out.append(get(("delta", L)) * get(("sp", L)))
         elif kind == "dW":
             out.append(np.outer(get(("dz", L + 1)), get(("a", L))))
+        elif kind == "dWa":  # [dW db] of the augmented W, from the document's own δ and a
+            dz = get(("dz", L + 1))
+            out.append(model.conv.augmented.matrix(np.outer(dz, get(("a", L))), dz))
+        elif kind == "aa":
+            out.append(model.conv.augmented.vector(np.asarray(get(("a", L)), complex)))
         elif kind == "delta" and L < inst.depth:
             out.append(get(("W", L)).T @ get(("dz", L + 1)))
         elif kind == "delta" and L == inst.depth:
@@ -379,6 +392,8 @@ def _check_literal(lit: Node, exact: np.ndarray, q, model: Model, docvals: dict,
     exact = np.real(np.asarray(exact))
     if stated.size == 1 and exact.size == 1:
         stated, exact = stated.reshape(()), exact.reshape(())
+    if stated.shape != exact.shape and _is_tuple(lit) and exact.ndim == 1 and stated.size == exact.size:
+        stated = stated.reshape(-1)  # (0.1, 0.55): an n-tuple is a vector of ℝⁿ, however the page lays it out
     if stated.shape != exact.shape:
         fix = _shape_fix(lit, stated, exact, d, text)
         what = (f"has {stated.shape[0] if stated.ndim else 1} entries, but {shape_text(exact)} is needed"
@@ -408,6 +423,12 @@ def _check_literal(lit: Node, exact: np.ndarray, q, model: Model, docvals: dict,
     if q is not None:
         _remember_wrong(q, issues, docvals)
     return issues
+
+
+def _is_tuple(lit: Node) -> bool:
+    """True for a parenthesised list of numbers, (0.1, 0.55): a tuple, not a bracketed row [0.1 0.55]."""
+    m = matrix_literal(lit)
+    return m is not None and m.env == "row(" and len(m.rows) == 1
 
 
 def cell_decimals(cell: Node, default: int) -> int:

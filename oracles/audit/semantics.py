@@ -18,6 +18,8 @@ import numpy as np
 
 from manualbp import Case, backward, forward, get_cost
 
+from .augmented import DECORATIONS as AUG_DECORATIONS
+from .augmented import Augmentation
 from .named import entry as named_entry
 from .named import is_named_instance, named_derivative, named_symbol, named_value
 from .named import sym_key as named_key
@@ -70,6 +72,7 @@ class Convention:
     delta: str = "a"  # δ = ∂C/∂a ("a") or ∂C/∂z ("z")
     named: bool = False  # no layer numbers: the document names its quantities (u = x W_1 + b_1, h = tanh(u))
     per_sample: bool = False  # Ng's dZ, dA over a batch: each sample's own gradient, m ∂J/∂Z (dW stays ∂J/∂W)
+    augmented: Augmentation | None = None  # biases folded into the weights (W^{(l)} ã^{(l-1)})
 
     def layer(self, doc: int) -> int:
         """Internal layer (1 = input) of a doc layer number for a, z, δ, n."""
@@ -84,7 +87,8 @@ class Convention:
             return "quantities named by the document (its own forward definitions, its own shapes)"
         kind = "W^(L) maps layer L to L+1" if self.wmin == self.base else "W^(l) maps layer l-1 to l"
         per = "; dZ, dA are per sample (m ∂C/∂Z)" if self.per_sample else ""
-        return f"input is layer {self.base}; {kind}; δ = ∂C/∂{self.delta}{per}"
+        aug = f"; {self.augmented.describe()}" if self.augmented is not None else ""
+        return f"input is layer {self.base}; {kind}; δ = ∂C/∂{self.delta}{per}{aug}"
 
 
 # ----------------------------------------------------------------- complex-safe activations and costs
@@ -245,21 +249,22 @@ class Env:
     _run: dict | None = field(default=None, repr=False)
     memo: dict | None = field(default=None, repr=False)  # id(node) -> (node, value) when enabled
     sigma: str | None = None  # the function σ denotes when the document fixes it; None: each layer's own
+    constants: dict[str, complex] = field(default_factory=dict)  # N = 1: numbers the document gives a letter
 
     def with_assign(self, **kw) -> Env:
         return Env(self.inst, self.conv, {**self.assign, **kw}, self.scalars, self.overrides, self.cost,
-                   self.symbol_alias, self.output_letter, self.named_cache, sigma=self.sigma)
+                   self.symbol_alias, self.output_letter, self.named_cache, sigma=self.sigma, constants=self.constants)
 
     def perturbed(self, key, dv) -> Env:
         if key[0] == "scalar":
             sc = dict(self.scalars)
             sc[key[1]] = sc[key[1]] + dv
             return Env(self.inst, self.conv, self.assign, sc, self.overrides, self.cost, self.symbol_alias,
-                       self.output_letter, sigma=self.sigma)
+                       self.output_letter, sigma=self.sigma, constants=self.constants)
         ov = dict(self.overrides)
         ov[key] = ov.get(key, 0) + dv
         return Env(self.inst, self.conv, self.assign, self.scalars, ov, self.cost, self.symbol_alias,
-                   self.output_letter, sigma=self.sigma)
+                   self.output_letter, sigma=self.sigma, constants=self.constants)
 
     def net(self) -> dict:
         if self._run is None:
@@ -342,6 +347,9 @@ def address(s: Sym, env: Env):
                 raise EvalError("unsupported", "δ inside a derivative", s)
         else:
             arr = env.net()[kind][L]
+        aug = env.conv.augmented
+        if aug is not None and kind == "a" and (aug.is_augmented_vector(s) or (idx and aug.zero_based)):
+            arr, kind, idx = aug.vector(arr, s), "a~", aug.index(idx)  # ã^{(l)}, a^{(l)}_0 = 1: a with its 1
         return kind, L, (_entry(arr, idx, s, s.name) if idx else None), arr
     if kind in ("w", "b"):
         if s.layer is None:
@@ -350,7 +358,10 @@ def address(s: Sym, env: Env):
         if not 1 <= k <= N - 1:
             raise EvalError("layer", f"{s.name}: layer {_int(s.layer, env)} does not exist", s)
         arr = env.net()["W" if kind == "w" else "b"][k - 1]
-        if kind == "w" and k in env.inst.vector_weights and arr.shape[0] == 1:
+        aug = env.conv.augmented
+        if kind == "w" and aug is not None and aug.is_augmented_weight(_decoration(s)):
+            arr, kind, idx = aug.matrix(arr, env.net()["b"][k - 1], s), "w~", aug.index(idx)  # W = [W b]
+        elif kind == "w" and k in env.inst.vector_weights and arr.shape[0] == 1:
             arr = arr[0]  # w^{(2)} = (0.7, -0.5)^T: the one output unit's weights, the column the document means
         return kind, k, (_entry(arr, idx, s, s.name) if idx else None), arr
     if kind in ("x", "y") and s.layer is not None:
@@ -367,8 +378,17 @@ def address(s: Sym, env: Env):
         return kind, 0, (_entry(arr, idx, s, "y") if idx else None), arr
     if kind == "x":
         arr = env.net()["x"]
+        aug = env.conv.augmented
+        if aug is not None and (aug.is_augmented_vector(s) or (idx and aug.zero_based)):
+            arr, kind, idx = aug.vector(arr, s), "x~", aug.index(idx)  # x̂ = [x; 1], x_0 = 1
         return kind, 1, (_entry(arr, idx, s, "x") if idx else None), arr
     raise EvalError("unsupported", f"no address for {s.name}", s)
+
+
+def _decoration(s: Sym) -> Sym:
+    """The symbol with only a decoration for its font (bold W is W)."""
+    return s if s.font in AUG_DECORATIONS or not s.font else Sym(s.name, s.sub, s.layer, s.layer_style,
+                                                                 s.transpose, s.prime, "", span=s.span)
 
 
 def evaluate(node: Node, env: Env) -> np.ndarray:
@@ -662,11 +682,30 @@ def _eval_matrix(node: Matrix, env: Env) -> np.ndarray:
     if len(rows) == 1 and len(rows[0]) == 1:
         return vals[0][0]
     if any(v.ndim != 0 for r in vals for v in r):
-        raise EvalError("shape", "a matrix entry is itself a vector or matrix", node)
+        block = _block(vals, node)
+        if block is None:
+            raise EvalError("shape", "a matrix entry is itself a vector or matrix", node)
+        return block
     arr = np.array([[complex(v) for v in r] for r in vals], dtype=complex)
     if arr.shape[1] == 1:
         return arr[:, 0]
     return arr
+
+
+def _block(vals: list[list[np.ndarray]], node: Matrix) -> np.ndarray | None:
+    """A block vector or matrix: [v; 1] and (1, x) stack numbers and vectors into one vector, [W  b] puts matrices
+    and columns side by side; None when the blocks do not fit together."""
+    if len(vals) == 1 and len(vals[0]) == 1:
+        return None
+    cells = [v for r in vals for v in r]
+    if (len(vals[0]) == 1 or node.env.startswith("row(")) and all(v.ndim <= 1 for v in cells) and (
+            len(vals) == 1 or all(len(r) == 1 for r in vals)):
+        return np.concatenate([np.atleast_1d(v) for v in cells]).astype(complex)  # [v; 1], (1, x)
+    if len(vals) == 1:
+        cols = [v.reshape(1, 1) if v.ndim == 0 else v[:, None] if v.ndim == 1 else v for v in cells]
+        if len({c.shape[0] for c in cols}) == 1:
+            return np.hstack(cols).astype(complex)  # [W  b], [b_2  V_2] with one output unit
+    return None
 
 
 def _eval_sym(s: Sym, env: Env) -> np.ndarray:
@@ -680,6 +719,8 @@ def _eval_sym(s: Sym, env: Env) -> np.ndarray:
             return np.asarray(env.assign[s.name], complex)
         if s.name == env.output_letter:
             return np.asarray(env.conv.base + env.inst.depth - 1, complex)
+        if s.name in env.constants:
+            return np.asarray(env.constants[s.name], complex)
         if s.name == "e":
             return np.asarray(np.e, complex)
     if is_named_instance(env.inst):
@@ -719,6 +760,8 @@ def derivative(num: Node, var: Node, env: Env, node: Node) -> np.ndarray:
     if name in env.scalars and not var.sub and var.layer is None:
         return np.imag(evaluate(num, env.perturbed(("scalar", name), 1j * H))) / H + 0j
     kind, L, entry, arr = address(var, env)
+    if kind == "w~":
+        return _augmented_weight_derivative(num, var, env, L, entry, arr)
     if kind not in ("a", "z", "w", "b", "x"):
         raise EvalError("unsupported", f"derivative with respect to {var.name}", node)
     if (isinstance(num, Sym) and num.font == D_PREFIX and kind in ("a", "z") and env.conv.per_sample
@@ -737,4 +780,20 @@ def derivative(num: Node, var: Node, env: Env, node: Node) -> np.ndarray:
         if v.ndim != 0:
             raise EvalError("unsupported", "derivative of a vector with respect to a vector", node)
         out[e] = np.imag(v) / H
+    return transpose(out) if var.transpose else out
+
+
+def _augmented_weight_derivative(num: Node, var: Sym, env: Env, L: int, entry, arr: np.ndarray) -> np.ndarray:
+    """∂num/∂W^{(l)} of the augmented matrix: each entry of W's columns perturbs W, the bias column's b."""
+    aug = env.conv.augmented
+    width = env.inst.widths[L - 1]
+    cells = [entry] if entry is not None else list(np.ndindex(*arr.shape))
+    out = np.zeros(arr.shape, complex)
+    for e in cells:
+        v = evaluate(num, env.perturbed(aug.entry_key(L, e, width), 1j * H))
+        if v.ndim != 0:
+            raise EvalError("unsupported", "derivative of a vector with respect to a matrix", var)
+        out[e] = np.imag(v) / H
+    if entry is not None:
+        return out[entry]
     return transpose(out) if var.transpose else out
