@@ -8,7 +8,6 @@ recomputed with plain numpy from the fixtures' parameters.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -25,12 +24,11 @@ from oracles.audit.latex import parse_expr, structure
 from oracles.audit.markdown import split_markdown
 from oracles.audit.model import Model, find_bindings
 from oracles.audit.semantics import Convention, Env, EvalError, Instance, evaluate
+from tests.fixture_module import load_generator
 from tests.test_audit_fuzz import _check, mutated
 
 DATA = Path(__file__).resolve().parent / "data" / "audit_augmented"
-_spec = importlib.util.spec_from_file_location("audit_augmented_fixtures", DATA / "make_fixtures.py")
-fx = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fx)
+fx = load_generator(DATA)
 
 # the line each planted error is on, as a fragment of it (the same fragment in every notation)
 PLANTED_LINES = {fx.WRONG_LAYER: r"$$\delta^{(2)} = ", fx.MISSING_FACTOR: r"$$\delta^{(1)} = ",

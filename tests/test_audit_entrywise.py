@@ -7,7 +7,6 @@ recomputed with plain numpy from the fixtures' parameters.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -18,11 +17,10 @@ from oracles.audit import audit_file, audit_text
 from oracles.audit.extract import extract
 from oracles.audit.markdown import split_markdown
 from oracles.audit.model import Model, find_bindings
+from tests.fixture_module import load_generator
 
 DATA = Path(__file__).resolve().parent / "data" / "audit_entrywise"
-_spec = importlib.util.spec_from_file_location("audit_entrywise_fixtures", DATA / "make_fixtures.py")
-fx = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fx)
+fx = load_generator(DATA)
 
 NETS = {"net221": fx.NET221, "net231": fx.NET231}
 

@@ -7,7 +7,6 @@ expected values here are recomputed with plain numpy from the fixtures' paramete
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -15,11 +14,10 @@ import numpy as np
 import pytest
 
 from oracles.audit import audit_file, audit_text
+from tests.fixture_module import load_generator
 
 DATA = Path(__file__).resolve().parent / "data" / "audit_layers"
-_spec = importlib.util.spec_from_file_location("audit_layers_fixtures", DATA / "make_fixtures.py")
-fx = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fx)
+fx = load_generator(DATA)
 
 CORRECT = ["relu_linear_correct.md", "relu_all_active_correct.md", "relu_linear_words_correct.md",
            "tanh_sigmoid_correct.md", "softmax_rows_correct.md", "softmax_columns_correct.md",
