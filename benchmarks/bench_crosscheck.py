@@ -26,6 +26,8 @@ BLOCK = 10
 """Cases per block: the cross-check and gradcheck time the same cases in alternating blocks (interleaving them
 case by case makes each evict the other's caches: the cross-check measured 1.4x slower that way)."""
 DIST = Distribution(float32_share=0.0)
+PAIRS = (("torch", "fd"), ("jax", "fd"))
+"""Explanatory variants: one autodiff oracle and finite differences."""
 
 
 def _plant(g: Gradients, layer: int, entry: tuple[int, int], rel: float) -> Gradients:
@@ -63,6 +65,10 @@ def run(n_cases: int = 300, seed: int = 11) -> list[Row]:
     for c in cases[:20]:  # warm-up: JAX compiles its buckets for single cases once
         compare(c, manualbp_gradients(c))
     cross, grad, statuses = [], [], {}
+    pairs: dict[tuple[str, ...], list[float]] = {p: [] for p in PAIRS}
+    for p in PAIRS:
+        for c in cases[:20]:
+            compare(c, manualbp_gradients(c), oracles=p)
     for s in range(0, n_cases, BLOCK):  # alternating blocks: each tool runs as in a user's loop
         block = cases[s:s + BLOCK]
         for c in block:
@@ -74,6 +80,11 @@ def run(n_cases: int = 300, seed: int = 11) -> list[Row]:
             t0 = time.perf_counter()
             gradcheck(c)
             grad.append(time.perf_counter() - t0)
+        for p, times in pairs.items():  # explanatory: the same check with one autodiff oracle left out
+            for c in block:
+                t0 = time.perf_counter()
+                compare(c, manualbp_gradients(c), oracles=p)
+                times.append(time.perf_counter() - t0)
     ratios = [a / b for a, b in zip(cross, grad)]
     r = statistics.median(ratios)
     lo, hi = median_interval(ratios)
@@ -87,7 +98,10 @@ def run(n_cases: int = 300, seed: int = 11) -> list[Row]:
             note=f"95% confidence interval of the median {lo:.3f} to {hi:.3f}; ratio of medians "
                  f"{statistics.median(cross) / statistics.median(grad):.3f}"),
         _by_depth(cases, cross, grad),
-    ]
+    ] + [Row("2 cross-check", f"  explanatory: the same check against {' + '.join(p)} only (one autodiff oracle left "
+             "out)", f"{fmt_time(statistics.median(t))}, ratio {statistics.median(a / b for a, b in zip(t, grad)):.3f}",
+             note="measured in the same blocks; what the third oracle's call costs")
+         for p, t in pairs.items()]
     return rows + breakdown(cases[:100]) + localisation()
 
 
