@@ -16,6 +16,7 @@ verdict's per-entry judgement of the minimal case.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -425,7 +426,7 @@ def _accepted(o: Outcome) -> tuple[Gradients, Gradients] | None:
     if rng is None:
         return None
     lo, hi = rng
-    kinks = accepted_at_kinks(o.case)
+    kinks = accepted_at_kinks(o.case, getattr(o.verdict, "rtol", 0.0))
     if kinks is not None:  # where the oracles cannot judge (an exact kink), the range of the allowed slopes does
         klo, khi, ktol = kinks
         free = np.isinf(lo.flat()) & np.isinf(hi.flat())
@@ -525,10 +526,11 @@ def _reference(verdict: Any) -> Gradients | None:
     return next(iter(grads.values()), None)
 
 
-def _default_judge(case: Case, candidate: Gradients, *, oracles: Sequence[str], rerun: Any) -> Any:
+def _default_judge(case: Case, candidate: Gradients, *, oracles: Sequence[str], rerun: Any, rtol: float = 0.0
+                   ) -> Any:
     from .compare import compare
 
-    return compare(case, candidate, oracles=oracles, fast=True, rerun=rerun)
+    return compare(case, candidate, oracles=oracles, fast=True, rerun=rerun, rtol=rtol)
 
 
 def _strategy(subject: Subject, max_layers: int, max_width: int, max_batch: int, arch: Any = None,
@@ -705,7 +707,7 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
           max_layers: int = 4, max_width: int = 4, max_batch: int = 3, diagnosis_cases: int = 24,
           settings: Any = None, judge: Callable[..., Any] | None = None,
           cases: Sequence[Case] | None = None, edge_cases: bool = True,
-          declaration_search: bool = True, fresh_process: bool = True) -> CheckResult:
+          declaration_search: bool = True, fresh_process: bool = True, rtol: float = 0.0) -> CheckResult:
     """Check a subject's backprop against the oracles on Hypothesis-generated networks.
 
     ``subject``: a :class:`Subject`, a callable or ``"path.py:function"`` / ``"pkg.mod:function"``; the
@@ -719,8 +721,14 @@ def check(subject: Subject | Callable[..., Any] | str, *, hidden: str | None = N
     ``fresh_process``: when a wrong-gradient failure was found, run its reproducer in a fresh Python process;
     if it passes there, the failure depends on earlier calls (state kept between calls), and the result says so.
     ``judge(case, candidate, oracles=, rerun=)`` replaces :func:`oracles.compare.compare` (for tests).
+    ``rtol``: also accept gradients within rtol of the oracles beyond rounding, relative to each entry's scale
+    (:func:`oracles.compare.compare`'s ``rtol``); 0, the default, accepts rounding only.
     """
     t0 = time.perf_counter()
+    if isinstance(rtol, bool) or not isinstance(rtol, (int, float)) or not 0 <= rtol < float("inf"):
+        raise ValueError(f"rtol must be a finite number >= 0, got {rtol!r}")
+    if rtol:
+        judge = judge or functools.partial(_default_judge, rtol=float(rtol))
     sub = as_subject(subject, hidden=hidden, output=output, cost=cost, scale=scale, layout=layout,
                      batch=batch, reduction=reduction, returns=returns, dtype=dtype)
     harness = Harness(sub, timeout=timeout)

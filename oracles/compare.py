@@ -435,6 +435,7 @@ class Verdict:
     error_ratio: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
     tolerance: dict[str, Gradients] = field(default_factory=dict)
     float64: Verdict | None = None  # the float64 re-run behind a 'precision' or float32 'fail' verdict
+    rtol: float = 0.0  # the user's relative slack beyond rounding (compare's ``rtol``)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -663,10 +664,11 @@ def clear_pass(case: Case, subject: np.ndarray, refs: Mapping[str, np.ndarray], 
     return None if clear is None else float(clear[0].max(initial=0.0))
 
 
-def _clear_ratios(case: Case, subject: np.ndarray, refs: Mapping[str, np.ndarray], bound: ErrorBound
-                  ) -> tuple[np.ndarray, np.ndarray] | None:
+def _clear_ratios(case: Case, subject: np.ndarray, refs: Mapping[str, np.ndarray], bound: ErrorBound,
+                  rtol: float = 0.0) -> tuple[np.ndarray, np.ndarray] | None:
     """(per entry, the largest |subject − oracle| / tolerance; the tolerance) when the autodiff oracles leave
-    nothing to vote on (all of :func:`clear_pass`'s conditions but the projection), else None."""
+    nothing to vote on (all of :func:`clear_pass`'s conditions but the projection), else None.  ``rtol``: see
+    :func:`compare` (the oracles must still agree among themselves to rounding)."""
     if not refs or bound.kinks:
         return None
     tol = _autodiff_tolerance(bound.flat, _floor(case.dtype))
@@ -674,14 +676,21 @@ def _clear_ratios(case: Case, subject: np.ndarray, refs: Mapping[str, np.ndarray
     if not np.isfinite(values).all():
         return None
     # the largest gap |value_k − value_l| over every pair is the spread max − min, entry by entry
-    if not (values.max(axis=0) - values.min(axis=0) <= tol).all():
+    judged = values[1:] if rtol else values
+    if not (judged.max(axis=0) - judged.min(axis=0) <= tol).all():
         return None
-    return np.abs(values[1:] - subject).max(axis=0) / tol, tol  # the subject's largest gap to an oracle, per entry
+    gap = np.abs(values[1:] - subject).max(axis=0)  # the subject's largest gap to an oracle, per entry
+    if rtol:
+        tol = tol + rtol * bound.scale_flat
+        if not (gap <= tol).all():
+            return None
+    return gap / tol, tol
 
 
 def _prepare(case: Case, candidate: Gradients, grads: dict[str, Gradients], kinds: dict[str, str],
-             eb: ErrorBound) -> _Flat:
-    """Values, tolerances, conclusiveness and kink masks of every oracle, over all entries at once."""
+             eb: ErrorBound, rtol: float = 0.0) -> _Flat:
+    """Values, tolerances, conclusiveness and kink masks of every oracle, over all entries at once; ``rtol`` (see
+    :func:`compare`) widens the subject's tolerances only, not the oracles' agreement among themselves."""
     floor = _floor(case.dtype)
     E = eb.flat
     kink = _flat(*eb.affected(), dtype=bool)
@@ -708,6 +717,8 @@ def _prepare(case: Case, candidate: Gradients, grads: dict[str, Gradients], kind
             p.tol[name] = _autodiff_tolerance(E, floor)
             p.conclusive[name] = finite
         p.values[name] = v
+        if rtol:
+            p.tol[name] = p.tol[name] + rtol * eb.scale_flat
     return p
 
 
@@ -761,27 +772,28 @@ def _vote(p: _Flat) -> tuple[list[Discrepancy], np.ndarray, np.ndarray]:
     return out, ratio, none_conclusive
 
 
-def _projection(case: Case, candidate: Gradients, notes: list[str], eb: ErrorBound, flat: np.ndarray | None = None):
+def _projection(case: Case, candidate: Gradients, notes: list[str], eb: ErrorBound, flat: np.ndarray | None = None,
+                rtol: float = 0.0):
     try:
         from .projection import projection_check
     except ImportError as exc:  # the fast path is optional: fall back to the full per-entry FD
         notes.append(f"projection check unavailable ({exc}); full finite differences used")
         return None
     try:
-        return projection_check(case, candidate, bound=eb, flat=flat)
+        return projection_check(case, candidate, bound=eb, flat=flat, rtol=rtol)
     except ValueError as exc:
         notes.append(f"projection check could not run ({exc}); full finite differences used")
         return None
 
 
 def _clear_verdict(case: Case, candidate: Gradients, grads: dict[str, Gradients], ratio: np.ndarray,
-                   tol: np.ndarray, notes: list[str]) -> Verdict:
+                   tol: np.ndarray, notes: list[str], rtol: float = 0.0) -> Verdict:
     """The passing Verdict of a clear pass (see :func:`clear_pass`): what the vote would build, without it."""
     layout = _layout(case)
     tW, tb = _split(layout, tol)
     tols = {n: Gradients(tW, tb, f"tolerance vs {n}") for n in grads}
     rW, rb = _split(layout, ratio)
-    return Verdict("pass", case, [], grads, notes, candidate, tuple(zip(rW, rb)), tols, None)
+    return Verdict("pass", case, [], grads, notes, candidate, tuple(zip(rW, rb)), tols, None, rtol)
 
 
 def accepted_range(verdict: Verdict) -> tuple[Gradients, Gradients] | None:
@@ -795,7 +807,7 @@ def accepted_range(verdict: Verdict) -> tuple[Gradients, Gradients] | None:
         return None
     case = verdict.case
     kinds = {n: "fd" if n == "fd" or hasattr(g, "err_W") else "autodiff" for n, g in verdict.oracle_gradients.items()}
-    p = _prepare(case, verdict.candidate, dict(verdict.oracle_gradients), kinds, error_bound(case))
+    p = _prepare(case, verdict.candidate, dict(verdict.oracle_gradients), kinds, error_bound(case), verdict.rtol)
     lo = np.full(p.subject.shape, -np.inf)
     hi = np.full(p.subject.shape, np.inf)
     for n, v in p.values.items():
@@ -815,6 +827,7 @@ def compare(
     precomputed: Mapping[str, Gradients] | None = None,
     projection: Any = None,
     bound: ErrorBound | None = None,
+    rtol: float = 0.0,
 ) -> Verdict:
     """Judge ``candidate`` (∂C/∂W, ∂C/∂b of ``case``) against the oracles; see the module docstring.
 
@@ -824,12 +837,18 @@ def compare(
     from a bug.  ``precomputed`` maps oracle names to gradients already computed for this case (a sweep
     batches its oracle calls with ``gradients_many``); ``projection`` is the fast mode's FD projection
     result already computed for it (:func:`oracles.projection.projection_many`), and ``bound`` its
-    :func:`error_bound`.
+    :func:`error_bound`.  ``rtol`` (default 0: rounding only) also accepts a subject entry within rtol × the
+    sum of |terms| that build it (the entry's scale, which a cancelling entry keeps) of every oracle: for
+    gradients known to be computed less exactly than the derivation's formulas, like gradcheck's rtol.
     """
     if not isinstance(case, Case):
         raise TypeError(f"expected a manualbp.Case, got {type(case).__name__}")
+    if isinstance(rtol, bool) or not isinstance(rtol, (int, float)) or not 0 <= rtol < math.inf:
+        raise ValueError(f"rtol must be a finite number >= 0, got {rtol!r}")
+    rtol = float(rtol)
     _check_candidate(case, candidate, "the candidate")
-    notes: list[str] = []
+    notes: list[str] = [f"rtol {rtol:g}: a subject entry within {rtol:g} × its scale of the oracles passes"] if rtol \
+        else []
     resolved = _resolve(oracles, notes)
     precomputed = dict(precomputed or {})
     kinds = {o.name: o.kind for o in resolved}
@@ -842,21 +861,21 @@ def compare(
     if fast and fd_oracles and grads:  # the common case first: every oracle agrees, the projection passes
         subject = candidate.flat()
         clear = _clear_ratios(case, subject.astype(np.float64, copy=False),
-                              {n: g.flat().astype(np.float64, copy=False) for n, g in grads.items()}, eb)
+                              {n: g.flat().astype(np.float64, copy=False) for n, g in grads.items()}, eb, rtol)
         if clear is not None:
             if projection is None:
-                projection = _projection(case, candidate, notes, eb, subject)
+                projection = _projection(case, candidate, notes, eb, subject, rtol)
             if projection is not None and projection.passed is True:
-                return _clear_verdict(case, candidate, grads, *clear, [*notes, fast_note(projection)])
+                return _clear_verdict(case, candidate, grads, *clear, [*notes, fast_note(projection)], rtol)
 
-    flat = _prepare(case, candidate, grads, kinds, eb)
+    flat = _prepare(case, candidate, grads, kinds, eb, rtol)
     discrepancies, ratio, unjudged_mask = _vote(flat)
     trouble = bool(discrepancies) or unjudged_mask.any()
 
     if fd_oracles:
         if fast and grads and not trouble:
             if projection is None:
-                projection = _projection(case, candidate, notes, eb)
+                projection = _projection(case, candidate, notes, eb, rtol=rtol)
             if projection is not None and projection.passed is not True:
                 notes.append(f"FD projection check {'failed' if projection.passed is False else 'inconclusive'};"
                              " full per-entry finite differences run to localise")
@@ -865,7 +884,7 @@ def compare(
         if not fast or not grads or trouble or projection is None or projection.passed is not True:
             for o in fd_oracles:
                 grads[o.name] = precomputed.get(o.name) or _oracle_gradients(o, case)
-            flat = _prepare(case, candidate, grads, kinds, eb)
+            flat = _prepare(case, candidate, grads, kinds, eb, rtol)
             discrepancies, ratio, unjudged_mask = _vote(flat)
         else:
             notes.append(fast_note(projection))
@@ -898,7 +917,7 @@ def compare(
             except Exception as exc:  # noqa: BLE001 - the subject's own failure: the float32 verdict stands
                 notes.append(f"the float64 re-run gave no gradients ({type(exc).__name__}: {exc})")
             else:
-                float64 = compare(case64, g64, oracles=[o for o in resolved], fast=fast)
+                float64 = compare(case64, g64, oracles=[o for o in resolved], fast=fast, rtol=rtol)
                 if float64.passed:
                     status = "precision"
                     for d in discrepancies:
@@ -914,4 +933,4 @@ def compare(
         notes.append(f"{unjudged} entries could not be judged by any oracle")
     else:
         status = "pass"
-    return Verdict(status, case, discrepancies, grads, notes, candidate, ratios, tol, float64)
+    return Verdict(status, case, discrepancies, grads, notes, candidate, ratios, tol, float64, rtol)

@@ -148,17 +148,20 @@ def _dots(g: np.ndarray, V: np.ndarray, absV: np.ndarray) -> tuple[np.ndarray, n
 
 
 def projection_check(case: Case, candidate: Gradients, *, n_directions: int = 2, seed: int = 0,
-                     bound: ErrorBound | None = None, flat: np.ndarray | None = None) -> ProjectionResult:
+                     bound: ErrorBound | None = None, flat: np.ndarray | None = None,
+                     rtol: float = 0.0) -> ProjectionResult:
     """Compare ⟨candidate, v⟩ with the FD derivative of C along ``n_directions`` random unit directions v;
     ``bound``: the case's rounding-error bound, for the candidate's share of the tolerance; ``flat``: the
-    candidate's :meth:`Gradients.flat` when the caller has it (its shapes then taken as checked)."""
+    candidate's :meth:`Gradients.flat` when the caller has it (its shapes then taken as checked); ``rtol``
+    (with ``bound``): each entry may also be off by rtol × its sum of |terms| (see oracles.compare.compare)."""
     return projection_many([case], [candidate], n_directions=n_directions, seed=seed, batched=False,
-                           bounds=None if bound is None else [bound], flats=None if flat is None else [flat])[0]
+                           bounds=None if bound is None else [bound], flats=None if flat is None else [flat],
+                           rtol=rtol)[0]
 
 
 def projection_many(cases: Sequence[Case], candidates: Sequence[Gradients], *, n_directions: int = 2, seed: int = 0,
                     batched: bool = True, bounds: Sequence[ErrorBound] | None = None,
-                    flats: Sequence[np.ndarray] | None = None) -> list[ProjectionResult]:
+                    flats: Sequence[np.ndarray] | None = None, rtol: float = 0.0) -> list[ProjectionResult]:
     """:func:`projection_check` of every case (``bounds``: each case's rounding-error bound, or None;
     ``flats``: the candidates' flat vectors, shapes checked, or None); ``batched``: small cases' FD rows in
     shared forward passes (:mod:`oracles.fd_batch`), the same estimates up to the rounding of padded sums."""
@@ -198,12 +201,12 @@ def projection_many(cases: Sequence[Case], candidates: Sequence[Gradients], *, n
         fds = [directional_derivatives_flat(cases[k], V, rounding=None if rounding is None else rounding[i])
                for i, (k, (V, _)) in enumerate(zip(todo, dirs))]
     for i, (k, g, (V, absV), fd) in enumerate(zip(todo, finite, dirs, fds)):
-        out[k] = _judge(cases[k], g, V, absV, fd, None if bounds is None else (bounds[k], projected[i]))
+        out[k] = _judge(cases[k], g, V, absV, fd, None if bounds is None else (bounds[k], projected[i]), rtol)
     return out  # type: ignore[return-value]
 
 
 def _judge(case: Case, g: np.ndarray, V: np.ndarray, absV: np.ndarray, fd: Directional,
-           bound: tuple[ErrorBound, np.ndarray] | None = None) -> ProjectionResult:
+           bound: tuple[ErrorBound, np.ndarray] | None = None, rtol: float = 0.0) -> ProjectionResult:
     """The verdict on the flat candidate ``g`` from the FD derivatives ``fd`` along the rows of V (absV = |V|);
     ``bound``: the case's rounding-error bound and its tolerance C_AUTODIFF·Σ E_i |v_i| along each row."""
     n = len(V)
@@ -217,6 +220,7 @@ def _judge(case: Case, g: np.ndarray, V: np.ndarray, absV: np.ndarray, fd: Direc
         tol = tol + projected
         terms = absV @ eb.scale_flat  # Σ_i |v_i|·(the sum of |terms| that build g_i)
         size = np.maximum(size, terms)  # a gradient that cancels to ~0 is judged on the scale of its terms
+        tol = tol + rtol * terms  # the slack compare's rtol gives each entry, along v
     unjudgeable = fd.err > JUDGE_LIMIT * size
     if bound is not None:  # every gradient term 0 along v (and no kink crossed): the derivative is exactly 0
         unjudgeable &= (terms > 0) | fd.kink

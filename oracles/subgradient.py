@@ -164,9 +164,10 @@ def kink_envelope(case: Case) -> tuple[np.ndarray, np.ndarray, np.ndarray] | Non
     return lo, hi, size
 
 
-def accepted_at_kinks(case: Case) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def accepted_at_kinks(case: Case, rtol: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(lowest, highest, tolerance) per gradient entry (flat): a right answer at the case's exact kinks lies in
-    [lowest − tolerance, highest + tolerance]; None where :func:`kink_envelope` is None."""
+    [lowest − tolerance, highest + tolerance]; None where :func:`kink_envelope` is None.  ``rtol``: the slack of
+    oracles.compare.compare, relative to each entry's largest sum of |terms|."""
     envelope = kink_envelope(case)
     if envelope is None:
         return None
@@ -177,7 +178,7 @@ def accepted_at_kinks(case: Case) -> tuple[np.ndarray, np.ndarray, np.ndarray] |
     ops = case.arch.depth + max(case.arch.widths) + (case.x.shape[1] if case.batched else 1) + 4
     # compare's tolerance is for the left slopes (σ'(0) = 0 for relu); at the other corners an entry rounds
     # like any sum of products: a few ulps per operation of its sum of |terms|, for the subject and the corner
-    return lo, hi, tolerances(case, "autodiff").flat().astype(np.float64) + 2 * C_AUTODIFF * ops * u * size
+    return lo, hi, tolerances(case, "autodiff").flat().astype(np.float64) + (2 * C_AUTODIFF * ops * u + rtol) * size
 
 
 def apply_kink_envelope(case: Case, candidate: Gradients, verdict: Any) -> None:
@@ -185,7 +186,7 @@ def apply_kink_envelope(case: Case, candidate: Gradients, verdict: Any) -> None:
     at the case's exact kinks (by more than the autodiff tolerance); the entries outside become discrepancies."""
     if getattr(verdict, "status", None) != "non-differentiable":
         return
-    bounds = accepted_at_kinks(case)
+    bounds = accepted_at_kinks(case, getattr(verdict, "rtol", 0.0))
     if bounds is None:
         return
     from .compare import Discrepancy, _layout

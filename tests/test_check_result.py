@@ -208,3 +208,25 @@ def test_the_result_says_how_deep_the_networks_tried_were():
     assert result.passed
     assert "networks tried: up to 3 layers (2 weight matrices), widths up to 2" in result.text()
     assert max(o.case.arch.depth for o in result.outcomes) <= 3
+
+
+def test_rtol_accepts_a_backprop_that_computes_less_exactly_and_nothing_more():
+    """tanh as 2σ(2z) − 1 is 13 digits right near z = 0: WRONG ("approximate") with rounding alone, CORRECT with
+    rtol 1e-10; its reproducer asserts the widened tolerance.  A real mistake (σ'(a)) stays WRONG at rtol 1e-10."""
+    from manualbp import Case
+
+    student = str(Path(__file__).resolve().parent / "data" / "edge_students" / "tanh_via_sigmoid.py") + ":backprop"
+    near_zero = Case.create([np.array([[1e-3]]), np.array([[0.75]])], [np.array([0.0]), np.array([0.0])],
+                            np.array([1.0]), np.array([0.5]), hidden="tanh", cost="half_mse")
+    kw = dict(hidden="tanh", cost="half_mse", cases=[near_zero], max_examples=5, edge_cases=False,
+              declaration_search=False, fresh_process=False)
+    strict = check(student, **kw)
+    assert not strict.passed and strict.diagnosis.mistake == "approximate", strict.text()
+    loose = check(student, rtol=1e-10, **kw)
+    assert loose.passed, loose.text()
+    assert all(o.verdict.rtol == 1e-10 for o in loose.outcomes if o.verdict is not None)
+    bug = check(str(Path(__file__).resolve().parents[1] / "examples" / "students" / "bug_sigma_prime_of_a.py")
+                + ":backprop", max_examples=10, edge_cases=False, fresh_process=False, rtol=1e-10)
+    assert not bug.passed and bug.diagnosis.mistake == "sigma-prime-of-a", bug.text()
+    with pytest.raises(ValueError, match="rtol"):
+        check(student, rtol=-1.0, **kw)

@@ -68,6 +68,7 @@ def test_json_format_is_a_valid_report(capsys):
     (["check", f"{STUDENTS / 'correct_loops.py'}:backprop", "--cost", "bce", "--output", "tanh"], "sigmoid"),
     (["check", f"{STUDENTS / 'correct_loops.py'}:backprop", "--oracles", "theano"], "--oracles"),
     (["check", f"{STUDENTS / 'correct_loops.py'}:backprop", "--scale", "0"], "non-zero"),
+    (["check", f"{STUDENTS / 'correct_loops.py'}:backprop", "--rtol", "-0.5"], "--rtol"),
 ])
 def test_usage_errors_exit_2(argv, words, capsys):
     assert main(argv) == 2

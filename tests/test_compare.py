@@ -504,3 +504,26 @@ def test_the_clear_pass_shortcut_builds_the_verdict_the_vote_would(monkeypatch):
         for n in a.tolerance:
             np.testing.assert_array_equal(a.tolerance[n].flat(), b.tolerance[n].flat())
             assert a.tolerance[n].source == b.tolerance[n].source
+
+
+def test_rtol_widens_the_subjects_tolerance_by_its_scale_not_the_oracles_agreement():
+    """A subject 1e-12 off (relative to each entry's scale) fails on rounding alone and passes with rtol 1e-10, in
+    fast and full mode; 1e-8 off still fails at rtol 1e-10; the verdict carries rtol, and accepted_range widens by
+    rtol × scale exactly."""
+    case = seed_case()
+    g = manualbp.gradients(case)
+    scale = error_bound(case)
+    off = lambda rel: Gradients(tuple(w + rel * s for w, s in zip(g.dW, scale.scale_W)),  # noqa: E731
+                                tuple(b + rel * s for b, s in zip(g.db, scale.scale_b)), "off")
+    for fast in (True, False):
+        assert compare(case, off(1e-12), fast=fast).status == "fail"
+        v = compare(case, off(1e-12), fast=fast, rtol=1e-10)
+        assert v.status == "pass" and v.rtol == 1e-10 and any("rtol" in n for n in v.notes), str(v)
+        assert compare(case, off(1e-8), fast=fast, rtol=1e-10).status == "fail"
+    strict, loose = cmp.accepted_range(compare(case, g, fast=False)), cmp.accepted_range(
+        compare(case, g, fast=False, rtol=1e-10))
+    widened = (loose[1].flat() - loose[0].flat()) - (strict[1].flat() - strict[0].flat())
+    np.testing.assert_allclose(widened, 2e-10 * scale.scale_flat, rtol=1e-6, atol=1e-16)
+    for bad in (-1.0, float("nan"), float("inf"), True):
+        with pytest.raises(ValueError, match="rtol"):
+            compare(case, g, rtol=bad)

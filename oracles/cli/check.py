@@ -59,6 +59,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="after the random search, try numerical edge cases: relu/leaky_relu units exactly at the "
                         "kink (z = 0), saturated sigmoid/tanh/softmax units, inputs of magnitude 2^±24 (a third as "
                         "many examples, at least 10; default on)")
+    p.add_argument("--rtol", type=float, default=0.0,
+                   help="also accept gradients within RTOL of the oracles, relative to each entry's scale (the sum "
+                        "of |terms| that build it), beyond the rounding of the derivation's formulas: for a backprop "
+                        "known to compute less exactly (default 0: rounding only)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(run=run)
 
@@ -74,6 +78,8 @@ def _validate(args: argparse.Namespace) -> list[str]:
         raise ValueError(f"--timeout must be positive; got {args.timeout}")
     if args.max_layers < 2 or args.max_width < 1:
         raise ValueError("--max-layers must be at least 2 and --max-width at least 1")
+    if not 0 <= args.rtol < float("inf"):
+        raise ValueError(f"--rtol must be a finite number >= 0; got {args.rtol}")
     return oracles
 
 
@@ -92,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = check(subject, max_examples=args.max_examples, oracles=oracles, timeout=args.timeout,
                        seed=args.seed, max_layers=args.max_layers, max_width=args.max_width,
-                       edge_cases=args.edge_cases)
+                       edge_cases=args.edge_cases, rtol=args.rtol)
     except MissingDependency as exc:
         print(f"manualbp check: error: {exc}", file=sys.stderr)
         return 2
