@@ -19,6 +19,7 @@ from manualbp.example import seed_case
 from oracles.audit import audit_file, audit_text
 from oracles.audit.latex import parse_expr, structure
 from oracles.audit.semantics import Convention, Env, EvalError, Instance, evaluate
+from oracles.audit.tree import Pow
 from tests.test_audit_fuzz import _check, mutated
 
 DATA = Path(__file__).resolve().parent / "data" / "audit_notation"
@@ -479,6 +480,32 @@ def test_a_derivation_by_differentials_is_checked_around_its_differentials():
     # CS231n's ds_i (a row of ∂L/∂s, left as written) in a document without dL is not a differential
     cs231n = audit_file(DATA.parent / "audit_layers" / "cs231n_correct.md")
     assert not [f for f in cs231n.findings if "differential" in f.message], _findings(cs231n)
+
+
+def _own_e_doc(E: str | None = None) -> str:
+    """One sigmoid neuron whose error is named e (e = d − o, E = ½ e²), its numbers by plain math (4 significant
+    digits); ``E``: the number stated for E instead of the right one."""
+    import math
+
+    o = 1 / (1 + math.exp(-0.5))
+    e = 1 - o
+    num = lambda v: f"{v:.4g}"  # noqa: E731
+    return (r"$$z = w x + b, \quad o = \sigma(z)$$" "\n\n" r"$$e = d - o$$" "\n\n" r"$$E = \frac{1}{2} e^2$$" "\n\n"
+            r"$$\frac{\partial E}{\partial w} = -e \, o (1 - o) \, x$$" "\n\n"
+            r"Numbers: $w = 0.5$, $x = 1$, $b = 0$, $d = 1$." "\n\n"
+            rf"$$z = 0.5, \quad o = {num(o)}, \quad e = {num(e)}, \quad E = {E or num(e * e / 2)}$$" "\n\n"
+            rf"$$\frac{{\partial E}}{{\partial w}} = {num(-e * o * (1 - o))}$$" "\n")
+
+
+def test_a_document_that_defines_its_own_e_is_not_read_with_eulers_number():
+    """e = d − o makes e the error and e^2 its square, not exp(2) (fails before: E read as ½·exp(2) = 3.69, its
+    stated number an arithmetic error, ∂E/∂w 'needs 0'); e_k^2 is never an exponential."""
+    report = audit_text(_own_e_doc(), "e")
+    assert report.findings == [], _findings(report)
+    assert report.sections["audit"]["checked"] >= 8
+    wrong = audit_text(_own_e_doc(E="0.07621"), "e")
+    assert [(f.kind, f.fix) for f in wrong.findings] == [("arithmetic", "0.07127")], _findings(wrong)
+    assert isinstance(parse_expr(structure("e_k^2")[0], [], "e_k^2"), Pow)
 
 
 TUPLE_DOC = r"""Layer $0$ is the input; $W^{(l)}$ maps layer $l-1$ to layer $l$.

@@ -36,6 +36,7 @@ from .model import (
     Model,
     build_worked,
     configure_named,
+    defines_e,
     detect_activation,
     detect_cost,
     detect_layer_activations,
@@ -44,6 +45,7 @@ from .model import (
     infer_widths,
     is_numeric,
     match_cost,
+    own_e,
 )
 from .notation import (
     read_named_derivative_prefix,
@@ -240,6 +242,9 @@ class _Auditor:
         eqs = self.equations
         prose = "\n".join(t for _, t in self.doc.prose) + "\n" + self.text
         m.output_letter = read_notation(eqs, prose).output_letter
+        m.euler = not defines_e(eqs)  # e(n) = d(n) − o(n): the document's e, not Euler's number
+        if not m.euler:
+            own_e(eqs)
         if configure_named(m, eqs, prose):  # u = x W_1 + b_1, h = tanh(u): the document's own names
             # dW_2 = ∂L/∂W_2, unless the document writes differentials (dL = …)
             m.worked.graph.differentials = read_named_derivative_prefix(eqs, m.worked.graph.knows)

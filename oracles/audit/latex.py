@@ -646,7 +646,7 @@ class ExprParser:
                 sub = node.sub + ((sample,) if sample is not None else ())
                 return Sym(node.name, sub, layer, style, node.transpose or trans, node.prime, node.font,
                            node.sub_span, lspan, span=(node.span[0], span[1]))
-        if isinstance(node, Sym) and node.name == "e":
+        if isinstance(node, Sym) and node.name == "e" and not node.sub and not node.font:  # e_k^2 is no exponential
             ex = self.sub(items).parse_all()
             return Apply("exp", ex, span=(node.span[0], span[1]))
         ex = self.sub(items).parse_all()

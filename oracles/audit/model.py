@@ -30,7 +30,7 @@ from .semantics import (
     sym_kind,
     transpose,
 )
-from .tree import Apply, Deriv, Matrix, Neg, Node, Num, Paren, Sum, Sym
+from .tree import Apply, BinOp, Deriv, Matrix, Neg, Node, Num, Paren, Pow, Sum, Sym, map_tree
 
 SCALAR_VAR_CANDIDATES = ("x", "t", "u", "s", "v")
 
@@ -43,7 +43,7 @@ def numbers_in(node: Node) -> list[Num]:
 def is_numeric(node: Node) -> bool:
     """True when the expression has no symbols other than functions and constants."""
     for n in node.walk():
-        if isinstance(n, Sym) and not (n.name == "e" and not n.sub):
+        if isinstance(n, Sym) and not (n.name == "e" and not n.sub and not n.font):  # Euler's e (see own_e)
             return False
         if isinstance(n, Deriv):
             return False
@@ -217,6 +217,7 @@ class Model:
     binding_eqs: set = field(default_factory=set)  # equation indices that only bind values
     alias: dict = field(default_factory=dict)
     constants: dict = field(default_factory=dict)  # letter -> the number the document gives it (N = 1)
+    euler: bool = True  # e is Euler's number, unless the document defines an e of its own (e(n) = d(n) − o(n))
     inferred_widths: dict = field(default_factory=dict)  # doc layer -> width (from the symbolic part)
     entry_gaps: list = field(default_factory=list)  # the entries missing from a worked example given entry-wise
     output_letter: str | None = None  # "L" when L names the output layer (Nielsen), not a free layer
@@ -226,7 +227,7 @@ class Model:
 
     def env(self, inst: Instance, **kw) -> Env:
         return Env(inst, self.conv, cost=self.cost, symbol_alias=self.alias, output_letter=self.output_letter,
-                   sigma=self.sigma_act, constants=self.constants, **kw)
+                   sigma=self.sigma_act, constants=self.constants, euler=self.euler, **kw)
 
     def stated_output(self) -> str | None:
         """The output layer's activation as the document states it (its words, or its last layer's definition)."""
@@ -391,6 +392,41 @@ def find_constants(model: Model, eqs: list[Equation]) -> None:
             value = value.x
         model.constants[lhs.name] = sign * float(np.real(value.value))
         model.binding_eqs.add(eq.index)
+
+
+def defines_e(eqs: list[Equation]) -> bool:
+    """Whether the document defines a quantity named e (e = d − o, e(n) = d(n) − o(n), e_k = t_k − y_k): then its e
+    is that quantity, not Euler's number."""
+    for eq in eqs:
+        if len(eq.members) < 2 or "other" in eq.rels:
+            continue
+        lhs = eq.members[0]
+        while isinstance(lhs, Paren):
+            lhs = lhs.x
+        if isinstance(lhs, BinOp) and lhs.op == "mul" and isinstance(lhs.right, Paren):  # e(n): e applied to n
+            lhs = lhs.left
+        if isinstance(lhs, Sym) and lhs.name == "e" and lhs.layer is None and not is_numeric(eq.members[1]):
+            return True
+    return False
+
+
+OWN_E = "mathit"
+"""The font a document's own e is marked with (by :func:`own_e`): a symbol like any other, not Euler's number."""
+
+
+def own_e(eqs: list[Equation]) -> None:
+    """In a document that defines its own e, its bare e is that quantity (marked with :data:`OWN_E`) and e^{2}
+    written for it is e squared, not exp(2), in place."""
+    def power(n: Node, text: str) -> Node:
+        if isinstance(n, Apply) and n.fn == "exp" and text[n.span[0]:n.span[0] + 1] == "e":
+            return Pow(Sym("e", font=OWN_E, span=(n.span[0], n.span[0] + 1)), n.arg, span=n.span)
+        if isinstance(n, Sym) and n.name == "e" and not n.sub and n.layer is None and not n.font:
+            return Sym("e", transpose=n.transpose, prime=n.prime, font=OWN_E, span=n.span)
+        return n
+
+    for eq in eqs:
+        blocks = eq.member_blocks or [eq.block] * len(eq.members)
+        eq.members = [map_tree(m, lambda n, t=b.text: power(n, t)) for m, b in zip(eq.members, blocks)]
 
 
 def uses_constants(members: list[Node], constants: dict) -> bool:

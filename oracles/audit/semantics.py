@@ -250,21 +250,25 @@ class Env:
     memo: dict | None = field(default=None, repr=False)  # id(node) -> (node, value) when enabled
     sigma: str | None = None  # the function σ denotes when the document fixes it; None: each layer's own
     constants: dict[str, complex] = field(default_factory=dict)  # N = 1: numbers the document gives a letter
+    euler: bool = True  # a bare e is Euler's number (False: the document defines its own e)
 
     def with_assign(self, **kw) -> Env:
         return Env(self.inst, self.conv, {**self.assign, **kw}, self.scalars, self.overrides, self.cost,
-                   self.symbol_alias, self.output_letter, self.named_cache, sigma=self.sigma, constants=self.constants)
+                   self.symbol_alias, self.output_letter, self.named_cache, sigma=self.sigma, constants=self.constants,
+                   euler=self.euler)
 
     def perturbed(self, key, dv) -> Env:
         if key[0] == "scalar":
             sc = dict(self.scalars)
             sc[key[1]] = sc[key[1]] + dv
             return Env(self.inst, self.conv, self.assign, sc, self.overrides, self.cost, self.symbol_alias,
-                       self.output_letter, sigma=self.sigma, constants=self.constants)
+                       self.output_letter, sigma=self.sigma, constants=self.constants,
+                   euler=self.euler)
         ov = dict(self.overrides)
         ov[key] = ov.get(key, 0) + dv
         return Env(self.inst, self.conv, self.assign, self.scalars, ov, self.cost, self.symbol_alias,
-                   self.output_letter, sigma=self.sigma, constants=self.constants)
+                   self.output_letter, sigma=self.sigma, constants=self.constants,
+                   euler=self.euler)
 
     def net(self) -> dict:
         if self._run is None:
@@ -721,7 +725,7 @@ def _eval_sym(s: Sym, env: Env) -> np.ndarray:
             return np.asarray(env.conv.base + env.inst.depth - 1, complex)
         if s.name in env.constants:
             return np.asarray(env.constants[s.name], complex)
-        if s.name == "e":
+        if s.name == "e" and env.euler:
             return np.asarray(np.e, complex)
     if is_named_instance(env.inst):
         return named_symbol(s, env)
