@@ -19,7 +19,7 @@ from manualbp.example import seed_case
 from oracles.audit import audit_file, audit_text
 from oracles.audit.latex import parse_expr, structure
 from oracles.audit.semantics import Convention, Env, EvalError, Instance, evaluate
-from oracles.audit.tree import Pow
+from oracles.audit.tree import Num, Pow
 from tests.test_audit_fuzz import _check, mutated
 
 DATA = Path(__file__).resolve().parent / "data" / "audit_notation"
@@ -480,6 +480,18 @@ def test_a_derivation_by_differentials_is_checked_around_its_differentials():
     # CS231n's ds_i (a row of ∂L/∂s, left as written) in a document without dL is not a differential
     cs231n = audit_file(DATA.parent / "audit_layers" / "cs231n_correct.md")
     assert not [f for f in cs231n.findings if "differential" in f.message], _findings(cs231n)
+
+
+def test_decimal_commas_in_braces_are_decimal_points():
+    """0{,}5 as German and French texts write 0.5: the same audit as with points (fails before: the numbers
+    broke apart and the worked example was not read)."""
+    text = (DATA / "nielsen_correct.md").read_text(encoding="utf-8")
+    commas = re.sub(r"(\d)\.(\d)", r"\1{,}\2", text)
+    assert commas.count("{,}") > 20
+    points, german = audit_text(text, "n"), audit_text(commas, "n")
+    assert german.findings == [], _findings(german)
+    assert german.sections["audit"]["checked"] == points.sections["audit"]["checked"]
+    assert isinstance(parse_expr(structure("0{,}25")[0], [], "0{,}25"), Num)
 
 
 def _own_e_doc(E: str | None = None) -> str:

@@ -157,7 +157,26 @@ def tokenize(text: str) -> list[Tok]:
             continue
         toks.append(Tok(kind, val, t.pos, end, t.pre_space or ""))
         pos = end
-    return toks
+    return _decimal_commas(toks)
+
+
+def _decimal_commas(toks: list[Tok]) -> list[Tok]:
+    """A comma in braces between digits (0{,}5, as German and French texts write a decimal comma) as a decimal
+    point: one '.' token spanning the braces."""
+    out: list[Tok] = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if (t.kind == "open" and i + 3 < len(toks) and out and out[-1].kind == "char" and out[-1].val.isdigit()
+                and not t.space_before and toks[i + 1].kind == "char" and toks[i + 1].val == ","
+                and toks[i + 2].kind == "close" and toks[i + 3].kind == "char" and toks[i + 3].val.isdigit()
+                and not toks[i + 3].space_before):
+            out.append(Tok("char", ".", t.start, toks[i + 2].end))
+            i += 3
+            continue
+        out.append(t)
+        i += 1
+    return out
 
 
 class _Structurer:
