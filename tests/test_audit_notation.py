@@ -482,6 +482,13 @@ def test_a_derivation_by_differentials_is_checked_around_its_differentials():
     assert not [f for f in cs231n.findings if "differential" in f.message], _findings(cs231n)
 
 
+def test_a_failure_context_never_reads_semicolon_colon():
+    """'at L=1, j=1: this side …' where an index context has no scalar beside it (it read 'at L=1, j=1; : …')."""
+    seed = audit_file(Path(__file__).resolve().parents[1] / "examples" / "derivations" / "seed.md")
+    assert any(" at L=1, j=1: this side" in f.message for f in seed.findings)
+    assert not [f.message for f in seed.findings if "; :" in f.message]
+
+
 def test_decimal_commas_in_braces_are_decimal_points():
     """0{,}5 as German and French texts write 0.5: the same audit as with points (fails before: the numbers
     broke apart and the worked example was not read)."""

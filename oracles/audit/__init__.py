@@ -510,7 +510,8 @@ class _Auditor:
                                  self.line(eq.block, node.span[0]), _clip(text[node.span[0]:node.span[1]]))
                         continue
                     kind = "notation"
-                self.add(kind, f"this side does not hold: {describe_failure(f0)}",
+                verb = "uses a symbol the document does not define" if kind == "notation" else "does not hold"
+                self.add(kind, f"this side {verb}: {describe_failure(f0)}",
                          self.line(eq.block, node.span[0]), _clip(text[node.span[0]:node.span[1]]),
                          values=_values(f0))
             return

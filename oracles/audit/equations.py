@@ -316,8 +316,9 @@ def _map_index(i: int, ref: int) -> int:
 
 def describe_failure(f: Failure) -> str:
     """'at L=2, j=3 (worked example): …'."""
-    ctx = ", ".join(f"{k}={v}" for k, v in sorted(f.env.assign.items()))
-    ctx += ("; " if ctx else "") + ", ".join(f"{k}={v.real:g}" for k, v in f.env.scalars.items())
+    parts = [", ".join(f"{k}={v}" for k, v in sorted(f.env.assign.items())),
+             ", ".join(f"{k}={v.real:g}" for k, v in f.env.scalars.items())]
+    ctx = "; ".join(p for p in parts if p)
     where = f"on the {f.env.inst.label}" + (f" at {ctx}" if ctx else "")
     if f.error is not None:
         return f"{where}: {f.error}"
