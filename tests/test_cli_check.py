@@ -94,3 +94,15 @@ def test_help_and_import_stay_light():
             "heavy = [m for m in ('torch', 'jax', 'hypothesis', 'oracles.checker') if m in sys.modules]; "
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_an_internal_error_is_said_to_be_one_with_its_own_exit_code(monkeypatch, capsys):
+    """A failure inside manualbp (not the subject's, not a usage error) exits 3 and says it is manualbp's bug."""
+    import oracles.checker
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(oracles.checker, "check", broken)
+    assert main(["check", f"{STUDENTS / 'correct_loops.py'}:backprop", *FAST]) == 3
+    assert "internal error (a bug in manualbp" in capsys.readouterr().err

@@ -43,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError, FileNotFoundError) as exc:
         print(f"manualbp {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # noqa: BLE001 - anything else is manualbp's own failure, not the input's
+        print(f"manualbp {args.command}: internal error (a bug in manualbp, not in your code or input; please "
+              f"report it): {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":  # pragma: no cover
