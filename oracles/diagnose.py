@@ -11,9 +11,9 @@ wrong layers and entries.
 
 Catalogue (keys): swapped-returns, reversed-order, bias-not-summed, bias-two-axes (judged on the arrays of an
 answer the layout cannot take), transposed-W, reshaped-W, outer-order, sigma-prime-of-a, sigma-prime-formula-on-z,
-sigma-prime-wrong-layer, missing-sigma-prime, leak-forgotten, wrong-layer-activation, extra-output-prime,
-wrong-target, delta-entry, sign, constant-factor, batch-factor, batch-factor-b/-W, width-factor, weight-decay,
-some-layers; and "approximate" (every failing case right to 1e-4, wrong beyond rounding).
+sigma-prime-wrong-layer, sigma-prime-slip, missing-sigma-prime, leak-forgotten, wrong-layer-activation,
+extra-output-prime, wrong-target, delta-entry, sign, constant-factor, batch-factor, batch-factor-b/-W, width-factor,
+weight-decay, some-layers; and "approximate" (every failing case right to 1e-4, wrong beyond rounding).
 """
 
 from __future__ import annotations
@@ -90,6 +90,19 @@ def _extra_prime(sigma: Any, z: np.ndarray, a: np.ndarray, dz: np.ndarray, varia
     return dz * a * (1.0 - a)
 
 
+SLIPS = {
+    "tanh-no-square": {"tanh": lambda a: 1 - a},  # 1 − tanh z, the square forgotten
+    "sigmoid-plus": {"sigmoid": lambda a: a * (1 + a)},  # a(1 + a), a sign slipped
+    "swapped": {"tanh": lambda a: a * (1 - a), "sigmoid": lambda a: 1 - a * a},  # the other activation's formula
+}
+"""Slips in writing σ' from a = σ(z), per variant: the formula used for each activation it touches."""
+
+
+def _slipped_prime(name: str, a: np.ndarray, variant: str) -> np.ndarray | None:
+    formula = SLIPS.get(variant, {}).get(name)
+    return None if formula is None else formula(a)
+
+
 def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
     """What a backprop with mistake ``mut`` returns on ``case`` (float64); None where it cannot run.
 
@@ -118,7 +131,10 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
             sp_mistake = here and (k in ("sigma-prime-of-a", "sigma-prime-formula-on-z", "missing-sigma-prime")
                                    or k == "leak-forgotten" and sigma.name == "leaky_relu")
             fused = cost.fused_grad_z(a[N], y_used) if L == N - 1 and not sp_mistake else None
-            if here and k == "sigma-prime-wrong-layer" and sigma.prime is not None:
+            slip = _slipped_prime(sigma.name, aa, mut.variant) if here and k == "sigma-prime-slip" else None
+            if slip is not None:
+                dz = delta[L + 1] * slip
+            elif here and k == "sigma-prime-wrong-layer" and sigma.prime is not None:
                 # σ' of the pre-activation one layer up (z^(L+2)) or down (z^(L); for L = 1 Python's [-1]: z^(N)),
                 # with numpy's broadcasting where the widths differ
                 other = z.get(L + 2) if mut.variant == "next" else z[L] if L > 1 else z[N]
@@ -356,6 +372,12 @@ def _mutation_hypotheses() -> list[Hypothesis]:
         add("leak-forgotten", "", scope, "leaky_relu's leak forgotten in the backward pass: σ'(z) = 0 for z ≤ 0",
             "leaky_relu'(z) is 1 for z > 0 and the leak (the slope of the forward pass, e.g. 0.01) for z ≤ 0, "
             "not 0: np.where(z > 0, 1, slope)")
+    for variant, what in (("tanh-no-square", "tanh' written 1 − tanh z (the square forgotten)"),
+                          ("sigmoid-plus", "σ' written a(1 + a) (a sign slipped)"),
+                          ("swapped", "σ' of the other activation: a(1 − a) for tanh, 1 − a² for sigmoid")):
+        for scope in SCOPES:
+            add("sigma-prime-slip", variant, scope, what,
+                "tanh'(z) = 1 − tanh²(z) = 1 − a², σ'(z) = σ(z)(1 − σ(z)) = a(1 − a) with a the layer's activation")
     for variant, which in (("next", "z^(L+2), the layer above"), ("previous", "z^(L), the layer below")):
         add("sigma-prime-wrong-layer", variant, "hidden", f"σ' of the wrong layer: σ'({which}) where σ'(z^(L+1)) "
             "belongs (an index off by one)",
