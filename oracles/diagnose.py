@@ -13,7 +13,7 @@ Catalogue (keys): swapped-returns, reversed-order, bias-not-summed, bias-two-axe
 answer the layout cannot take), transposed-W, reshaped-W, outer-order, sigma-prime-of-a, sigma-prime-formula-on-z,
 sigma-prime-wrong-layer, sigma-prime-slip, missing-sigma-prime, leak-forgotten, wrong-layer-activation,
 extra-output-prime, wrong-target, delta-entry, sign, constant-factor, batch-factor, batch-factor-b/-W, width-factor,
-weight-decay, some-layers; and "approximate" (every failing case right to 1e-4, wrong beyond rounding).
+weight-decay, clipped, some-layers; and "approximate" (every failing case right to 1e-4, wrong beyond rounding).
 """
 
 from __future__ import annotations
@@ -662,6 +662,7 @@ def _factor_hypotheses(obs: Sequence[Observation]) -> list[Hypothesis]:
             out.append(Hypothesis(name, title, fix,
                                   lambda ob, c=c, p=power, f=size: _scaled(ob, lambda *_: c * f(ob) ** p),
                                   detail=f"{_fmt_k(c)}·{what.split()[0]}^{power}"))
+    out += _clipping_hypotheses(ratios, rtol)
     for grouping in GROUPINGS:
         factors = _layer_factors(obs, grouping, rtol)
         if factors is None or all(v == 1.0 for v in factors.values()):
@@ -675,6 +676,27 @@ def _factor_hypotheses(obs: Sequence[Observation]) -> list[Hypothesis]:
                                   ob, lambda L, p, N: f.get((_pos(L, N, g), p), 1.0)),
                               detail=grouping))
     return out
+
+
+def _clipping_hypotheses(ratios: list[tuple[Observation, float]], rtol: float) -> list[Hypothesis]:
+    """Gradient clipping by the global norm (torch.nn.utils.clip_grad_norm_): every failing case scaled down by its
+    own factor k < 1 to one norm c = k‖∇C‖; a case whose gradient is already shorter than c is left alone."""
+    if len(ratios) < 2 or not all(0 < k < 1 for _, k in ratios):
+        return []
+    norms = [k * float(np.linalg.norm(ob.reference.flat())) for ob, k in ratios]
+    c = float(np.median(norms))
+    if not all(abs(n - c) <= 1e-6 * c for n in norms):
+        return []
+    shown = nice(c, 1e-6)
+
+    def clipped(ob: Observation, c: float = c) -> Gradients | None:
+        norm = float(np.linalg.norm(ob.reference.flat()))
+        return _scaled(ob, lambda *_: min(1.0, c / norm) if norm else 1.0)
+
+    return [Hypothesis("clipped", f"gradient clipped to a global norm of {_fmt_k(shown)}: every gradient longer "
+                       "than that scaled down to it", "return the gradient itself: clipping (clip_grad_norm_) "
+                       "belongs in the optimiser step, after the check, not in backprop", clipped,
+                       detail=_fmt_k(shown))]
 
 
 def _factor_fix(k: float) -> str:

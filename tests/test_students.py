@@ -55,6 +55,7 @@ BUGGY = [
     ("bug_reshape_not_transpose.py:backprop", {}, "reshaped-W"),
     ("bug_sigma_prime_wrong_layer.py:backprop", {}, "sigma-prime-wrong-layer"),
     ("bug_tanh_prime_no_square.py:backprop", {"hidden": "tanh", "output": "identity"}, "sigma-prime-slip"),
+    ("bug_clip_grad_norm.py:backprop", {}, "clipped"),
 ]
 
 
