@@ -11,7 +11,7 @@ wrong layers and entries.
 
 Catalogue (keys): swapped-returns, reversed-order, bias-not-summed, bias-two-axes (judged on the arrays of an
 answer the layout cannot take), transposed-W, reshaped-W, outer-order, sigma-prime-of-a, sigma-prime-formula-on-z,
-sigma-prime-wrong-layer, sigma-prime-slip, missing-sigma-prime, leak-forgotten, wrong-layer-activation,
+sigma-prime-wrong-layer, sigma-prime-slip, missing-sigma-prime, leak-forgotten, leak-slope, wrong-layer-activation,
 extra-output-prime, wrong-target, delta-entry, sign, constant-factor, batch-factor, batch-factor-b/-W, width-factor,
 weight-decay, clipped, some-layers; and "approximate" (every failing case right to 1e-4, wrong beyond rounding).
 """
@@ -27,6 +27,7 @@ import numpy as np
 
 from manualbp import Case, Gradients, forward, get_activation, get_cost
 from manualbp import gradients as manualbp_gradients
+from manualbp.activations import LEAKY_SLOPE
 
 # --------------------------------------------------------------------------------------------------------------
 # Mutated backward pass
@@ -90,6 +91,10 @@ def _extra_prime(sigma: Any, z: np.ndarray, a: np.ndarray, dz: np.ndarray, varia
     return dz * a * (1.0 - a)
 
 
+LEAKY = LEAKY_SLOPE
+LEAKS = ("0.1", "0.2", "0.3", "0.02", "0.05", "0.001")
+"""Other leaks a backward pass may use by mistake (common framework defaults and typos of 0.01)."""
+
 SLIPS = {
     "tanh-no-square": {"tanh": lambda a: 1 - a},  # 1 − tanh z, the square forgotten
     "sigmoid-plus": {"sigmoid": lambda a: a * (1 + a)},  # a(1 + a), a sign slipped
@@ -129,7 +134,7 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
             sigma = get_activation(case64.arch.activations[L - 1])
             zz, aa = z[L + 1], a[L + 1]
             sp_mistake = here and (k in ("sigma-prime-of-a", "sigma-prime-formula-on-z", "missing-sigma-prime")
-                                   or k == "leak-forgotten" and sigma.name == "leaky_relu")
+                                   or k in ("leak-forgotten", "leak-slope") and sigma.name == "leaky_relu")
             fused = cost.fused_grad_z(a[N], y_used) if L == N - 1 and not sp_mistake else None
             slip = _slipped_prime(sigma.name, aa, mut.variant) if here and k == "sigma-prime-slip" else None
             if slip is not None:
@@ -146,6 +151,8 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
                     dz = delta[L + 1]
                 elif k == "leak-forgotten":  # relu's slope where leaky_relu's belongs: 0 instead of the leak
                     dz = delta[L + 1] * (zz > 0)
+                elif k == "leak-slope":  # another leak in the backward pass than in the forward one
+                    dz = delta[L + 1] * np.where(zz > 0, 1.0, float(mut.variant))
                 elif k == "sigma-prime-of-a":  # σ'(a) where σ'(z) belongs
                     dz = delta[L + 1] * sigma.prime(aa, sigma.f(aa))
                 else:  # a formula written for a = σ(z), e.g. a(1 − a), fed z
@@ -383,6 +390,10 @@ def _mutation_hypotheses() -> list[Hypothesis]:
             "belongs (an index off by one)",
             "∂C/∂b^(L) = δ^(L+1) ⊙ σ'(z^(L+1)) (eq. b): σ' of the same layer as δ^(L+1); check the index into "
             "your list of pre-activations (zs[l] vs zs[l − 1])")
+    for slope in LEAKS:
+        add("leak-slope", slope, "all", f"leaky_relu's slope for z ≤ 0 is {slope} in the backward pass, not the "
+            f"forward pass's {LEAKY}", f"use one leak in both passes: leaky_relu'(z) = {LEAKY} for z ≤ 0 (or declare "
+            "the network your forward pass computes)")
     for scope in SCOPES:
         add("missing-sigma-prime", "", scope, "σ' missing: δ not multiplied by σ'(z)",
             "∂C/∂b^(L) = δ^(L+1) ⊙ σ'(z^(L+1)) (eq. b): multiply by σ'(z) in every layer, the output one included")
