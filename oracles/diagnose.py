@@ -12,8 +12,9 @@ wrong layers and entries.
 Catalogue (keys): swapped-returns, reversed-order, bias-not-summed, bias-two-axes (judged on the arrays of an
 answer the layout cannot take), transposed-W, reshaped-W, outer-order, sigma-prime-of-a, sigma-prime-formula-on-z,
 sigma-prime-wrong-layer, sigma-prime-slip, missing-sigma-prime, leak-forgotten, leak-slope, wrong-layer-activation,
-extra-output-prime, wrong-target, delta-entry, sign, constant-factor, batch-factor, batch-factor-b/-W, width-factor,
-weight-decay, clipped, some-layers; and "approximate" (every failing case right to 1e-4, wrong beyond rounding).
+extra-output-prime, wrong-target, delta-entry, sign, constant-factor, batch-factor, batch-factor-b/-W/-hidden,
+width-factor, weight-decay, clipped, some-layers; and "approximate" (every failing case right to 1e-4, wrong beyond
+rounding).
 """
 
 from __future__ import annotations
@@ -605,6 +606,18 @@ def _param_batch_hypotheses(obs: Sequence[Observation]) -> list[Hypothesis]:
                 f"({'a .mean() after a division by B' if power < 0 else 'a .sum() where the mean belongs'})",
                 lambda ob, q=param, e=power: _scaled(ob, lambda L, p, N: _batch(ob) ** e if p == q else 1.0),
                 detail=f"B^{power} on {param}"))
+    for power, how in ((-1, "divided by B once more"), (1, "not divided by B")):  # δ carries the factor down
+        out.append(Hypothesis(
+            "batch-factor-hidden", f"the hidden layers' gradients {how} than the output layer's: a factor "
+            f"{'1/' if power < 0 else ''}B (the batch size) below the output layer",
+            "divide by B once, where the output layer's ∂C/∂z is formed: the δ passed down already carries it",
+            lambda ob, e=power: _scaled(ob, lambda L, p, N: _batch(ob) ** e if L < N - 1 else 1.0),
+            "hidden", detail=f"B^{power} below the output"))
+    out.append(Hypothesis(
+        "batch-factor-hidden", "δ divided by B (the batch size) again at every hidden layer: a factor 1/B per "
+        "layer below the output layer", "divide by B once, where the output layer's ∂C/∂z is formed: the δ passed "
+        "down already carries it", lambda ob: _scaled(ob, lambda L, p, N: float(_batch(ob)) ** (L - N + 1)),
+        "hidden", detail="B^-k, k layers below the output"))
     return out
 
 

@@ -290,6 +290,8 @@ EDGE_STUDENTS = Path(__file__).resolve().parent / "data" / "edge_students"
 @pytest.mark.parametrize("spec, declared, key, words", [
     ("leaky_without_leak.py:backprop", {"hidden": "leaky_relu", "output": "identity"}, "leak-forgotten", "leak"),
     ("leaky_other_leak.py:backprop", {"hidden": "leaky_relu", "output": "identity"}, "leak-slope", "is 0.2"),
+    ("hidden_batch_twice.py:backprop", {"hidden": "sigmoid", "output": "sigmoid", "batch": "columns"},
+     "batch-factor-hidden", "again at every hidden layer"),
     ("weight_decay.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "weight-decay", "λ = 0.001"),
 ])
 def test_second_trial_mistakes_are_catalogued(spec, declared, key, words):
