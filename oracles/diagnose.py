@@ -10,11 +10,11 @@ cases and with what deviation.  When nothing fits, the diagnosis is "unrecognise
 wrong layers and entries.
 
 Catalogue (keys): swapped-returns, reversed-order, bias-not-summed, bias-two-axes (judged on the arrays of an
-answer the layout cannot take), transposed-W, reshaped-W, outer-order, sigma-prime-of-a, sigma-prime-formula-on-z,
-sigma-prime-wrong-layer, sigma-prime-slip, missing-sigma-prime, leak-forgotten, leak-slope, wrong-layer-activation,
-extra-output-prime, wrong-target, delta-entry, sign, constant-factor, batch-factor, batch-factor-b/-W/-hidden,
-width-factor, weight-decay, clipped, some-layers; and "approximate" (every failing case right to 1e-4, wrong beyond
-rounding).
+answer the layout cannot take), transposed-W, delta-lower-W, reshaped-W, outer-order, sigma-prime-of-a,
+sigma-prime-formula-on-z, sigma-prime-wrong-layer, sigma-prime-slip, missing-sigma-prime, leak-forgotten, leak-slope,
+wrong-layer-activation, extra-output-prime, wrong-target, delta-entry, sign, constant-factor, batch-factor,
+batch-factor-b/-W/-hidden, width-factor, weight-decay, clipped, some-layers; and "approximate" (every failing case
+right to 1e-4, wrong beyond rounding).
 """
 
 from __future__ import annotations
@@ -185,6 +185,8 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
                 W = case64.weights[L - 1]
                 if here and k == "transposed-W":
                     delta[L] = W @ dz
+                elif here and k == "delta-lower-W":  # weights[l - 1] where weights[l] belongs
+                    delta[L] = case64.weights[L - 2].T @ dz
                 elif here and k == "reshaped-W":  # W.reshape(n_in, n_out) where W.T belongs (in the subject's layout)
                     back = W.reshape(W.shape[1], W.shape[0]) if mut.variant == "standard" else \
                         W.T.reshape(W.shape[0], W.shape[1]).T
@@ -359,6 +361,9 @@ def _mutation_hypotheses() -> list[Hypothesis]:
     add("transposed-W", "", "all", "W^(L) used where W^(L)ᵀ belongs when propagating δ",
         "propagate with the transpose: δ^(L) = W^(L)ᵀ (δ^(L+1) ⊙ σ'(z^(L+1))) (eq. δ); in loops, "
         "δ_j = Σ_k W[k][j]·(δ_k σ'_k), summing over the ROW index k")
+    add("delta-lower-W", "", "all", "δ propagated with the weights of the layer below: W^(L−1)ᵀ where W^(L)ᵀ "
+        "belongs (weights[l − 1] for weights[l]; it runs only where their shapes allow)",
+        "propagate δ back through the weights it came through: δ^(L) = W^(L)ᵀ (δ^(L+1) ⊙ σ'(z^(L+1))) (eq. δ)")
     for variant, what in (("standard", "W.reshape(n_in, n_out)"), ("xw", "for W stored as (n_in, n_out), "
                                                                          "W.reshape(n_out, n_in)")):
         add("reshaped-W", variant, "all", f"W reshaped where it must be transposed when propagating δ: {what} "

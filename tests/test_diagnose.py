@@ -222,7 +222,7 @@ NEW_MUTATIONS = [("extra-output-prime", "diagonal"), ("extra-output-prime", "jac
                  ("reshaped-W", "standard"), ("reshaped-W", "xw"),
                  ("sigma-prime-wrong-layer", "next"), ("sigma-prime-wrong-layer", "previous"),
                  ("sigma-prime-slip", "tanh-no-square"), ("sigma-prime-slip", "sigmoid-plus"),
-                 ("sigma-prime-slip", "swapped")]
+                 ("sigma-prime-slip", "swapped"), ("delta-lower-W", "")]
 
 
 @pytest.mark.parametrize("key, variant", NEW_MUTATIONS)
@@ -292,6 +292,7 @@ EDGE_STUDENTS = Path(__file__).resolve().parent / "data" / "edge_students"
     ("leaky_other_leak.py:backprop", {"hidden": "leaky_relu", "output": "identity"}, "leak-slope", "is 0.2"),
     ("hidden_batch_twice.py:backprop", {"hidden": "sigmoid", "output": "sigmoid", "batch": "columns"},
      "batch-factor-hidden", "again at every hidden layer"),
+    ("delta_lower_w.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "delta-lower-W", "layer below"),
     ("weight_decay.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "weight-decay", "λ = 0.001"),
 ])
 def test_second_trial_mistakes_are_catalogued(spec, declared, key, words):
