@@ -289,7 +289,7 @@ EDGE_STUDENTS = Path(__file__).resolve().parent / "data" / "edge_students"
 
 @pytest.mark.parametrize("spec, declared, key, words", [
     ("leaky_without_leak.py:backprop", {"hidden": "leaky_relu", "output": "identity"}, "leak-forgotten", "leak"),
-    ("leaky_other_leak.py:backprop", {"hidden": "leaky_relu", "output": "identity"}, "leak-slope", "is 0.2"),
+    ("leaky_without_leak.py:other_leak", {"hidden": "leaky_relu", "output": "identity"}, "leak-slope", "is 0.2"),
     ("hidden_batch_twice.py:backprop", {"hidden": "sigmoid", "output": "sigmoid", "batch": "columns"},
      "batch-factor-hidden", "again at every hidden layer"),
     ("delta_lower_w.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "delta-lower-W", "layer below"),

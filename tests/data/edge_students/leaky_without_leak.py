@@ -1,8 +1,9 @@
-"""Wrong: a leaky_relu network whose backward pass uses relu's slope (0 for z ≤ 0) instead of the leak."""
+"""Wrong: leaky_relu networks whose backward pass uses another slope for z ≤ 0 than the forward pass's leak 0.01:
+relu's 0 (``backprop``, the leak forgotten) or 0.2, a framework default (``other_leak``)."""
 import numpy as np
 
 
-def backprop(weights, biases, x, y):
+def _backprop(weights, biases, x, y, slope):
     a, zs = [np.asarray(x, dtype=np.float64)], []
     for L, (W, b) in enumerate(zip(weights, biases)):
         z = W @ a[-1] + b
@@ -14,5 +15,13 @@ def backprop(weights, biases, x, y):
         dW.insert(0, np.outer(dz, a[L]))
         db.insert(0, dz)
         if L:
-            dz = (weights[L].T @ dz) * (zs[L - 1] > 0)  # the bug: relu's slope, the leak forgotten
+            dz = (weights[L].T @ dz) * np.where(zs[L - 1] > 0, 1.0, slope)  # the bug: slope, not 0.01
     return dW, db
+
+
+def backprop(weights, biases, x, y):
+    return _backprop(weights, biases, x, y, 0.0)
+
+
+def other_leak(weights, biases, x, y):
+    return _backprop(weights, biases, x, y, 0.2)
