@@ -9,8 +9,8 @@ not run (raised or returned wrong shapes), the mistake cannot run either.  The e
 cases and with what deviation.  When nothing fits, the diagnosis is "unrecognised", with the pattern of
 wrong layers and entries.
 
-Catalogue (keys): swapped-returns, reversed-order, bias-not-summed, bias-two-axes (judged on the arrays of an
-answer the layout cannot take), transposed-W, delta-lower-W, reshaped-W, outer-order, sigma-prime-of-a,
+Catalogue (keys): swapped-returns, reversed-order, bias-not-summed, bias-wrong-axis, bias-two-axes (judged on the
+arrays of an answer the layout cannot take), transposed-W, delta-lower-W, reshaped-W, outer-order, sigma-prime-of-a,
 sigma-prime-formula-on-z, sigma-prime-wrong-layer, sigma-prime-slip, missing-sigma-prime, leak-forgotten, leak-slope,
 wrong-layer-activation, extra-output-prime, wrong-target, delta-entry, sign, constant-factor, batch-factor,
 batch-factor-b/-W/-hidden, width-factor, weight-decay, clipped, some-layers; and "approximate" (every failing case
@@ -165,6 +165,9 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
             if here and k == "extra-output-prime" and L == N - 1:
                 dz = _extra_prime(sigma, zz, aa, dz, mut.variant)
             db[L] = dz.sum(axis=1)  # (eq. b)
+            if k == "bias-wrong-axis":  # reduced over the units, one entry per sample: mean or sum, of B·dz or dz
+                how, scale = mut.variant.split("-")
+                db[L] = getattr(dz * (dz.shape[1] if scale == "B" else 1), how)(axis=0)
             a_in = a[L]
             if here and k == "wrong-layer-activation":
                 if mut.variant == "next":  # a^(L+1) where a^(L) belongs
@@ -491,6 +494,25 @@ def _two_axis_bias_explains(ob: Observation) -> bool:
     return extra
 
 
+def _wrong_axis_bias_explains(ob: Observation) -> bool:
+    """∂C/∂W right and every ∂C/∂b^(L) one entry per sample: the units' mean or sum (see mutant_gradients)."""
+    (got_W, got_b), (want_W, want_b) = ob.returned, ob.expected
+    if not ob.case.batched or len(got_W) != len(want_W) or len(got_b) != len(want_b):
+        return False
+    if not all(_same(g, w, ob.case.dtype) for g, w in zip(got_W, want_W)):
+        return False
+    for variant in BIAS_AXES:
+        pred = mutant_gradients(ob.case, Mutation("bias-wrong-axis", variant))
+        if pred is not None and all(_same(np.asarray(g, np.float64).ravel(), p, ob.case.dtype)
+                                    for g, p in zip(got_b, pred.db)):
+            return True
+    return False
+
+
+BIAS_AXES = ("mean-B", "mean-1", "sum-1", "sum-B")
+"""How a bias gradient reduced over the wrong axis (the units) was formed: mean or sum of B·dz or of dz."""
+
+
 def _swapped_prediction(ob: Observation) -> Gradients | None:
     """Where the layout takes swapped lists (every W^(L) with as many entries as b^(L)), the values it reads."""
     ref = ob.reference
@@ -524,6 +546,17 @@ SHAPE_HYPOTHESES: list[Hypothesis] = [
                lambda ob: ob.reference, explains=_unsummed_bias_explains,
                explains_text="each returned ∂C/∂b^(L) has a sample axis, and summed over it equals the correct "
                              "gradient to rounding; ∂C/∂W is right"),
+    Hypothesis("bias-wrong-axis", "bias gradient reduced over the wrong axis: one entry per sample (the units' "
+               "mean or sum) instead of one per unit", "∂C/∂b^(L) sums (or, for a mean cost, averages) over the "
+               "SAMPLES: dZ.sum(axis=1) for a batch of columns, dZ.sum(axis=0) / np.mean(dZ, axis=0) for rows",
+               lambda ob: next((p for v in BIAS_AXES
+                                for p in [mutant_gradients(ob.case, Mutation("bias-wrong-axis", v))]
+                                if p is not None and ob.subject is not None and close(p, ob.subject,
+                                                                                      ob.case.dtype)[0]),
+                               mutant_gradients(ob.case, Mutation("bias-wrong-axis", BIAS_AXES[0]))),
+               explains=_wrong_axis_bias_explains,
+               explains_text="each returned ∂C/∂b^(L) has one entry per sample, the units' mean or sum of the "
+                             "per-sample gradient; ∂C/∂W is right"),
     Hypothesis("bias-two-axes", "bias gradient with an extra axis: ∂C/∂b^(L) returned as a (1, n_L) row or an "
                "(n_L, 1) column, with the right values", "∂C/∂b^(L) has b^(L)'s shape (n_L,): sum without "
                "keepdims=True, or return db.ravel() (np.matrix always keeps two axes: np.asarray(db).ravel())",

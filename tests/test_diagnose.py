@@ -293,6 +293,8 @@ EDGE_STUDENTS = Path(__file__).resolve().parent / "data" / "edge_students"
     ("hidden_batch_twice.py:backprop", {"hidden": "sigmoid", "output": "sigmoid", "batch": "columns"},
      "batch-factor-hidden", "again at every hidden layer"),
     ("delta_lower_w.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "delta-lower-W", "layer below"),
+    ("bias_mean_wrong_axis.py:backprop", {"hidden": "sigmoid", "output": "sigmoid", "batch": "rows"},
+     "bias-wrong-axis", "one entry per sample"),
     ("weight_decay.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "weight-decay", "λ = 0.001"),
 ])
 def test_second_trial_mistakes_are_catalogued(spec, declared, key, words):
