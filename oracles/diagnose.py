@@ -12,7 +12,7 @@ wrong layers and entries.
 Catalogue (keys): swapped-returns, reversed-order, bias-not-summed, bias-wrong-axis, bias-two-axes (judged on the
 arrays of an answer the layout cannot take), transposed-W, delta-lower-W, reshaped-W, outer-order, sigma-prime-of-a,
 sigma-prime-formula-on-z, sigma-prime-wrong-layer, sigma-prime-slip, missing-sigma-prime, leak-forgotten, leak-slope,
-wrong-layer-activation, extra-output-prime, wrong-target, delta-entry, sign, constant-factor, batch-factor,
+wrong-layer-activation, extra-output-prime, output-slip, wrong-target, delta-entry, sign, constant-factor, batch-factor,
 batch-factor-b/-W/-hidden, width-factor, weight-decay, clipped, some-layers; and "approximate" (every failing case
 right to 1e-4, wrong beyond rounding).
 """
@@ -92,6 +92,9 @@ def _extra_prime(sigma: Any, z: np.ndarray, a: np.ndarray, dz: np.ndarray, varia
     return dz * a * (1.0 - a)
 
 
+IN_A = {"sigmoid": lambda a: a * (1 - a), "tanh": lambda a: 1 - a * a}
+"""σ' written in terms of the activation a = σ(z)."""
+
 LEAKY = LEAKY_SLOPE
 LEAKS = ("0.1", "0.2", "0.3", "0.02", "0.05", "0.001")
 """Other leaks a backward pass may use by mistake (common framework defaults and typos of 0.01)."""
@@ -164,6 +167,12 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
                 dz = sigma.backprop(zz, aa, delta[L + 1])  # (eq. b)
             if here and k == "extra-output-prime" and L == N - 1:
                 dz = _extra_prime(sigma, zz, aa, dz, mut.variant)
+            if k == "output-slip" and L == N - 1:
+                d = cost.delta(a[N], y_used)
+                if mut.variant == "aliased" and sigma.name in IN_A:  # delta = a; delta -= y: σ' then taken of a − y
+                    dz = d * IN_A[sigma.name](d)
+                elif mut.variant == "softmax-diagonal" and sigma.name == "softmax":  # J_ii = a(a − 1), sign flipped
+                    dz = sigma.backprop(zz, aa, d) - 2 * aa * (1 - aa) * d
             db[L] = dz.sum(axis=1)  # (eq. b)
             if k == "bias-wrong-axis":  # reduced over the units, one entry per sample: mean or sum, of B·dz or dz
                 how, scale = mut.variant.split("-")
@@ -399,6 +408,13 @@ def _mutation_hypotheses() -> list[Hypothesis]:
             "belongs (an index off by one)",
             "∂C/∂b^(L) = δ^(L+1) ⊙ σ'(z^(L+1)) (eq. b): σ' of the same layer as δ^(L+1); check the index into "
             "your list of pre-activations (zs[l] vs zs[l − 1])")
+    add("output-slip", "aliased", "output", "the output δ computed in place on the activation (delta = a; "
+        "delta -= y): σ' is then taken of a − y, not of a",
+        "copy before changing in place: delta = a - y (a new array), or delta = a.copy(); then multiply by σ'(z^(N)) "
+        "computed from the activation itself")
+    add("output-slip", "softmax-diagonal", "output", "softmax Jacobian with the diagonal's sign flipped: a_i(a_i − 1) "
+        "where a_i(1 − a_i) belongs", "the softmax Jacobian is diag(a) − a aᵀ: its diagonal is a_i(1 − a_i), its "
+        "off-diagonal −a_i a_j")
     for slope in LEAKS:
         add("leak-slope", slope, "all", f"leaky_relu's slope for z ≤ 0 is {slope} in the backward pass, not the "
             f"forward pass's {LEAKY}", f"use one leak in both passes: leaky_relu'(z) = {LEAKY} for z ≤ 0 (or declare "

@@ -222,7 +222,8 @@ NEW_MUTATIONS = [("extra-output-prime", "diagonal"), ("extra-output-prime", "jac
                  ("reshaped-W", "standard"), ("reshaped-W", "xw"),
                  ("sigma-prime-wrong-layer", "next"), ("sigma-prime-wrong-layer", "previous"),
                  ("sigma-prime-slip", "tanh-no-square"), ("sigma-prime-slip", "sigmoid-plus"),
-                 ("sigma-prime-slip", "swapped"), ("delta-lower-W", "")]
+                 ("sigma-prime-slip", "swapped"), ("delta-lower-W", ""),
+                 ("output-slip", "aliased"), ("output-slip", "softmax-diagonal")]
 
 
 @pytest.mark.parametrize("key, variant", NEW_MUTATIONS)
@@ -295,6 +296,8 @@ EDGE_STUDENTS = Path(__file__).resolve().parent / "data" / "edge_students"
     ("delta_lower_w.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "delta-lower-W", "layer below"),
     ("bias_mean_wrong_axis.py:backprop", {"hidden": "sigmoid", "output": "sigmoid", "batch": "rows"},
      "bias-wrong-axis", "one entry per sample"),
+    ("output_slips.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "output-slip", "in place"),
+    ("output_slips.py:softmax_diagonal", {"hidden": "sigmoid", "output": "softmax"}, "output-slip", "sign flipped"),
     ("weight_decay.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "weight-decay", "λ = 0.001"),
 ])
 def test_second_trial_mistakes_are_catalogued(spec, declared, key, words):
