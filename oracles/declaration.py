@@ -86,12 +86,20 @@ class DeclarationMatch:
     failing: int  # of which failed as declared
     detail: str = ""  # an observation that explains the first match (e.g. float32 arrays returned)
     code_mistake: str | None = None  # a catalogued code mistake that fits the cases as well, if any
+    guessing: int = 0  # cases passed as declared AND under the match whose shapes tell the two apart
 
     def headline(self) -> str:
         """The plain sentence the report starts with."""
         first = self.matches[0]
         others = "".join(f", and also with {a.describe()}" for a in self.matches[1:3])
         advice = "check your flags"
+        if self.guessing:
+            first = self.matches[0]
+            return (f"your function passes both as {first.flag} {first.declared} (as declared, on {self.guessing} "
+                    f"cases whose shapes tell the two apart) and as {first.flag} {first.value} (on all {self.cases} "
+                    f"cases tried, {self.failing} of which failed as declared): it seems to guess the orientation "
+                    "from the shapes, and guesses wrong where they do not tell (a square array): take the "
+                    "orientation as declared")
         if self.code_mistake:
             advice += " (if they are right, the code has the mistake diagnosed below)"
         elif all(a.factor_only for a in self.matches):
@@ -101,14 +109,17 @@ class DeclarationMatch:
                 f"failed as declared{others}{detail}: {advice}")
 
     def fix(self) -> str:
-        """The flag to change."""
+        """The flag to change (or, for a function that guesses the orientation, the code)."""
+        if self.guessing:
+            return ("do not infer the layout from the arrays' shapes (it cannot tell a square array's orientation): "
+                    f"take it as declared ({self.matches[0].flag} {self.matches[0].declared})")
         return f"declare {self.matches[0].flag} {self.matches[0].value} if that is what your function computes"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return {"matches": [{"flag": a.flag, "value": a.value, "declared": a.declared} for a in self.matches],
                 "cases": self.cases, "failing": self.failing, "detail": self.detail,
-                "code_mistake": self.code_mistake, "headline": self.headline()}
+                "code_mistake": self.code_mistake, "guessing": self.guessing, "headline": self.headline()}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -292,7 +303,25 @@ def find_declaration(sub: Subject, outcomes: Sequence[Any], judge: Callable[...,
     detail = ""
     if matches[0][0].flag == "--dtype" and _float32_answer(outcomes):
         detail = "it returns float32 arrays for float64 inputs"
-    return DeclarationMatch([a for a, _ in matches], matches[0][1], len(failing), detail)
+    told = _told_apart(matches[0][0], [o.case for o in passing])
+    return DeclarationMatch([a for a, _ in matches], matches[0][1], len(failing), detail,
+                            guessing=told if told >= GUESSING_CASES else 0)
+
+
+GUESSING_CASES = 3
+"""Passing cases told apart by their shapes that it takes to say a function guesses the orientation (a dead relu
+network's zero gradient passes in either orientation)."""
+
+
+def _told_apart(alt: Alternative, passing: Sequence[Case]) -> int:
+    """For an orientation flag (--batch columns/rows, --layout standard/xw), how many cases the subject passed as
+    declared whose arrays are not square, so that the two orientations give them different shapes: a function
+    right under both there reads the orientation off the shapes.  0 for any other flag."""
+    if alt.flag == "--batch" and {alt.value, alt.declared} == {"columns", "rows"}:
+        return sum(c.x.ndim == 2 and c.x.shape[0] != c.x.shape[1] for c in passing)
+    if alt.flag == "--layout" and {alt.value, alt.declared} == {"standard", "xw"}:
+        return sum(any(W.shape[0] != W.shape[1] for W in c.weights) for c in passing)
+    return 0
 
 
 def still_failing(match: DeclarationMatch, cases: Sequence[Case], judge: Callable[..., Any], oracles: Sequence[str],

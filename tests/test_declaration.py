@@ -169,3 +169,20 @@ def test_a_declaration_must_also_clear_the_nan_failures():
     d = result.declaration
     assert d is None or "still fail with it" in d.headline(), result.text()
     assert d is None or "NaN or infinite" in result.summary()
+
+
+def test_a_function_that_guesses_the_orientation_is_told_so_not_sent_to_the_flags():
+    """Right as declared (columns) wherever the shapes tell columns from rows, and right as --batch rows too: it
+    reads the orientation off the shapes.  Said so, with the code to change (fails before: only 'matches --batch
+    rows … check your flags', which would hide the bug)."""
+    from pathlib import Path
+
+    from oracles.checker import check
+
+    spec = str(Path(__file__).resolve().parent / "data" / "edge_students" / "guesses_orientation.py") + ":backprop"
+    result = check(spec, hidden="sigmoid", cost="half_sse", batch="columns", max_examples=40, edge_cases=False,
+                   fresh_process=False)
+    assert not result.passed and result.declaration is not None, result.text()
+    dm = result.declaration
+    assert dm.matches[0].flag == "--batch" and dm.guessing >= 3, result.text()
+    assert "guess the orientation from the shapes" in dm.headline() and "as declared" in dm.fix()
