@@ -230,3 +230,17 @@ def test_rtol_accepts_a_backprop_that_computes_less_exactly_and_nothing_more():
     assert not bug.passed and bug.diagnosis.mistake == "sigma-prime-of-a", bug.text()
     with pytest.raises(ValueError, match="rtol"):
         check(student, rtol=-1.0, **kw)
+
+
+def test_a_simplified_case_that_needs_no_edge_is_not_called_one(monkeypatch):
+    """A minimal case from the edge stage whose simplification left none of its edges is not labelled an edge case
+    (it said 'an edge case: extreme values' of 0, 0.25 and −2)."""
+    import oracles.checker as checker
+
+    result = check(str(STUDENTS / "bug_sigma_prime_of_a.py") + ":backprop", max_examples=5, edge_cases=False,
+                   fresh_process=False, declaration_search=False)
+    monkeypatch.setattr(checker, "is_edge", lambda o: True)
+    monkeypatch.setattr(checker, "edge_features", lambda case: [])
+    assert "an edge case" not in result.text()
+    monkeypatch.setattr(checker, "edge_features", lambda case: ["z^(2)[0] = 0 exactly (relu's kink)"])
+    assert "an edge case: z^(2)[0] = 0 exactly (relu's kink)" in result.text()
