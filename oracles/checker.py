@@ -180,6 +180,11 @@ class CheckResult:
                 lines += _discrepancy_lines(o)
             else:
                 lines.append("  " + o.message)
+                these = [x for x in self.outcomes if x.status == kind]
+                right = sum(x.verdict is not None and x.verdict.passed for x in these)
+                if right:  # the misbehaviour aside, the gradients themselves were judged
+                    lines.append(f"  apart from that, its gradients were right on {right} of these {len(these)} "
+                                 "cases")
                 if kind in _MISBEHAVIOUR_FIX and self.diagnosis is None:
                     lines.append("  Fix: " + _MISBEHAVIOUR_FIX[kind])
         if self.diagnosis is not None:

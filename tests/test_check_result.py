@@ -244,3 +244,12 @@ def test_a_simplified_case_that_needs_no_edge_is_not_called_one(monkeypatch):
     assert "an edge case" not in result.text()
     monkeypatch.setattr(checker, "edge_features", lambda case: ["z^(2)[0] = 0 exactly (relu's kink)"])
     assert "an edge case: z^(2)[0] = 0 exactly (relu's kink)" in result.text()
+
+
+def test_a_subject_that_changes_its_inputs_is_told_its_gradients_were_right():
+    """Reversing the caller's lists in place, with right gradients: the report says both (it said only the first)."""
+    result = check(str(DATA / "mutates_by_reversing.py") + ":backprop", max_examples=10, edge_cases=False,
+                   fresh_process=False, declaration_search=False)
+    n = sum(o.status == "mutates" for o in result.outcomes)
+    assert n and f"apart from that, its gradients were right on {n} of these {n} cases" in result.text(), \
+        result.text()
