@@ -97,6 +97,7 @@ the sweep's random cases)."""
 
 _HI, _LO = np.float64, np.float32
 _U_HI, _U_LO = np.finfo(_HI).eps / 2, np.finfo(_LO).eps / 2
+_TINY_HI = float(np.finfo(_HI).smallest_normal)
 _ROUND_MODEL_C = 16.0  # forward-evaluation rounding of C in units of u·|C|
 
 
@@ -274,13 +275,16 @@ def _richardson(evaluate, unit: np.ndarray, C0: float, method: str, kinked: bool
 def _combine_complex(c: np.ndarray, c_lo: np.ndarray | None, h: np.ndarray, *, pooled: bool) -> _Estimate:
     """Derivatives Im C / h from complex costs c (n,), with a precision-scaling rounding estimate.
 
-    Per entry: max(|g₃₂ − g₆₄|·u₆₄/u₃₂, u·|g|).  ``pooled`` (the entries form one layer) adds a normwise
+    Per entry: max(|g₃₂ − g₆₄|·u₆₄/u₃₂, u·|g|, tiny/h) (tiny: the smallest normal float64, the absolute precision
+    of an imaginary part that underflows).  ``pooled`` (the entries form one layer) adds a normwise
     floor max(largest per-entry estimate, 4u·max|g|): an entry that is small through cancellation
     carries the absolute rounding of the layer's larger terms, and one single-precision sample can be
     small by chance.
     """
     value = c.imag / h
-    err = _U_HI * np.abs(value)
+    # below the smallest normal number an imaginary part keeps no relative precision (its intermediates underflow
+    # to subnormals): an absolute error of that size, whatever the value
+    err = np.maximum(_U_HI * np.abs(value), _TINY_HI / np.abs(h))
     if c_lo is not None:
         ps = np.abs(c_lo.imag / h - value) * (_U_HI / _U_LO)
         err = np.maximum(err, np.where(np.isfinite(ps), ps, np.abs(value)))
