@@ -12,9 +12,9 @@ wrong layers and entries.
 Catalogue (keys): swapped-returns, reversed-order, bias-not-summed, bias-wrong-axis, bias-two-axes (judged on the
 arrays of an answer the layout cannot take), transposed-W, delta-lower-W, reshaped-W, outer-order, sigma-prime-of-a,
 sigma-prime-formula-on-z, sigma-prime-wrong-layer, sigma-prime-slip, missing-sigma-prime, leak-forgotten, leak-slope,
-wrong-layer-activation, extra-output-prime, output-slip, wrong-target, delta-entry, sign, constant-factor, batch-factor,
-batch-factor-b/-W/-hidden, width-factor, weight-decay, clipped, some-layers; and "approximate" (every failing case
-right to 1e-4, wrong beyond rounding).
+wrong-layer-activation, extra-output-prime, output-slip, softmax-over-batch, wrong-target, delta-entry, sign,
+constant-factor, batch-factor, batch-factor-b/-W/-hidden, width-factor, weight-decay, clipped, some-layers; and
+"approximate" (every failing case right to 1e-4, wrong beyond rounding).
 """
 
 from __future__ import annotations
@@ -141,7 +141,14 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
                                    or k in ("leak-forgotten", "leak-slope") and sigma.name == "leaky_relu")
             fused = cost.fused_grad_z(a[N], y_used) if L == N - 1 and not sp_mistake else None
             slip = _slipped_prime(sigma.name, aa, mut.variant) if here and k == "sigma-prime-slip" else None
-            if slip is not None:
+            if k == "softmax-over-batch" and L == N - 1 and sigma.name == "softmax":
+                # e / e.sum() with no axis: normalised over the whole batch (shifted per column, or not at all)
+                e = np.exp(zz - (zz.max(axis=0) if mut.variant == "shifted" else zz.max()))
+                a_bug = e / e.sum()
+                dz = cost.fused_grad_z(a_bug, y_used)
+                if dz is None:
+                    dz = sigma.backprop(zz, a_bug, cost.delta(a_bug, y_used))
+            elif slip is not None:
                 dz = delta[L + 1] * slip
             elif here and k == "sigma-prime-wrong-layer" and sigma.prime is not None:
                 # σ' of the pre-activation one layer up (z^(L+2)) or down (z^(L); for L = 1 Python's [-1]: z^(N)),
@@ -412,6 +419,10 @@ def _mutation_hypotheses() -> list[Hypothesis]:
         "delta -= y): σ' is then taken of a − y, not of a",
         "copy before changing in place: delta = a - y (a new array), or delta = a.copy(); then multiply by σ'(z^(N)) "
         "computed from the activation itself")
+    for variant, how in (("plain", ""), ("shifted", ", each column shifted by its own maximum first")):
+        add("softmax-over-batch", variant, "output", f"softmax normalised over the whole batch (e / e.sum() with no "
+            f"axis{how}) instead of over each sample's outputs", "normalise each sample on its own: e / e.sum(axis=0, "
+            "keepdims=True) for a batch of columns (axis=1 for rows); with one sample the two agree")
     add("output-slip", "softmax-diagonal", "output", "softmax Jacobian with the diagonal's sign flipped: a_i(a_i − 1) "
         "where a_i(1 − a_i) belongs", "the softmax Jacobian is diag(a) − a aᵀ: its diagonal is a_i(1 − a_i), its "
         "off-diagonal −a_i a_j")

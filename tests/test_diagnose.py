@@ -223,7 +223,7 @@ NEW_MUTATIONS = [("extra-output-prime", "diagonal"), ("extra-output-prime", "jac
                  ("sigma-prime-wrong-layer", "next"), ("sigma-prime-wrong-layer", "previous"),
                  ("sigma-prime-slip", "tanh-no-square"), ("sigma-prime-slip", "sigmoid-plus"),
                  ("sigma-prime-slip", "swapped"), ("delta-lower-W", ""),
-                 ("output-slip", "aliased"), ("output-slip", "softmax-diagonal")]
+                 ("output-slip", "aliased"), ("output-slip", "softmax-diagonal"), ("softmax-over-batch", "plain")]
 
 
 @pytest.mark.parametrize("key, variant", NEW_MUTATIONS)
@@ -298,13 +298,15 @@ EDGE_STUDENTS = Path(__file__).resolve().parent / "data" / "edge_students"
      "bias-wrong-axis", "one entry per sample"),
     ("output_slips.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "output-slip", "in place"),
     ("output_slips.py:softmax_diagonal", {"hidden": "sigmoid", "output": "softmax"}, "output-slip", "sign flipped"),
+    ("softmax_whole_batch.py:backprop", {"hidden": "relu", "output": "softmax", "cost": "softmax_ce",
+                                         "batch": "columns"}, "softmax-over-batch", "whole batch"),
     ("weight_decay.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "weight-decay", "λ = 0.001"),
 ])
 def test_second_trial_mistakes_are_catalogued(spec, declared, key, words):
     """Fail before: a forgotten leak and an L2 term in dW were 'unrecognised' (found by the second outside trial)."""
     from oracles.checker import check
 
-    result = check(f"{EDGE_STUDENTS / spec}", cost="half_sse", max_examples=30, **declared)
+    result = check(f"{EDGE_STUDENTS / spec}", max_examples=30, **{"cost": "half_sse", **declared})
     assert not result.passed and result.diagnosis is not None, result.text()
     assert result.diagnosis.mistake == key and words in result.diagnosis.title, result.text()
 
