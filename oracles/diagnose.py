@@ -10,11 +10,11 @@ cases and with what deviation.  When nothing fits, the diagnosis is "unrecognise
 wrong layers and entries.
 
 Catalogue (keys): swapped-returns, reversed-order, bias-not-summed, bias-wrong-axis, bias-two-axes (judged on the
-arrays of an answer the layout cannot take), transposed-W, delta-lower-W, reshaped-W, outer-order, sigma-prime-of-a,
-sigma-prime-formula-on-z, sigma-prime-wrong-layer, sigma-prime-slip, missing-sigma-prime, leak-forgotten, leak-slope,
-wrong-layer-activation, extra-output-prime, output-slip, softmax-over-batch, wrong-target, delta-entry, sign,
-constant-factor, batch-factor, batch-factor-b/-W/-hidden, width-factor, weight-decay, clipped, some-layers; and
-"approximate" (every failing case right to 1e-4, wrong beyond rounding).
+arrays of an answer the layout cannot take), transposed-W, delta-lower-W, reshaped-W, outer-order, updated-W,
+sigma-prime-of-a, sigma-prime-formula-on-z, sigma-prime-wrong-layer, sigma-prime-slip, missing-sigma-prime,
+leak-forgotten, leak-slope, wrong-layer-activation, extra-output-prime, output-slip, softmax-over-batch, wrong-target,
+delta-entry, sign, constant-factor, batch-factor, batch-factor-b/-W/-hidden, width-factor, weight-decay, clipped,
+some-layers; and "approximate" (every failing case right to 1e-4, wrong beyond rounding).
 """
 
 from __future__ import annotations
@@ -98,6 +98,9 @@ IN_A = {"sigmoid": lambda a: a * (1 - a), "tanh": lambda a: 1 - a * a}
 LEAKY = LEAKY_SLOPE
 LEAKS = ("0.1", "0.2", "0.3", "0.02", "0.05", "0.001")
 """Other leaks a backward pass may use by mistake (common framework defaults and typos of 0.01)."""
+
+RATES = ("0.5", "0.1", "0.01", "1", "0.05", "0.001", "0.2")
+"""Learning rates of a gradient step taken inside backprop by mistake."""
 
 SLIPS = {
     "tanh-no-square": {"tanh": lambda a: 1 - a},  # 1 − tanh z, the square forgotten
@@ -195,6 +198,8 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
             if here and k == "outer-order":
                 outer = a_in @ dz.T  # a dzᵀ: a_j where the row index belongs
                 W_grad = outer.reshape(dz.shape[0], a_in.shape[0]) if mut.variant == "reshaped" else outer
+                if mut.variant == "shape-guided" and outer.shape != case64.weights[L - 1].shape:
+                    W_grad = outer.T  # transposed only where the shapes differ: square layers stay a δᵀ
             else:
                 W_grad = dz @ a_in.T  # (eq. W)
             if W_grad.shape != case64.weights[L - 1].shape:
@@ -206,6 +211,8 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
                     delta[L] = W @ dz
                 elif here and k == "delta-lower-W":  # weights[l - 1] where weights[l] belongs
                     delta[L] = case64.weights[L - 2].T @ dz
+                elif here and k == "updated-W":  # a gradient step taken before δ is propagated through W
+                    delta[L] = (W - float(mut.variant) * dW[L]).T @ dz
                 elif here and k == "reshaped-W":  # W.reshape(n_in, n_out) where W.T belongs (in the subject's layout)
                     back = W.reshape(W.shape[1], W.shape[0]) if mut.variant == "standard" else \
                         W.T.reshape(W.shape[0], W.shape[1]).T
@@ -380,6 +387,10 @@ def _mutation_hypotheses() -> list[Hypothesis]:
     add("transposed-W", "", "all", "W^(L) used where W^(L)ᵀ belongs when propagating δ",
         "propagate with the transpose: δ^(L) = W^(L)ᵀ (δ^(L+1) ⊙ σ'(z^(L+1))) (eq. δ); in loops, "
         "δ_j = Σ_k W[k][j]·(δ_k σ'_k), summing over the ROW index k")
+    for lr in RATES:
+        add("updated-W", lr, "all", f"δ propagated through weights already updated by a gradient step (learning "
+            f"rate {lr}) inside backprop", "compute every gradient with the weights as given, and update them after "
+            "backprop has returned (and not in place: the caller's arrays must not change)")
     add("delta-lower-W", "", "all", "δ propagated with the weights of the layer below: W^(L−1)ᵀ where W^(L)ᵀ "
         "belongs (weights[l − 1] for weights[l]; it runs only where their shapes allow)",
         "propagate δ back through the weights it came through: δ^(L) = W^(L)ᵀ (δ^(L+1) ⊙ σ'(z^(L+1))) (eq. δ)")
@@ -389,7 +400,9 @@ def _mutation_hypotheses() -> list[Hypothesis]:
             "in place of the transpose (the same numbers only when a width is 1)",
             "propagate with the transpose: δ^(L) = W^(L)ᵀ (δ^(L+1) ⊙ σ'(z^(L+1))) (eq. δ); reshape keeps the "
             "row-major order of the entries, so W.reshape(n_in, n_out) is not W.T")
-    for variant, what in (("transposed", "(a δᵀ instead of δ aᵀ)"), ("reshaped", "(a δᵀ reshaped to W's shape)")):
+    for variant, what in (("transposed", "(a δᵀ instead of δ aᵀ)"), ("reshaped", "(a δᵀ reshaped to W's shape)"),
+                          ("shape-guided", "(a δᵀ, transposed only when its shape is not W's: square layers stay "
+                                           "transposed)")):
         add("outer-order", variant, "all", f"outer product in the wrong order {what}: a_j where a_k belongs",
             "∂C/∂W^(L)[j, k] = ∂C/∂b^(L)[j] · a^(L)[k]: the row index goes with δ, the column index with a "
             "(eq. W: np.outer(delta, a_prev))")

@@ -223,7 +223,8 @@ NEW_MUTATIONS = [("extra-output-prime", "diagonal"), ("extra-output-prime", "jac
                  ("sigma-prime-wrong-layer", "next"), ("sigma-prime-wrong-layer", "previous"),
                  ("sigma-prime-slip", "tanh-no-square"), ("sigma-prime-slip", "sigmoid-plus"),
                  ("sigma-prime-slip", "swapped"), ("delta-lower-W", ""),
-                 ("output-slip", "aliased"), ("output-slip", "softmax-diagonal"), ("softmax-over-batch", "plain")]
+                 ("output-slip", "aliased"), ("output-slip", "softmax-diagonal"), ("softmax-over-batch", "plain"),
+                 ("updated-W", "0.1"), ("outer-order", "shape-guided")]
 
 
 @pytest.mark.parametrize("key, variant", NEW_MUTATIONS)
@@ -300,6 +301,8 @@ EDGE_STUDENTS = Path(__file__).resolve().parent / "data" / "edge_students"
     ("output_slips.py:softmax_diagonal", {"hidden": "sigmoid", "output": "softmax"}, "output-slip", "sign flipped"),
     ("softmax_whole_batch.py:backprop", {"hidden": "relu", "output": "softmax", "cost": "softmax_ce",
                                          "batch": "columns"}, "softmax-over-batch", "whole batch"),
+    ("train_as_you_go.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "updated-W", "learning rate 0.1"),
+    ("train_as_you_go.py:outer_by_shape", {"hidden": "sigmoid", "output": "sigmoid"}, "outer-order", "square layers"),
     ("weight_decay.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "weight-decay", "λ = 0.001"),
 ])
 def test_second_trial_mistakes_are_catalogued(spec, declared, key, words):
