@@ -183,6 +183,9 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
                     dz = d * IN_A[sigma.name](d)
                 elif mut.variant == "softmax-diagonal" and sigma.name == "softmax":  # J_ii = a(a − 1), sign flipped
                     dz = sigma.backprop(zz, aa, d) - 2 * aa * (1 - aa) * d
+                elif (mut.variant == "no-output-activation" and sigma.prime is not None
+                      and case64.arch.cost in ("half_mse", "half_sse", "mse")):  # forward output z, σ'(z) kept
+                    dz = cost.delta(zz, y_used) * sigma.prime(zz, sigma.f(zz))
             db[L] = dz.sum(axis=1)  # (eq. b)
             if k == "bias-wrong-axis":  # reduced over the units, one entry per sample: mean or sum, of B·dz or dz
                 how, scale = mut.variant.split("-")
@@ -408,7 +411,9 @@ def _mutation_hypotheses() -> list[Hypothesis]:
             "(eq. W: np.outer(delta, a_prev))")
     for scope in SCOPES:
         add("sigma-prime-of-a", "", scope, "σ'(a) computed where σ'(z) belongs",
-            "σ' takes z: use σ'(z^(L+1)), or, for sigmoid, a(1 − a) with a = σ(z) — not σ(a)(1 − σ(a))")
+            "σ' takes z: use σ'(z^(L+1)), or the same written in the activation a = σ(z): a(1 − a) for sigmoid, "
+            "1 − a² for tanh — not σ'(a) (e.g. σ(a)(1 − σ(a)), or tanh'(a) = 1 − tanh²(a)); beware np.tanh(z, "
+            "out=z), which turns the stored z into a")
     for scope in SCOPES:
         add("sigma-prime-formula-on-z", "", scope, "a formula for σ' in terms of a (a(1 − a), 1 − a²) applied to z",
             "σ' written in terms of the activation is σ'(z) only when fed a = σ(z): sigmoid a(1 − a), tanh 1 − a²; "
@@ -436,6 +441,9 @@ def _mutation_hypotheses() -> list[Hypothesis]:
         add("softmax-over-batch", variant, "output", f"softmax normalised over the whole batch (e / e.sum() with no "
             f"axis{how}) instead of over each sample's outputs", "normalise each sample on its own: e / e.sum(axis=0, "
             "keepdims=True) for a batch of columns (axis=1 for rows); with one sample the two agree")
+    add("output-slip", "no-output-activation", "output", "the output activation left out of the forward pass (a^(N) "
+        "= z^(N)) but σ'(z^(N)) kept in the backward pass", "apply σ to the output layer's z in the forward pass "
+        "too, or, for a linear output, drop σ' from δ^(N) (declare --output identity)")
     add("output-slip", "softmax-diagonal", "output", "softmax Jacobian with the diagonal's sign flipped: a_i(a_i − 1) "
         "where a_i(1 − a_i) belongs", "the softmax Jacobian is diag(a) − a aᵀ: its diagonal is a_i(1 − a_i), its "
         "off-diagonal −a_i a_j")
@@ -756,10 +764,13 @@ def _factor_hypotheses(obs: Sequence[Observation]) -> list[Hypothesis]:
             title = (f"factor {_fmt_k(c) + '·' if c != 1 else ''}{what}" if power == 1 else
                      f"factor {_fmt_k(c)}/{sym} {desc}: divided by {sym} once too often" if c == 1 else
                      f"factor {_fmt_k(c)}/{sym} {desc}")
+            squared = ratios[0][0].case.arch.cost in ("half_mse", "half_sse", "mse")
             fix = ("the batch cost is the MEAN over samples: divide the summed gradients by B (or declare "
                    "reduction='sum' / --reduction sum)" if name == "batch-factor" and power == 1 else
                    "the cost is averaged over the n_N outputs (half_mse) or summed (half_sse): declare the cost "
-                   "your code computes (--cost), or fix the factor" if name == "width-factor" else
+                   "your code computes (--cost), or fix the factor" if name == "width-factor" and squared else
+                   f"the declared {ratios[0][0].case.arch.cost} has no factor of the output width: remove it (or, if "
+                   "your cost really has it, declare it with --scale)" if name == "width-factor" else
                    "divide by B once, not twice")
             out.append(Hypothesis(name, title, fix,
                                   lambda ob, c=c, p=power, f=size: _scaled(ob, lambda *_: c * f(ob) ** p),
@@ -1067,7 +1078,8 @@ def _smallest_pattern(failing: Sequence[Observation]) -> str | None:
         return None
     widths = list(smallest.case.arch.widths)
     batch = f", batch {smallest.case.x.shape[1]}" if smallest.case.batched else ""
-    return f"smallest failing case, widths {widths}{batch} (✗ wrong, · right):\n" + entry_pattern(smallest)
+    return (f"smallest failing case among the diagnosis' cases (not always the minimal case above), widths "
+            f"{widths}{batch} (✗ wrong, · right):\n" + entry_pattern(smallest))
 
 
 def diagnose(observations: Sequence[Observation], *, hypotheses: Sequence[Hypothesis] | None = None

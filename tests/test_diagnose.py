@@ -303,6 +303,8 @@ EDGE_STUDENTS = Path(__file__).resolve().parent / "data" / "edge_students"
                                          "batch": "columns"}, "softmax-over-batch", "whole batch"),
     ("train_as_you_go.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "updated-W", "learning rate 0.1"),
     ("train_as_you_go.py:outer_by_shape", {"hidden": "sigmoid", "output": "sigmoid"}, "outer-order", "square layers"),
+    ("round5.py:no_output_activation", {"hidden": "sigmoid", "output": "sigmoid"}, "output-slip",
+     "left out of the forward pass"),
     ("weight_decay.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "weight-decay", "λ = 0.001"),
 ])
 def test_second_trial_mistakes_are_catalogued(spec, declared, key, words):
@@ -351,3 +353,18 @@ def test_a_mistake_that_changes_nothing_explains_nothing():
     d = diagnose(obs)
     assert d.mistake == "approximate", d.text()
     assert "right to about 12 digits" in d.evidence[0] and "2σ(2z) − 1" in d.fix
+
+
+@pytest.mark.parametrize("func, declared, key, advice", [
+    ("tanh_inplace", {"hidden": "tanh", "output": "identity"}, "sigma-prime-of-a", "1 − a² for tanh"),
+    ("ce_over_width", {"hidden": "relu", "output": "softmax", "cost": "softmax_ce"}, "width-factor",
+     "the declared softmax_ce has no factor of the output width"),
+])
+def test_the_fix_speaks_of_the_declared_network(func, declared, key, advice):
+    """Fails before: σ'(a) in a tanh network was told only the sigmoid formula; a factor 1/n_N under softmax_ce was
+    told to declare half_mse or half_sse (outside trial, round 5)."""
+    from oracles.checker import check
+
+    result = check(f"{EDGE_STUDENTS / 'round5.py'}:{func}", max_examples=30, **{"cost": "half_sse", **declared})
+    assert result.diagnosis is not None and result.diagnosis.mistake == key, result.text()
+    assert advice in result.diagnosis.fix, result.diagnosis.fix

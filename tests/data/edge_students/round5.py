@@ -1,0 +1,43 @@
+"""Three wrong backprops: ``no_output_activation`` leaves σ out of the output layer's forward pass but keeps σ'(z)
+in δ (sigmoid, half_sse); ``tanh_inplace`` computes tanh with out=z, so its stored z is a and tanh' is taken of a
+(tanh hidden, identity output); ``ce_over_width`` divides softmax + cross-entropy's a − y by the output width."""
+import numpy as np
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _down(weights, a, dz, prime):
+    dW, db = [None] * len(weights), [None] * len(weights)
+    for k in range(len(weights) - 1, -1, -1):
+        dW[k], db[k] = np.outer(dz, a[k]), dz
+        if k:
+            dz = (weights[k].T @ dz) * prime(k)
+    return dW, db
+
+
+def no_output_activation(weights, biases, x, y):
+    a, zs = [x], []
+    for k, (W, b) in enumerate(zip(weights, biases)):
+        zs.append(W @ a[-1] + b)
+        a.append(zs[-1] if k == len(weights) - 1 else _sigmoid(zs[-1]))  # the bug: σ missing on the output
+    s = _sigmoid(zs[-1])
+    return _down(weights, a, (a[-1] - y) * s * (1 - s), lambda k: a[k] * (1 - a[k]))
+
+
+def tanh_inplace(weights, biases, x, y):
+    a, zs = [x], []
+    for k, (W, b) in enumerate(zip(weights, biases)):
+        z = W @ a[-1] + b
+        zs.append(z)
+        a.append(z if k == len(weights) - 1 else np.tanh(z, out=z))  # the bug: z now holds a
+    return _down(weights, a, a[-1] - y, lambda k: 1 - np.tanh(zs[k - 1]) ** 2)
+
+
+def ce_over_width(weights, biases, x, y):
+    a = [x]
+    for k, (W, b) in enumerate(zip(weights, biases)):
+        z = W @ a[-1] + b
+        a.append(np.exp(z - z.max()) / np.exp(z - z.max()).sum() if k == len(weights) - 1 else np.maximum(z, 0))
+    return _down(weights, a, (a[-1] - y) / len(y), lambda k: (a[k] > 0).astype(float))  # the bug: / len(y)
