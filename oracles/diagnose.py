@@ -68,6 +68,8 @@ def _target(y: np.ndarray, variant: str) -> np.ndarray:
         return np.repeat(y[:1], y.shape[0], axis=0)
     if variant == "shifted":  # output k uses y_{k-1}
         return np.concatenate([y[:1], y[:-1]], axis=0)
+    if variant == "truncated":  # y.astype(int): every target rounded toward zero
+        return np.trunc(y)
     return y
 
 
@@ -470,6 +472,8 @@ def _mutation_hypotheses() -> list[Hypothesis]:
     for variant, what in (("first", "y_1 used for every output"), ("shifted", "output k compared with y_{k−1}")):
         add("wrong-target", variant, "all", f"wrong target entry: {what}",
             "δ^(N)_k = ∂C/∂a_k compares a_k with its own target y_k")
+    add("wrong-target", "truncated", "all", "targets truncated to integers (y.astype(int), int arrays)",
+        "keep the targets as floats: y.astype(int) (or an int array built from them) rounds every target toward 0")
     for variant, what in (("last-duplicates-previous", "its last entry duplicates the one before"),
                           ("last-stale-zero", "its last entry is never computed (stays 0)"),
                           ("first-stale-zero", "its first entry is never computed (stays 0)")):

@@ -224,7 +224,7 @@ NEW_MUTATIONS = [("extra-output-prime", "diagonal"), ("extra-output-prime", "jac
                  ("sigma-prime-slip", "tanh-no-square"), ("sigma-prime-slip", "sigmoid-plus"),
                  ("sigma-prime-slip", "swapped"), ("delta-lower-W", ""),
                  ("output-slip", "aliased"), ("output-slip", "softmax-diagonal"), ("softmax-over-batch", "plain"),
-                 ("updated-W", "0.1"), ("outer-order", "shape-guided")]
+                 ("updated-W", "0.1"), ("outer-order", "shape-guided"), ("wrong-target", "truncated")]
 
 
 @pytest.mark.parametrize("key, variant", NEW_MUTATIONS)
@@ -305,6 +305,7 @@ EDGE_STUDENTS = Path(__file__).resolve().parent / "data" / "edge_students"
     ("train_as_you_go.py:outer_by_shape", {"hidden": "sigmoid", "output": "sigmoid"}, "outer-order", "square layers"),
     ("round5.py:no_output_activation", {"hidden": "sigmoid", "output": "sigmoid"}, "output-slip",
      "left out of the forward pass"),
+    ("round5.py:int_targets", {"hidden": "sigmoid", "output": "sigmoid"}, "wrong-target", "truncated to integers"),
     ("weight_decay.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "weight-decay", "λ = 0.001"),
 ])
 def test_second_trial_mistakes_are_catalogued(spec, declared, key, words):

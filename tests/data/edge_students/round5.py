@@ -1,6 +1,7 @@
-"""Three wrong backprops: ``no_output_activation`` leaves σ out of the output layer's forward pass but keeps σ'(z)
+"""Four wrong backprops: ``no_output_activation`` leaves σ out of the output layer's forward pass but keeps σ'(z)
 in δ (sigmoid, half_sse); ``tanh_inplace`` computes tanh with out=z, so its stored z is a and tanh' is taken of a
-(tanh hidden, identity output); ``ce_over_width`` divides softmax + cross-entropy's a − y by the output width."""
+(tanh hidden, identity output); ``ce_over_width`` divides softmax + cross-entropy's a − y by the output width;
+``int_targets`` turns the targets into integers (sigmoid, half_sse)."""
 import numpy as np
 
 
@@ -41,3 +42,11 @@ def ce_over_width(weights, biases, x, y):
         z = W @ a[-1] + b
         a.append(np.exp(z - z.max()) / np.exp(z - z.max()).sum() if k == len(weights) - 1 else np.maximum(z, 0))
     return _down(weights, a, (a[-1] - y) / len(y), lambda k: (a[k] > 0).astype(float))  # the bug: / len(y)
+
+
+def int_targets(weights, biases, x, y):
+    y = np.asarray(y).astype(int)  # the bug: 0.75 becomes 0
+    a = [x]
+    for W, b in zip(weights, biases):
+        a.append(_sigmoid(W @ a[-1] + b))
+    return _down(weights, a, (a[-1] - y) * a[-1] * (1 - a[-1]), lambda k: a[k] * (1 - a[k]))
