@@ -11,7 +11,7 @@ wrong layers and entries.
 
 Catalogue (keys): swapped-returns, reversed-order, bias-not-summed, bias-wrong-axis, bias-two-axes (judged on the
 arrays of an answer the layout cannot take), transposed-W, delta-lower-W, reshaped-W, outer-order, updated-W,
-sigma-prime-of-a, sigma-prime-formula-on-z, sigma-prime-wrong-layer, sigma-prime-slip, missing-sigma-prime,
+aliased-dW, sigma-prime-of-a, sigma-prime-formula-on-z, sigma-prime-wrong-layer, sigma-prime-slip, missing-sigma-prime,
 leak-forgotten, leak-slope, wrong-layer-activation, extra-output-prime, output-slip, softmax-over-batch, wrong-target,
 delta-entry, sign, constant-factor, batch-factor, batch-factor-b/-W/-hidden, width-factor, weight-decay, clipped,
 some-layers; and "approximate" (every failing case right to 1e-4, wrong beyond rounding).
@@ -231,6 +231,9 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
     except (ValueError, IndexError):  # shapes do not fit: the subject would raise here
         return None
     Ls = range(1, N)
+    if k == "aliased-dW":  # one buffer per weight shape, filled from the output down: the lowest layer's value wins
+        for L in Ls:
+            dW[L] = dW[min(M for M in Ls if dW[M].shape == dW[L].shape)]
     return Gradients(tuple(dW[L] for L in Ls), tuple(db[L] for L in Ls), f"mutant:{k}")
 
 
@@ -392,6 +395,9 @@ def _mutation_hypotheses() -> list[Hypothesis]:
     add("transposed-W", "", "all", "W^(L) used where W^(L)ᵀ belongs when propagating δ",
         "propagate with the transpose: δ^(L) = W^(L)ᵀ (δ^(L+1) ⊙ σ'(z^(L+1))) (eq. δ); in loops, "
         "δ_j = Σ_k W[k][j]·(δ_k σ'_k), summing over the ROW index k")
+    add("aliased-dW", "", "all", "weight gradients of layers with the same shape share one buffer: each returns the "
+        "last one written (the lowest such layer's)", "give every layer's ∂C/∂W its own array: np.outer(δ, a) "
+        "creates one; a buffer reused with out= must be copied before it goes into the list")
     for lr in RATES:
         add("updated-W", lr, "all", f"δ propagated through weights already updated by a gradient step (learning "
             f"rate {lr}) inside backprop", "compute every gradient with the weights as given, and update them after "

@@ -224,7 +224,8 @@ NEW_MUTATIONS = [("extra-output-prime", "diagonal"), ("extra-output-prime", "jac
                  ("sigma-prime-slip", "tanh-no-square"), ("sigma-prime-slip", "sigmoid-plus"),
                  ("sigma-prime-slip", "swapped"), ("delta-lower-W", ""),
                  ("output-slip", "aliased"), ("output-slip", "softmax-diagonal"), ("softmax-over-batch", "plain"),
-                 ("updated-W", "0.1"), ("outer-order", "shape-guided"), ("wrong-target", "truncated")]
+                 ("updated-W", "0.1"), ("outer-order", "shape-guided"), ("wrong-target", "truncated"),
+                 ("aliased-dW", "")]
 
 
 @pytest.mark.parametrize("key, variant", NEW_MUTATIONS)
@@ -306,6 +307,7 @@ EDGE_STUDENTS = Path(__file__).resolve().parent / "data" / "edge_students"
     ("round5.py:no_output_activation", {"hidden": "sigmoid", "output": "sigmoid"}, "output-slip",
      "left out of the forward pass"),
     ("round5.py:int_targets", {"hidden": "sigmoid", "output": "sigmoid"}, "wrong-target", "truncated to integers"),
+    ("round5.py:shared_buffers", {"hidden": "sigmoid", "output": "sigmoid"}, "aliased-dW", "share one buffer"),
     ("weight_decay.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "weight-decay", "λ = 0.001"),
 ])
 def test_second_trial_mistakes_are_catalogued(spec, declared, key, words):

@@ -1,7 +1,8 @@
-"""Four wrong backprops: ``no_output_activation`` leaves σ out of the output layer's forward pass but keeps σ'(z)
+"""Five wrong backprops: ``no_output_activation`` leaves σ out of the output layer's forward pass but keeps σ'(z)
 in δ (sigmoid, half_sse); ``tanh_inplace`` computes tanh with out=z, so its stored z is a and tanh' is taken of a
 (tanh hidden, identity output); ``ce_over_width`` divides softmax + cross-entropy's a − y by the output width;
-``int_targets`` turns the targets into integers (sigmoid, half_sse)."""
+``int_targets`` turns the targets into integers (sigmoid, half_sse); ``shared_buffers`` writes each ∂C/∂W into one
+scratch buffer per weight shape and returns the buffers themselves (sigmoid, half_sse)."""
 import numpy as np
 
 
@@ -50,3 +51,18 @@ def int_targets(weights, biases, x, y):
     for W, b in zip(weights, biases):
         a.append(_sigmoid(W @ a[-1] + b))
     return _down(weights, a, (a[-1] - y) * a[-1] * (1 - a[-1]), lambda k: a[k] * (1 - a[k]))
+
+
+def shared_buffers(weights, biases, x, y):
+    a = [x]
+    for W, b in zip(weights, biases):
+        a.append(_sigmoid(W @ a[-1] + b))
+    buffers, dW, db = {}, [None] * len(weights), [None] * len(weights)
+    dz = (a[-1] - y) * a[-1] * (1 - a[-1])
+    for k in range(len(weights) - 1, -1, -1):
+        buf = buffers.setdefault(weights[k].shape, np.empty(weights[k].shape))
+        dW[k] = np.outer(dz, a[k], out=buf)  # the bug: the buffer itself, shared by same-shaped layers
+        db[k] = dz
+        if k:
+            dz = (weights[k].T @ dz) * a[k] * (1 - a[k])
+    return dW, db
