@@ -482,6 +482,27 @@ def test_a_derivation_by_differentials_is_checked_around_its_differentials():
     assert not [f for f in cs231n.findings if "differential" in f.message], _findings(cs231n)
 
 
+def test_a_jacobian_named_with_a_text_subscript_is_a_matrix_and_its_numbers_are_checked():
+    """J_{\text{act}} = ∂h/∂z_1 is the Jacobian, (i, j) = ∂h_i/∂z_j (a label subscript, not an index): its stated
+    entries are checked, a wrong one found with numpy's value (fails before: 'derivative of a vector with respect
+    to a vector', the numbers never checked)."""
+    text = (DATA / "differentials_correct.md").read_text(encoding="utf-8")
+    x, W1, b1 = np.array([1.0, -0.5]), np.array([[0.5, 0.25], [-0.75, 0.5]]), np.array([0.25, 0.0])
+    J = np.diag(1 - np.tanh(W1 @ x + b1) ** 2)
+
+    def doc(M):
+        rows = r" \\ ".join(" & ".join(f"{v:.4f}" for v in r) for r in M)
+        return (text + "\n$$J_{\\text{act}} = \\frac{\\partial h}{\\partial z_1}$$\n\n"
+                + rf"$$J_{{\text{{act}}}} = \begin{{bmatrix}} {rows} \end{{bmatrix}}$$" + "\n")
+
+    right = audit_text(doc(J), "j")
+    assert not [f for f in right.findings if f.severity == "error"], _findings(right)
+    wrong = J.copy()
+    wrong[1, 1] += 0.01
+    errors = [(f.kind, float(f.fix)) for f in audit_text(doc(wrong), "j").findings if f.severity == "error"]
+    assert errors == [("arithmetic", pytest.approx(J[1, 1], abs=5e-5))], errors
+
+
 def test_a_failure_context_never_reads_semicolon_colon():
     """'at L=1, j=1: this side …' where an index context has no scalar beside it (it read 'at L=1, j=1; : …')."""
     seed = audit_file(Path(__file__).resolve().parents[1] / "examples" / "derivations" / "seed.md")

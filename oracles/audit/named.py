@@ -32,11 +32,18 @@ def _is_distribution(v: np.ndarray) -> bool:
 DECORATIONS = ("hat", "tilde", "bar", "check", "dot")  # ŷ is not y; bold x is x
 
 
+def is_label(x: Node) -> bool:
+    """A subscript that is part of a name (W_1, J_{\\text{sm}}, J_\\sigma), not an index letter (h_j): a number,
+    text, or a name of more than one letter."""
+    return isinstance(x, Num) or (isinstance(x, Sym) and not x.sub and (x.font == "text" or len(x.name) > 1))
+
+
 def sym_key(s: Sym) -> str:
-    """The name of a named quantity: W_1 for W with the numeric subscript 1, ŷ apart from y, else the letter."""
+    """The name of a named quantity: W_1 for W with the numeric subscript 1 (J_sm, J_sigma for labels), ŷ apart
+    from y, else the letter."""
     name = f"{s.font} {s.name}" if s.font in DECORATIONS else s.name
-    if s.sub and all(isinstance(x, Num) for x in s.sub):
-        return name + "_" + "".join(x.text or str(int(x.value)) for x in s.sub)
+    if s.sub and all(is_label(x) for x in s.sub):
+        return name + "_" + "".join((x.text or str(int(x.value))) if isinstance(x, Num) else x.name for x in s.sub)
     return name
 
 
@@ -262,8 +269,20 @@ def named_derivative(num: Node, var: Node, env) -> np.ndarray:
             pos = np.unravel_index(np.ravel_multi_index(tuple(i - 1 for i in idx), flat_shape), base.shape)
         v = _scalar(evaluate(num, env.perturbed(("named", key, pos), 1j * H)), "a number", var)
         return np.asarray(np.imag(v) / H + 0j)
+    entries = list(np.ndindex(*base.shape))
+    first = evaluate(num, env.perturbed(("named", key, entries[0]), 1j * H)) if entries else np.zeros(())
+    if np.size(first) != 1:  # a vector by a vector: the Jacobian, (i, j) = ∂num_i/∂var_j
+        if base.ndim > 1 and 1 not in base.shape:
+            raise EvalError("unsupported", "derivative of a vector with respect to a matrix", var)
+        J = np.zeros((np.size(first), base.size), complex)
+        for col, e in enumerate(entries):
+            v = first if col == 0 else evaluate(num, env.perturbed(("named", key, e), 1j * H))
+            if np.size(v) != J.shape[0]:
+                raise EvalError("unsupported", "derivative of a vector with respect to a vector", var)
+            J[:, col] = np.imag(np.ravel(v)) / H
+        return J
     out = np.zeros(base.shape, complex)
-    for e in np.ndindex(*base.shape):
+    for e in entries:
         out[e] = np.imag(_scalar(evaluate(num, env.perturbed(("named", key, e), 1j * H)), "a vector", var)) / H
     return out
 
@@ -313,7 +332,7 @@ def read_named(eqs, has_layers: bool) -> NamedInstance | None:
         rest = eq.members[1:]
         if all(is_numeric(m) for m in rest):
             if lhs.sub and (graph.knows(sym_key(Sym(lhs.name, font=lhs.font)))
-                            or not all(isinstance(x, Num) for x in lhs.sub)):
+                            or not all(is_label(x) for x in lhs.sub)):
                 continue  # p_2 = 0.3 once p is known, y_k = …: an entry, not a quantity
             try:
                 graph.inputs[key] = np.real(evaluate(rest[-1], dummy))
@@ -324,7 +343,7 @@ def read_named(eqs, has_layers: bool) -> NamedInstance | None:
         if is_numeric(rhs) or any(isinstance(n, Sym) and sym_key(n) == key for n in rhs.walk()):
             continue
         letter = None
-        if lhs.sub and not all(isinstance(x, Num) for x in lhs.sub):  # z_1 is a name (its key), h_j an entry of h
+        if lhs.sub and not all(is_label(x) for x in lhs.sub):  # z_1 is a name (its key), h_j an entry of h
             if len(lhs.sub) != 1 or not isinstance(lhs.sub[0], Sym):
                 continue
             letter, key = lhs.sub[0].name, sym_key(Sym(lhs.name, font=lhs.font))

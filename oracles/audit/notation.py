@@ -233,7 +233,7 @@ def read_named_derivative_prefix(eqs: list[Equation], knows, cost: str | None = 
     ``knows(key)`` says whether the document names a quantity; ``cost``: the cost's name (else the first of
     L, C, J, E the document defines); nothing changes when it defines no cost.  True when the document writes
     differentials instead (d right against the cost: dL = g_2ᵀ dz_2), and nothing changes either."""
-    from .named import sym_key
+    from .named import is_label, sym_key
 
     cost = cost or next((c for c in COST_LETTERS if knows(c)), None)
     if cost is None:
@@ -242,7 +242,7 @@ def read_named_derivative_prefix(eqs: list[Equation], knows, cost: str | None = 
     def named(target: Node) -> bool:
         # W_2, s, h: a quantity as a whole (ds_i, a row or an entry of a matrix, is left as written)
         return (isinstance(target, Sym) and target.layer is None and not target.transpose and target.name != "d"
-                and all(isinstance(x, Num) for x in target.sub) and knows(sym_key(target)) and sym_key(target) != cost)
+                and all(is_label(x) for x in target.sub) and knows(sym_key(target)) and sym_key(target) != cost)
 
     def is_d(d: Node) -> bool:
         return isinstance(d, Sym) and d.name == "d" and not d.sub and d.layer is None and d.font in ("", "mathrm",

@@ -21,7 +21,7 @@ from itertools import combinations
 import numpy as np
 
 from .model import Model, canonical, is_literal_number, is_numeric, matrix_literal, numbers_in
-from .named import named_recompute, sym_key
+from .named import is_label, named_recompute, sym_key
 from .semantics import ACT, Env, EvalError, Instance, address, evaluate, shape_text, transpose
 from .tree import BinOp, Deriv, Matrix, Neg, Node, Num, Paren, Sym, rebuild
 
@@ -473,13 +473,13 @@ def stated_key(node: Node, env: Env) -> tuple | None:
         node = node.x
     if env.conv.named and isinstance(node, Deriv):  # ∂L/∂s (CS231n's ds): a quantity of a named document
         ends = (node.num, node.var)
-        if all(isinstance(e, Sym) and not e.transpose and all(isinstance(x, Num) for x in e.sub) for e in ends):
+        if all(isinstance(e, Sym) and not e.transpose and all(is_label(x) for x in e.sub) for e in ends):
             return ("named-d", sym_key(node.num), sym_key(node.var))
         return None
     if not isinstance(node, Sym) or node.transpose:
         return None
     if env.conv.named:
-        return ("named", sym_key(node)) if all(isinstance(x, Num) for x in node.sub) else None
+        return ("named", sym_key(node)) if all(is_label(x) for x in node.sub) else None
     try:
         kind, layer, entry, _ = address(node, env)
     except EvalError:
