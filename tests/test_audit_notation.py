@@ -490,17 +490,18 @@ def test_a_jacobian_named_with_a_text_subscript_is_a_matrix_and_its_numbers_are_
     x, W1, b1 = np.array([1.0, -0.5]), np.array([[0.5, 0.25], [-0.75, 0.5]]), np.array([0.25, 0.0])
     J = np.diag(1 - np.tanh(W1 @ x + b1) ** 2)
 
-    def doc(M):
+    def doc(M, label):
         rows = r" \\ ".join(" & ".join(f"{v:.4f}" for v in r) for r in M)
-        return (text + "\n$$J_{\\text{act}} = \\frac{\\partial h}{\\partial z_1}$$\n\n"
-                + rf"$$J_{{\text{{act}}}} = \begin{{bmatrix}} {rows} \end{{bmatrix}}$$" + "\n")
+        return (text + f"\n$$J_{{{label}}} = \\frac{{\\partial h}}{{\\partial z_1}}$$\n\n"
+                + rf"$$J_{{{label}}} = \begin{{bmatrix}} {rows} \end{{bmatrix}}$$" + "\n")
 
-    right = audit_text(doc(J), "j")
-    assert not [f for f in right.findings if f.severity == "error"], _findings(right)
-    wrong = J.copy()
-    wrong[1, 1] += 0.01
-    errors = [(f.kind, float(f.fix)) for f in audit_text(doc(wrong), "j").findings if f.severity == "error"]
-    assert errors == [("arithmetic", pytest.approx(J[1, 1], abs=5e-5))], errors
+    for label in (r"\text{act}", r"\sigma"):  # a bare σ subscript is a name too, not σ applied to something
+        right = audit_text(doc(J, label), "j")
+        assert not [f for f in right.findings if f.severity == "error"], _findings(right)
+        wrong = J.copy()
+        wrong[1, 1] += 0.01
+        errors = [(f.kind, float(f.fix)) for f in audit_text(doc(wrong, label), "j").findings if f.severity == "error"]
+        assert errors == [("arithmetic", pytest.approx(J[1, 1], abs=5e-5))], (label, errors)
 
 
 def test_a_failure_context_never_reads_semicolon_colon():

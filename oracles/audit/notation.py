@@ -103,11 +103,13 @@ def lift_bare_functions(member: Node) -> Node:
         return n
 
     def apply(n: Node) -> Node:
-        if _bare_function(n):
+        if _bare_function(n) and id(n) not in labels:
             return Apply(FUNCTION_SYMBOLS[n.name] + "'" * n.prime, Sym(FREE_VARIABLE, span=n.span), span=n.span)
         return n
 
-    return map_tree(map_tree(member, split), apply)
+    member = map_tree(member, split)
+    labels = {id(x) for n in member.walk() if isinstance(n, Sym) for x in n.sub}  # J_σ: a name, no function
+    return map_tree(member, apply)
 
 
 def _plain(prose: str) -> str:
