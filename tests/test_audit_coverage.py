@@ -12,23 +12,15 @@ import numpy as np
 
 from oracles.audit import audit_file, audit_text
 from oracles.cli import main
+from tests.audit_net import B1, B2, W1, W2, X, col, mat
 
 DATA = Path(__file__).resolve().parent / "data" / "audit"
 
-W1 = np.array([[0.1, 0.2, -0.1], [-0.3, 0.1, 0.2]])
-B1 = np.array([0.0, 0.1])
-W2 = np.array([[0.5, -0.4], [0.3, 0.8]])
-B2 = np.array([-0.1, 0.2])
-X = np.array([0.5, -1.0, 2.0])
 Y = np.array([1.0, 0.0])
 
 
 def _col(v, d: int = 4) -> str:
-    return "\\begin{pmatrix} " + " \\\\ ".join(f"{x:.{d}f}" for x in v) + " \\end{pmatrix}"
-
-
-def _mat(m) -> str:
-    return "\\begin{pmatrix} " + " \\\\ ".join(" & ".join(f"{x:g}" for x in r) for r in m) + " \\end{pmatrix}"
+    return col(v, f".{d}f")
 
 
 def tanh_sigmoid_bce_doc(a1=None) -> tuple[str, dict]:
@@ -54,9 +46,9 @@ $$\\delta^{{(1)}} = \\left(W^{{(2)}}\\right)^T \\delta^{{(2)}} \\odot \\left(1 -
 
 ## Numbers
 
-$$W^{{(1)}} = {_mat(W1)}, b^{{(1)}} = {_col(B1, 1)}$$
+$$W^{{(1)}} = {mat(W1)}, b^{{(1)}} = {_col(B1, 1)}$$
 
-$$W^{{(2)}} = {_mat(W2)}, b^{{(2)}} = {_col(B2, 1)}$$
+$$W^{{(2)}} = {mat(W2)}, b^{{(2)}} = {_col(B2, 1)}$$
 
 $$x = {_col(X, 1)}, y = {_col(Y, 0)}$$
 

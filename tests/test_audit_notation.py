@@ -125,13 +125,18 @@ def test_a_wrong_number_in_nielsen_notation_gets_numpys_value():
     assert hits and hits[0].fix == good, _findings(report)
 
 
-def test_row_vector_numbers_are_numpys():
-    """A wrong entry of p = softmax(q) in the row-vector fixture gets numpy's value as its fix."""
+def _rowvec_scores() -> np.ndarray:
+    """The softmax scores q = σ(x W_1 + b_1) W_2 + b_2 of the row-vector fixture, by numpy from its parameters."""
     x = np.array([0.5, -1.0, 1.5])
     W1 = np.array([[0.1, -0.3], [0.4, 0.2], [-0.2, 0.5]])
     W2 = np.array([[0.6, -0.2, 0.3], [-0.5, 0.4, 0.1]])
     g = 1 / (1 + np.exp(-(x @ W1 + np.array([0.05, -0.15]))))
-    q = g @ W2 + np.array([0.1, 0.0, -0.1])
+    return g @ W2 + np.array([0.1, 0.0, -0.1])
+
+
+def test_row_vector_numbers_are_numpys():
+    """A wrong entry of p = softmax(q) in the row-vector fixture gets numpy's value as its fix."""
+    q = _rowvec_scores()
     p = np.exp(q) / np.exp(q).sum()
     good = f"{p[1]:.4f}"
     text = (DATA / "rowvec_correct.md").read_text(encoding="utf-8")
@@ -422,11 +427,7 @@ def test_mutated_derivations_in_other_notations_never_crash(text):
 
 def test_a_number_that_follows_from_the_documents_own_rounded_values_is_a_rounding():
     """Named quantities: p stated from q rounded to 1 decimal is a rounding (info), not an arithmetic error."""
-    x = np.array([0.5, -1.0, 1.5])
-    W1 = np.array([[0.1, -0.3], [0.4, 0.2], [-0.2, 0.5]])
-    W2 = np.array([[0.6, -0.2, 0.3], [-0.5, 0.4, 0.1]])
-    g = 1 / (1 + np.exp(-(x @ W1 + np.array([0.05, -0.15]))))
-    q = g @ W2 + np.array([0.1, 0.0, -0.1])
+    q = _rowvec_scores()
     q1 = np.round(q, 1)
     p, p1 = np.exp(q) / np.exp(q).sum(), np.exp(q1) / np.exp(q1).sum()
     assert np.any(np.abs(np.round(p1, 4) - p) > 0.5e-4)  # the rounded q moves p at 4 decimals

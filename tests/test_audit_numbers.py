@@ -8,12 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from oracles.audit import audit_text
+from tests.audit_net import B1, B2, W1, W2, X, col, mat
 
-W1 = np.array([[0.1, 0.2, -0.1], [-0.3, 0.1, 0.2]])
-B1 = np.array([0.0, 0.1])
-W2 = np.array([[0.5, -0.4], [0.3, 0.8]])
-B2 = np.array([-0.1, 0.2])
-X = np.array([0.5, -1.0, 2.0])
 Y = np.array([0.6, 0.4])
 
 
@@ -31,14 +27,6 @@ def forward_backward() -> dict:
     d2 = (a2 - Y) * sp2
     d1 = (W2.T @ d2) * a1 * (1 - a1)
     return {"a1": a1, "a2": a2, "sp2": sp2, "d2": d2, "d1": d1}
-
-
-def col(v, fmt: str = ".4f") -> str:
-    return "\\begin{pmatrix} " + " \\\\ ".join(format(x, fmt) for x in v) + " \\end{pmatrix}"
-
-
-def mat(m) -> str:
-    return "\\begin{pmatrix} " + " \\\\ ".join(" & ".join(f"{x:g}" for x in r) for r in m) + " \\end{pmatrix}"
 
 
 def document(v: dict, d1_fmt: str = ".4f") -> tuple[str, dict]:

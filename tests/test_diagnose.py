@@ -295,7 +295,7 @@ EDGE_STUDENTS = Path(__file__).resolve().parent / "data" / "edge_students"
     ("leaky_without_leak.py:other_leak", {"hidden": "leaky_relu", "output": "identity"}, "leak-slope", "is 0.2"),
     ("hidden_batch_twice.py:backprop", {"hidden": "sigmoid", "output": "sigmoid", "batch": "columns"},
      "batch-factor-hidden", "again at every hidden layer"),
-    ("delta_lower_w.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "delta-lower-W", "layer below"),
+    ("train_as_you_go.py:lower_w", {"hidden": "sigmoid", "output": "sigmoid"}, "delta-lower-W", "layer below"),
     ("bias_mean_wrong_axis.py:backprop", {"hidden": "sigmoid", "output": "sigmoid", "batch": "rows"},
      "bias-wrong-axis", "one entry per sample"),
     ("output_slips.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "output-slip", "in place"),
