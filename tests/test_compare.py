@@ -491,6 +491,8 @@ def test_the_clear_pass_shortcut_builds_the_verdict_the_vote_would(monkeypatch):
     cands = [manualbp.gradients(c) for c in cases]
     cands[3] = Gradients(tuple(dW * 1.001 for dW in cands[3].dW), cands[3].db, "scaled")  # not a clear pass
     shortcut = [compare(c, g) for c, g in zip(cases, cands)]
+    for v in shortcut:  # a pass decided on the lower bound computes its ratios when read: before the patch
+        assert len(v.error_ratio) == len(v.case.weights)
     monkeypatch.setattr(cmp, "_clear_ratios", lambda *a: None)
     full = [compare(c, g) for c, g in zip(cases, cands)]
     assert shortcut[3].status == full[3].status == "fail"
@@ -540,3 +542,70 @@ def test_gradients_near_underflow_are_not_an_oracle_disagreement():
     assert 0 < abs(g.dW[1][1, 1]) < 1e-290
     v = compare(case, g, fast=False)
     assert v.status in ("pass", "non-differentiable", "inconclusive"), str(v)
+
+
+def _scaled(case: Case, s: float) -> Case:
+    """The case with every weight and bias times s (saturated units, large cancelling sums)."""
+    return case.with_params([W * s for W in case.weights], [b * s for b in case.biases])
+
+
+def test_the_lower_bound_never_exceeds_the_tolerance_model():
+    """The fast mode decides most passes on _lower_bound (from the oracles' gradients alone): on random cases of
+    every activation and cost, in float32 and float64, also with parameters scaled up 30x (saturation,
+    cancellation), it is at most error_bound at every entry wherever _kink_free says the model finds no kink;
+    and _kink_free is False wherever the model finds one."""
+    from oracles.sweep_cases import random_cases
+
+    torch = get_oracle("torch")
+    checked = kinked = 0
+    for case in random_cases(21, 0, 150):
+        for c in (case, _scaled(case, 30.0)):
+            eb = error_bound(c)
+            free = cmp._kink_free(c)
+            if eb.kinks:
+                assert not free, c.arch
+                kinked += 1
+            if not free:
+                continue
+            refs = {"torch": torch.gradients(c).flat().astype(np.float64),
+                    "manualbp": manualbp.gradients(c).flat().astype(np.float64)}
+            low = cmp._lower_bound(c, refs)
+            bad = np.flatnonzero(low.flat > eb.flat)
+            assert bad.size == 0, (c.arch, bad, low.flat[bad], eb.flat[bad])
+            assert low.kinks == () and low.unit_roundoff == eb.unit_roundoff
+            checked += 1
+    assert checked > 250
+
+
+def test_kink_free_sees_a_relu_unit_at_its_kink():
+    """A relu pre-activation that is exactly 0 (or within rounding of it) in one sample: the model lists the kink and
+    _kink_free says so, in the first and in a later layer; moved clear of it, both find none."""
+    W1, b1 = np.array([[1.0, -1.0], [0.5, 0.25]]), np.array([0.0, 0.1])
+    W2, b2 = np.array([[1.0, 2.0], [-2.0, 1.0]]), np.array([0.3, -0.2])
+    x, y = np.array([[0.3, 0.7], [0.3, 0.2]]), np.array([[0.1, 0.2], [0.3, 0.4]])
+    for shift in (0.0, 1e-17):  # z^(2)_1 = 0.3 − 0.3 (+ shift): 0, or a rounding error away from it
+        case = Case.create([W1, W2], [b1 + [shift, 0.0], b2], x, y, activations=["relu", "sigmoid"])
+        assert error_bound(case).kinks and not cmp._kink_free(case)
+    first = Case.create([W1, W2], [b1 + [0.5, 0.0], b2], x, y, activations=["sigmoid", "leaky_relu"])
+    b2_kink = np.array([-(W2[0] @ manualbp.network.forward(first).a[2])[1], 0.0])  # z^(3)_1 ≈ 0 in sample 2
+    case = Case.create([W1, W2], [b1 + [0.5, 0.0], b2_kink], x, y, activations=["sigmoid", "leaky_relu"])
+    assert error_bound(case).kinks and not cmp._kink_free(case)
+    clear = Case.create([W1, W2], [b1 + [0.5, 0.0], b2], x, y, activations=["relu", "leaky_relu"])
+    assert not error_bound(clear).kinks and cmp._kink_free(clear)
+
+
+def test_a_pass_on_the_lower_bound_reads_the_model_when_asked():
+    """A fast-mode pass decided on the lower bound has no ratios computed until read; read, they are the model's
+    (as compare with the bound given computes them), and at most 1."""
+    case = seed_case()
+    g = manualbp.gradients(case)
+    quick = compare(case, g)
+    assert quick.status == "pass" and quick._deferred is not None
+    full = compare(case, g, bound=error_bound(case))
+    assert full._deferred is None
+    for (rW, rb), (sW, sb) in zip(quick.error_ratio, full.error_ratio, strict=True):
+        np.testing.assert_array_equal(rW, sW)
+        np.testing.assert_array_equal(rb, sb)
+    assert quick._deferred is None and 0 < quick.max_error_ratio <= 1
+    for n in full.tolerance:
+        np.testing.assert_array_equal(quick.tolerance[n].flat(), full.tolerance[n].flat())
