@@ -28,7 +28,10 @@ copy: if it vanishes there the verdict is *precision*, not a bug.
 
 **Fast mode.**  The autodiff oracles are cheap and compared entrywise; FD only checks random
 projections ⟨g, v⟩ (:func:`oracles.projection.projection_check`).  When anything fails, the full
-per-entry FD runs to localise and vote.
+per-entry FD runs to localise and vote.  A case whose subject, oracles and projection agree within a
+*lower* bound of E (:func:`_lower_bound`, from the oracles' gradients and the recurrences' factors)
+passes on it, since E can only be larger; its verdict computes the model's ratios and tolerances when
+they are read.
 """
 
 from __future__ import annotations
