@@ -569,3 +569,45 @@ def test_a_vector_written_as_a_transposed_tuple_is_checked_entry_by_entry():
     bad = TUPLE_DOC.replace("A1", f"{a1[0]:.4f}").replace("A2", f"{a1[1] + 0.01:.4f}")
     report = audit_text(bad, "t")
     assert [(f.where.line, f.fix) for f in report.findings] == [(9, f"{a1[1]:.4f}")], _findings(report)
+
+
+def _bishop_doc() -> str:
+    """Bishop's notation (a = the pre-activation, z = h(a), biases as weights w_{j0}), numbers from numpy."""
+    x = np.array([1.0, 0.5, -1.0])  # x_0 = 1
+    W1 = np.array([[0.1, 0.4, -0.3], [-0.2, 0.2, 0.6]])
+    a = W1 @ x
+    z = np.tanh(a)
+    w = "".join(f"$$w^{{(1)}}_{{{j + 1}{i}}} = {W1[j, i]}$$\n\n" for j in range(2) for i in range(3))
+    return (r"""Index notation as in Bishop's book: $i$ runs over the inputs, $j$ over the hidden units.
+
+$$a_j = \sum_{i=0}^{D} w^{(1)}_{ji} x_i$$
+
+$$z_j = h(a_j)$$
+
+with $h = \tanh$ and $x_0 = 1$. Take $x_1 = 0.5$, $x_2 = -1$ and the weights
+
+""" + w + "In the numbers the hidden units carry a layer mark.\n\n"
+            + "".join(f"$$a^{{(1)}}_{j} = w^{{(1)}}_{{{j}0}} + w^{{(1)}}_{{{j}1}} x_1 + w^{{(1)}}_{{{j}2}} x_2 = "
+                      f"{a[j - 1]:.4f}$$\n\n" for j in (1, 2))
+            + f"$$z_1 = \\tanh({a[0]:.4f}) = {z[0]:.4f}$$\n")
+
+
+def test_a_document_that_writes_a_for_the_pre_activation_gets_no_false_error():
+    """z_j = h(a_j) makes a the pre-activation (Bishop): its a^{(1)}_j = Σ w x lines are not 'errors' to be fixed by
+    renaming a to z (fails before: two index errors, 'layer (1) → (2); a → z'); they are not evaluated, and say why.
+    The seed and the other notations' fixtures (a = σ(z)) are not read that way."""
+    from oracles.audit.extract import extract
+    from oracles.audit.markdown import split_markdown
+    from oracles.audit.notation import preactivation_a
+
+    text = _bishop_doc()
+    report = audit_text(text, "bishop")
+    assert not [f for f in report.findings if f.severity == "error" and f.kind != "coverage"], _findings(report)
+    lines = [i + 1 for i, ln in enumerate(text.splitlines()) if ln.startswith("$$a^{(1)}")]
+    why = {f.where.line: f.message for f in report.findings if f.kind == "not-evaluable"}
+    for line in lines:
+        assert "writes a for the pre-activation (z_j = h(a_j), line 5)" in why.get(line, ""), _findings(report)
+    for path in [Path(__file__).resolve().parent.parent / "examples" / "derivations" / "seed.md",
+                 *(DATA / name for name in sorted(FIXTURES))]:
+        doc = path.read_text(encoding="utf-8")
+        assert preactivation_a(extract(split_markdown(doc, path.name)).equations) is None, path.name

@@ -48,6 +48,7 @@ from .model import (
     own_e,
 )
 from .notation import (
+    preactivation_a,
     read_named_derivative_prefix,
     read_notation,
     stated_input_layer,
@@ -118,6 +119,7 @@ class _Auditor:
         self.doc: Document | None = None
         self._splices: list[tuple[int, int, str]] = []  # every fix's edits, in file offsets
         self.model_problem: str | None = None  # why no network model fits, when none does
+        self.preactivation_a: Equation | None = None  # the document's z = h(a), when it writes a for z
 
     # ------------------------------------------------------------------ helpers
     def line(self, block: MathBlock, pos: int) -> int:
@@ -242,6 +244,7 @@ class _Auditor:
         eqs = self.equations
         prose = "\n".join(t for _, t in self.doc.prose) + "\n" + self.text
         m.output_letter = read_notation(eqs, prose).output_letter
+        self.preactivation_a = preactivation_a(eqs)  # z = h(a): a is this document's pre-activation
         m.euler = not defines_e(eqs)  # e(n) = d(n) − o(n): the document's e, not Euler's number
         if not m.euler:
             own_e(eqs)
@@ -494,6 +497,14 @@ class _Auditor:
         if self._wrong_limits(eq, sym_members, envs):
             return
         fix, targets = find_fix(eq, sym_members, outcome, envs, m, text)
+        if fix is not None and self._renames_preactivation(fix):
+            z = self.preactivation_a
+            edits = "; ".join(e.what for e in fix.edits)
+            cov.withdraw(eq.index, eq_line,
+                         f"it holds only with a read as z ({edits}): this document writes a for the pre-activation "
+                         f"({z.block.text[z.span[0]:z.span[1]]}, line {self.line(z.block, z.span[0])}), the auditor "
+                         "reads a = σ(z)")
+            return
         first_fail = next(iter(outcome.failures.values()))[0]
         detail = describe_failure(first_fail)
         if fix is None:
@@ -531,6 +542,13 @@ class _Auditor:
             self.add(e.kind, msg, self.line(eq.block, e.splice[0]), _clip(frag), fix=fixed,
                      values={**_values(first_fail), "edit": e.what, "offsets": [off + lo, off + hi]},
                      splices=[(off + a, off + b, r) for a, b, r in [x.splice for x in fix.edits] + repairs])
+
+    def _renames_preactivation(self, fix) -> bool:
+        """Whether ``fix`` only turns this document's a (its pre-activation, see :func:`preactivation_a`) into the
+        auditor's z (or z into a), with any layer shift that takes: the document's notation, not an error."""
+        return self.preactivation_a is not None and all(
+            isinstance(e.target, Sym) and sym_kind(e.target) in ("a", "z") for e in fix.edits) and any(
+            isinstance(e.new, Sym) and {sym_kind(e.target), sym_kind(e.new)} == {"a", "z"} for e in fix.edits)
 
     def _wrong_limits(self, eq: Equation, members: list, envs: list) -> bool:
         """Index findings for sums whose literal upper limit is not the width they run over; True if any."""

@@ -57,6 +57,11 @@ class Coverage:
         self.statuses[index] = EquationStatus(line, state, reason, numbers or bool(old and old.numbers), minor,
                                               silent, checkable)
 
+    def withdraw(self, index: int, line: int, reason: str) -> None:
+        """Mark an equation not evaluable after all: its verdict rested on a reading of the notation that the
+        document does not use."""
+        self.statuses[index] = EquationStatus(line, NOT_EVALUABLE, reason, False, False, False, True)
+
     def count(self, state: str) -> int:
         """How many equations are in ``state``."""
         return sum(s.state == state for s in self.statuses.values())

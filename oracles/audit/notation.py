@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from .extract import Equation
 from .semantics import D_PREFIX, sym_kind
-from .tree import Apply, BinOp, Deriv, Matrix, Node, Num, Pow, Sym, map_tree
+from .tree import Apply, BinOp, Deriv, Matrix, Node, Num, Paren, Pow, Sym, map_tree
 
 LAYER_KINDS = ("a", "z", "w", "b", "delta")
 FUNCTION_SYMBOLS = {"sigma": "sigma", "phi": "phi", "varphi": "phi", "tanh": "tanh"}
@@ -262,3 +262,38 @@ def read_named_derivative_prefix(eqs: list[Equation], knows, cost: str | None = 
         if any(isinstance(x, Sym) and x.name == "d" for m in eq.members for x in m.walk()):
             eq.members = [map_tree(m, rewrite) for m in eq.members]
     return False
+
+
+ACTIVATION_LETTERS = ("h", "g", "f", "sigma", "phi", "varphi")
+"""Letters a document may use for the activation function, written as h(a) (a product in the tree)."""
+
+
+def _argument(n: Node) -> Node | None:
+    """u when ``n`` is an activation applied to u: σ(u), tanh(u), h(u); else None."""
+    if isinstance(n, Apply) and not n.fn.endswith("'"):
+        x = n.arg
+    elif (isinstance(n, BinOp) and n.op == "mul" and isinstance(n.left, Sym) and n.left.name in ACTIVATION_LETTERS
+          and not n.left.sub and n.left.layer is None and not n.left.prime and isinstance(n.right, Paren)):
+        x = n.right
+    else:
+        return None
+    return x.x if isinstance(x, Paren) else x
+
+
+def _applies(eqs: list[Equation], out: str, inner: str) -> Equation | None:
+    """The first equation that reads ``out`` = activation(``inner``) (network kinds, e.g. z = h(a))."""
+    for eq in eqs:
+        ms = eq.members
+        if len(ms) < 2 or not isinstance(ms[0], Sym) or sym_kind(ms[0]) != out:
+            continue
+        arg = next((x for x in map(_argument, ms[1:]) if x is not None), None)
+        if isinstance(arg, Sym) and sym_kind(arg) == inner:
+            return eq
+    return None
+
+
+def preactivation_a(eqs: list[Equation]) -> Equation | None:
+    """The equation z = h(a) when the document writes a for the pre-activation and z for the activation
+    (Bishop's notation, the other way round from the seed's a = σ(z)), and never a = σ(z); else None."""
+    swapped = _applies(eqs, "z", "a")
+    return swapped if swapped is not None and _applies(eqs, "a", "z") is None else None
