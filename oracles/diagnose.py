@@ -12,9 +12,10 @@ wrong layers and entries.
 Catalogue (keys): swapped-returns, reversed-order, bias-not-summed, bias-wrong-axis, bias-two-axes (judged on the
 arrays of an answer the layout cannot take), transposed-W, delta-lower-W, reshaped-W, outer-order, updated-W,
 aliased-dW, sigma-prime-of-a, sigma-prime-formula-on-z, sigma-prime-wrong-layer, sigma-prime-slip, missing-sigma-prime,
-leak-forgotten, leak-slope, wrong-layer-activation, extra-output-prime, output-slip, softmax-over-batch, wrong-target,
-delta-entry, sign, constant-factor, batch-factor, batch-factor-b/-W/-hidden, width-factor, weight-decay, clipped,
-some-layers; and "approximate" (every failing case right to 1e-4, wrong beyond rounding).
+leak-forgotten, leak-slope, scaled-activation, wrong-layer-activation, extra-output-prime, output-slip,
+softmax-over-batch, wrong-target, delta-entry, sign, constant-factor, batch-factor, batch-factor-b/-W/-hidden,
+width-factor, weight-decay, clipped, some-layers; and "approximate" (every failing case right to 1e-4, wrong beyond
+rounding).
 """
 
 from __future__ import annotations
@@ -112,6 +113,24 @@ SLIPS = {
 """Slips in writing σ' from a = σ(z), per variant: the formula used for each activation it touches."""
 
 
+SCALES = ("2", "1.25", "1.1111111111111112", "1.4285714285714286", "1.3333333333333333", "5", "10", "0.5", "0.8",
+          "0.9")
+"""Constants a forward pass may leave on every hidden activation: inverted dropout's 1/(1 − p) without its mask
+(p = 0.5, 0.2, 0.1, 0.3, 0.25, 0.8, 0.9), or the keep probability itself."""
+
+
+def _scaled_forward(case: Case, k: float) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """z^(L), a^(L) (columns) of the network whose hidden activations are k·σ(z): a dropout rescale left in."""
+    N = case.arch.depth
+    a = {1: _cols(case.x)}
+    z: dict[int, np.ndarray] = {}
+    for L in range(1, N):
+        z[L + 1] = case.weights[L - 1] @ a[L] + case.biases[L - 1][:, None]  # (eq. z)
+        sigma = get_activation(case.arch.activations[L - 1])
+        a[L + 1] = sigma.f(z[L + 1]) * (k if L + 1 < N else 1.0)  # (eq. a), times k below the output
+    return z, a
+
+
 def _slipped_prime(name: str, a: np.ndarray, variant: str) -> np.ndarray | None:
     formula = SLIPS.get(variant, {}).get(name)
     return None if formula is None else formula(a)
@@ -128,6 +147,8 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
     N = case64.arch.depth
     z = {L: _cols(v) for L, v in fwd.z.items()}
     a = {L: _cols(v) for L, v in fwd.a.items()}
+    if mut.key == "scaled-activation":  # the exact gradient of another network: hidden activations k·σ(z)
+        z, a = _scaled_forward(case64, float(mut.variant))
     y = _cols(case64.y)
     cost = get_cost(case64.arch.cost)
     k = mut.key
@@ -162,6 +183,8 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
                 if other is None:  # above the output there is no pre-activation: zs[l] raises IndexError
                     return None
                 dz = delta[L + 1] * sigma.prime(other, sigma.f(other))
+            elif k == "scaled-activation" and L < N - 1:  # d(k·σ(z))/dz = k·σ'(z)
+                dz = delta[L + 1] * (float(mut.variant) * sigma.prime(zz, sigma.f(zz)))
             elif sp_mistake and sigma.prime is not None:
                 if k == "missing-sigma-prime":
                     dz = delta[L + 1]
@@ -449,6 +472,12 @@ def _mutation_hypotheses() -> list[Hypothesis]:
         add("softmax-over-batch", variant, "output", f"softmax normalised over the whole batch (e / e.sum() with no "
             f"axis{how}) instead of over each sample's outputs", "normalise each sample on its own: e / e.sum(axis=0, "
             "keepdims=True) for a batch of columns (axis=1 for rows); with one sample the two agree")
+    for scale in SCALES:
+        add("scaled-activation", scale, "all", f"every hidden activation multiplied by {float(scale):.4g} in the "
+            "forward pass (inverted dropout's 1/(1 − p) rescale left in without its mask, or a gain), the backward "
+            "pass consistent with it: the exact gradient of another network",
+            "apply dropout whole or not at all: with a mask, the same mask and rescale in both passes; without one "
+            "(evaluation, or a gradient check), no rescale either: a^(L+1) = σ(z^(L+1)) (eq. a)")
     add("output-slip", "no-output-activation", "output", "the output activation left out of the forward pass (a^(N) "
         "= z^(N)) but σ'(z^(N)) kept in the backward pass", "apply σ to the output layer's z in the forward pass "
         "too, or, for a linear output, drop σ' from δ^(N) (declare --output identity)")

@@ -308,6 +308,8 @@ EDGE_STUDENTS = Path(__file__).resolve().parent / "data" / "edge_students"
      "left out of the forward pass"),
     ("round5.py:int_targets", {"hidden": "sigmoid", "output": "sigmoid"}, "wrong-target", "truncated to integers"),
     ("round5.py:shared_buffers", {"hidden": "sigmoid", "output": "sigmoid"}, "aliased-dW", "share one buffer"),
+    ("round5.py:dropout_rescale", {"hidden": "sigmoid", "output": "identity"}, "scaled-activation",
+     "multiplied by 1.25"),
     ("weight_decay.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "weight-decay", "λ = 0.001"),
 ])
 def test_second_trial_mistakes_are_catalogued(spec, declared, key, words):

@@ -1,8 +1,10 @@
-"""Five wrong backprops: ``no_output_activation`` leaves σ out of the output layer's forward pass but keeps σ'(z)
+"""Six wrong backprops: ``no_output_activation`` leaves σ out of the output layer's forward pass but keeps σ'(z)
 in δ (sigmoid, half_sse); ``tanh_inplace`` computes tanh with out=z, so its stored z is a and tanh' is taken of a
 (tanh hidden, identity output); ``ce_over_width`` divides softmax + cross-entropy's a − y by the output width;
 ``int_targets`` turns the targets into integers (sigmoid, half_sse); ``shared_buffers`` writes each ∂C/∂W into one
-scratch buffer per weight shape and returns the buffers themselves (sigmoid, half_sse)."""
+scratch buffer per weight shape and returns the buffers themselves (sigmoid, half_sse); ``dropout_rescale`` keeps
+inverted dropout's rescale 1/(1 − p), p = 0.2, on every hidden activation without a mask, in both passes (sigmoid
+hidden, identity output, half_sse)."""
 import numpy as np
 
 
@@ -66,3 +68,15 @@ def shared_buffers(weights, biases, x, y):
         if k:
             dz = (weights[k].T @ dz) * a[k] * (1 - a[k])
     return dW, db
+
+
+def dropout_rescale(weights, biases, x, y, p=0.2):
+    a, s = [x], []
+    for k, (W, b) in enumerate(zip(weights, biases)):
+        z = W @ a[-1] + b
+        if k == len(weights) - 1:
+            a.append(z)
+        else:
+            s.append(_sigmoid(z))
+            a.append(s[-1] / (1 - p))  # the bug: the rescale of a dropout whose mask was taken out
+    return _down(weights, a, a[-1] - y, lambda k: s[k - 1] * (1 - s[k - 1]) / (1 - p))
