@@ -12,7 +12,7 @@ wrong layers and entries.
 Catalogue (keys): swapped-returns, reversed-order, bias-not-summed, bias-wrong-axis, bias-two-axes (judged on the
 arrays of an answer the layout cannot take), transposed-W, delta-lower-W, reshaped-W, outer-order, updated-W,
 aliased-dW, sigma-prime-of-a, sigma-prime-formula-on-z, sigma-prime-wrong-layer, sigma-prime-slip, missing-sigma-prime,
-leak-forgotten, leak-slope, scaled-activation, wrong-layer-activation, extra-output-prime, output-slip,
+leak-forgotten, leak-slope, scaled-activation, fan-in-scaled, wrong-layer-activation, extra-output-prime, output-slip,
 softmax-over-batch, wrong-target, delta-entry, sign, constant-factor, batch-factor, batch-factor-b/-W/-hidden,
 width-factor, weight-decay, clipped, some-layers; and "approximate" (every failing case right to 1e-4, wrong beyond
 rounding).
@@ -129,6 +129,19 @@ def _scaled_forward(case: Case, k: float) -> tuple[dict[int, np.ndarray], dict[i
         sigma = get_activation(case.arch.activations[L - 1])
         a[L + 1] = sigma.f(z[L + 1]) * (k if L + 1 < N else 1.0)  # (eq. a), times k below the output
     return z, a
+
+
+FAN_IN = {"sqrt": lambda n: 1 / np.sqrt(n), "mean": lambda n: 1 / n}
+"""Fan-in scalings a forward pass may put on W a: 1/√n_in (the NTK parametrisation) or 1/n_in (mean field)."""
+
+
+def fan_in_gradients(case: Case, variant: str) -> Gradients:
+    """What a backprop of z = c·W a + b returns, c = FAN_IN[variant](n_in) per layer, consistent in both passes:
+    the gradients of the network with weights c·W, with ∂C/∂W carrying c once more (∂z/∂W = c·aᵀ)."""
+    case64 = case if case.dtype == "float64" else case.astype("float64")
+    cs = [float(FAN_IN[variant](W.shape[1])) for W in case64.weights]
+    g = manualbp_gradients(case64.with_params([c * W for c, W in zip(cs, case64.weights)], case64.biases))
+    return Gradients(tuple(c * dW for c, dW in zip(cs, g.dW)), g.db, f"fan-in:{variant}")
 
 
 def _slipped_prime(name: str, a: np.ndarray, variant: str) -> np.ndarray | None:
@@ -472,6 +485,12 @@ def _mutation_hypotheses() -> list[Hypothesis]:
         add("softmax-over-batch", variant, "output", f"softmax normalised over the whole batch (e / e.sum() with no "
             f"axis{how}) instead of over each sample's outputs", "normalise each sample on its own: e / e.sum(axis=0, "
             "keepdims=True) for a batch of columns (axis=1 for rows); with one sample the two agree")
+    for variant, what in (("sqrt", "1/√n_in (the NTK parametrisation)"), ("mean", "1/n_in (mean-field scaling)")):
+        out.append(Hypothesis("fan-in-scaled", f"every layer's W a scaled by {what} in the forward pass, z = c·W a "
+                              "+ b, the backward pass consistent with it: the exact gradient of another network",
+                              "the derivation's network is z^(L+1) = W^(L) a^(L) + b^(L) (eq. z): drop the fan-in "
+                              "factor from both passes (or fold it into the weights you pass in)",
+                              lambda ob, v=variant: fan_in_gradients(ob.case, v), "all", variant))
     for scale in SCALES:
         add("scaled-activation", scale, "all", f"every hidden activation multiplied by {float(scale):.4g} in the "
             "forward pass (inverted dropout's 1/(1 − p) rescale left in without its mask, or a gain), the backward "

@@ -1,10 +1,11 @@
-"""Six wrong backprops: ``no_output_activation`` leaves σ out of the output layer's forward pass but keeps σ'(z)
+"""Seven wrong backprops: ``no_output_activation`` leaves σ out of the output layer's forward pass but keeps σ'(z)
 in δ (sigmoid, half_sse); ``tanh_inplace`` computes tanh with out=z, so its stored z is a and tanh' is taken of a
 (tanh hidden, identity output); ``ce_over_width`` divides softmax + cross-entropy's a − y by the output width;
 ``int_targets`` turns the targets into integers (sigmoid, half_sse); ``shared_buffers`` writes each ∂C/∂W into one
 scratch buffer per weight shape and returns the buffers themselves (sigmoid, half_sse); ``dropout_rescale`` keeps
 inverted dropout's rescale 1/(1 − p), p = 0.2, on every hidden activation without a mask, in both passes (sigmoid
-hidden, identity output, half_sse)."""
+hidden, identity output, half_sse); ``fan_in_mean`` computes z = W a / n_in + b in both passes (tanh hidden, identity
+output, half_sse)."""
 import numpy as np
 
 
@@ -80,3 +81,12 @@ def dropout_rescale(weights, biases, x, y, p=0.2):
             s.append(_sigmoid(z))
             a.append(s[-1] / (1 - p))  # the bug: the rescale of a dropout whose mask was taken out
     return _down(weights, a, a[-1] - y, lambda k: s[k - 1] * (1 - s[k - 1]) / (1 - p))
+
+
+def fan_in_mean(weights, biases, x, y):
+    a, c = [x], [1.0 / W.shape[1] for W in weights]
+    for k, (W, b) in enumerate(zip(weights, biases)):
+        z = c[k] * (W @ a[-1]) + b  # the bug: a mean-field scaling the declared network does not have
+        a.append(z if k == len(weights) - 1 else np.tanh(z))
+    dW, db = _down([c[k] * W for k, W in enumerate(weights)], a, a[-1] - y, lambda k: 1 - a[k] ** 2)
+    return [c[k] * g for k, g in enumerate(dW)], db
