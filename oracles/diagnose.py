@@ -11,11 +11,11 @@ wrong layers and entries.
 
 Catalogue (keys): swapped-returns, reversed-order, bias-not-summed, bias-wrong-axis, bias-two-axes (judged on the
 arrays of an answer the layout cannot take), transposed-W, delta-lower-W, reshaped-W, outer-order, updated-W,
-aliased-dW, sigma-prime-of-a, sigma-prime-formula-on-z, sigma-prime-wrong-layer, sigma-prime-slip, missing-sigma-prime,
-leak-forgotten, leak-slope, scaled-activation, fan-in-scaled, wrong-layer-activation, extra-output-prime, output-slip,
-softmax-over-batch, wrong-target, delta-entry, sign, constant-factor, batch-factor, batch-factor-b/-W/-hidden,
-width-factor, weight-decay, clipped, some-layers; and "approximate" (every failing case right to 1e-4, wrong beyond
-rounding).
+aliased-dW, aliased-z, sigma-prime-of-a, sigma-prime-formula-on-z, sigma-prime-wrong-layer, sigma-prime-slip,
+missing-sigma-prime, leak-forgotten, leak-slope, scaled-activation, fan-in-scaled, wrong-layer-activation,
+extra-output-prime, output-slip, softmax-over-batch, wrong-target, delta-entry, sign, constant-factor, batch-factor,
+batch-factor-b/-W/-hidden, width-factor, weight-decay, clipped, some-layers; and "approximate" (every failing case
+right to 1e-4, wrong beyond rounding).
 """
 
 from __future__ import annotations
@@ -144,6 +144,15 @@ def fan_in_gradients(case: Case, variant: str) -> Gradients:
     return Gradients(tuple(c * dW for c, dW in zip(cs, g.dW)), g.db, f"fan-in:{variant}")
 
 
+def _shared_buffer(z: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+    """z^(L) as read back from one buffer that every layer's pre-activation was written into (its first n_L
+    rows), in forward order: each row holds the last layer wide enough to reach it."""
+    buf = np.zeros((max(v.shape[0] for v in z.values()), next(iter(z.values())).shape[1]))
+    for L in sorted(z):
+        buf[:z[L].shape[0]] = z[L]
+    return {L: buf[:v.shape[0]].copy() for L, v in z.items()}
+
+
 def _slipped_prime(name: str, a: np.ndarray, variant: str) -> np.ndarray | None:
     formula = SLIPS.get(variant, {}).get(name)
     return None if formula is None else formula(a)
@@ -162,6 +171,7 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
     a = {L: _cols(v) for L, v in fwd.a.items()}
     if mut.key == "scaled-activation":  # the exact gradient of another network: hidden activations k·σ(z)
         z, a = _scaled_forward(case64, float(mut.variant))
+    stale = _shared_buffer(z) if mut.key == "aliased-z" else {}
     y = _cols(case64.y)
     cost = get_cost(case64.arch.cost)
     k = mut.key
@@ -196,6 +206,8 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
                 if other is None:  # above the output there is no pre-activation: zs[l] raises IndexError
                     return None
                 dz = delta[L + 1] * sigma.prime(other, sigma.f(other))
+            elif k == "aliased-z" and L < N - 1 and sigma.prime is not None:  # σ' of what the shared buffer holds
+                dz = delta[L + 1] * sigma.prime(stale[L + 1], sigma.f(stale[L + 1]))
             elif k == "scaled-activation" and L < N - 1:  # d(k·σ(z))/dz = k·σ'(z)
                 dz = delta[L + 1] * (float(mut.variant) * sigma.prime(zz, sigma.f(zz)))
             elif sp_mistake and sigma.prime is not None:
@@ -438,6 +450,10 @@ def _mutation_hypotheses() -> list[Hypothesis]:
         add("updated-W", lr, "all", f"δ propagated through weights already updated by a gradient step (learning "
             f"rate {lr}) inside backprop", "compute every gradient with the weights as given, and update them after "
             "backprop has returned (and not in place: the caller's arrays must not change)")
+    add("aliased-z", "", "all", "the stored pre-activations share one buffer (np.dot(W, a, out=buf[:n]) kept as a "
+        "view): σ'(z^(L+1)) of the hidden layers is taken of what the last layers wrote there",
+        "give every layer's z its own array (z = W @ a + b creates one; a buffer reused with out= must be copied "
+        "before it is stored), or take σ' from the stored activation: a(1 − a), 1 − a²")
     add("delta-lower-W", "", "all", "δ propagated with the weights of the layer below: W^(L−1)ᵀ where W^(L)ᵀ "
         "belongs (weights[l − 1] for weights[l]; it runs only where their shapes allow)",
         "propagate δ back through the weights it came through: δ^(L) = W^(L)ᵀ (δ^(L+1) ⊙ σ'(z^(L+1))) (eq. δ)")

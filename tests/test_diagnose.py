@@ -311,6 +311,7 @@ EDGE_STUDENTS = Path(__file__).resolve().parent / "data" / "edge_students"
     ("round5.py:dropout_rescale", {"hidden": "sigmoid", "output": "identity"}, "scaled-activation",
      "multiplied by 1.25"),
     ("round5.py:fan_in_mean", {"hidden": "tanh", "output": "identity"}, "fan-in-scaled", "1/n_in (mean-field"),
+    ("round5.py:shared_z", {"hidden": "tanh", "output": "sigmoid", "batch": "columns"}, "aliased-z", "one buffer"),
     ("weight_decay.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "weight-decay", "λ = 0.001"),
 ])
 def test_second_trial_mistakes_are_catalogued(spec, declared, key, words):

@@ -1,11 +1,12 @@
-"""Seven wrong backprops: ``no_output_activation`` leaves σ out of the output layer's forward pass but keeps σ'(z)
+"""Eight wrong backprops: ``no_output_activation`` leaves σ out of the output layer's forward pass but keeps σ'(z)
 in δ (sigmoid, half_sse); ``tanh_inplace`` computes tanh with out=z, so its stored z is a and tanh' is taken of a
 (tanh hidden, identity output); ``ce_over_width`` divides softmax + cross-entropy's a − y by the output width;
 ``int_targets`` turns the targets into integers (sigmoid, half_sse); ``shared_buffers`` writes each ∂C/∂W into one
 scratch buffer per weight shape and returns the buffers themselves (sigmoid, half_sse); ``dropout_rescale`` keeps
 inverted dropout's rescale 1/(1 − p), p = 0.2, on every hidden activation without a mask, in both passes (sigmoid
 hidden, identity output, half_sse); ``fan_in_mean`` computes z = W a / n_in + b in both passes (tanh hidden, identity
-output, half_sse)."""
+output, half_sse); ``shared_z`` writes every layer's z into one buffer and keeps views of it, so tanh'(z) of the
+hidden layers is taken of what later layers wrote there (tanh hidden, sigmoid output, half_sse, a batch of columns)."""
 import numpy as np
 
 
@@ -90,3 +91,20 @@ def fan_in_mean(weights, biases, x, y):
         a.append(z if k == len(weights) - 1 else np.tanh(z))
     dW, db = _down([c[k] * W for k, W in enumerate(weights)], a, a[-1] - y, lambda k: 1 - a[k] ** 2)
     return [c[k] * g for k, g in enumerate(dW)], db
+
+
+def shared_z(weights, biases, X, Y):
+    buf = np.empty((max(W.shape[0] for W in weights), X.shape[1]))
+    a, zs = [X], []
+    for k, (W, b) in enumerate(zip(weights, biases)):
+        z = np.matmul(W, a[-1], out=buf[:W.shape[0]])  # the bug: every z is a view of the same buffer
+        z += b[:, None]
+        zs.append(z)
+        a.append(_sigmoid(z) if k == len(weights) - 1 else np.tanh(z))
+    dz = (a[-1] - Y) * a[-1] * (1 - a[-1]) / X.shape[1]
+    dW, db = [None] * len(weights), [None] * len(weights)
+    for k in range(len(weights) - 1, -1, -1):
+        dW[k], db[k] = dz @ a[k].T, dz.sum(axis=1)
+        if k:
+            dz = (weights[k].T @ dz) * (1 - np.tanh(zs[k - 1]) ** 2)
+    return dW, db
