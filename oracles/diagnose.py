@@ -9,13 +9,13 @@ not run (raised or returned wrong shapes), the mistake cannot run either.  The e
 cases and with what deviation.  When nothing fits, the diagnosis is "unrecognised", with the pattern of
 wrong layers and entries.
 
-Catalogue (keys): swapped-returns, reversed-order, bias-not-summed, bias-wrong-axis, bias-two-axes (judged on the
-arrays of an answer the layout cannot take), transposed-W, delta-lower-W, reshaped-W, outer-order, updated-W,
-aliased-dW, aliased-z, sigma-prime-of-a, sigma-prime-formula-on-z, sigma-prime-wrong-layer, sigma-prime-slip,
-missing-sigma-prime, leak-forgotten, leak-slope, scaled-activation, fan-in-scaled, wrong-layer-activation,
-extra-output-prime, output-slip, softmax-over-batch, wrong-target, delta-entry, sign, constant-factor, batch-factor,
-batch-factor-b/-W/-hidden, width-factor, weight-decay, clipped, some-layers; and "approximate" (every failing case
-right to 1e-4, wrong beyond rounding).
+Catalogue (keys): swapped-returns, reversed-order, bias-not-summed, bias-wrong-axis, bias-two-axes, inner-product-dW
+(judged on the arrays of an answer the layout cannot take), transposed-W, delta-lower-W, reshaped-W, outer-order,
+updated-W, aliased-dW, aliased-z, sigma-prime-of-a, sigma-prime-formula-on-z, sigma-prime-wrong-layer,
+sigma-prime-slip, missing-sigma-prime, leak-forgotten, leak-slope, scaled-activation, fan-in-scaled,
+wrong-layer-activation, extra-output-prime, output-slip, softmax-over-batch, wrong-target, delta-entry, sign,
+constant-factor, batch-factor, batch-factor-b/-W/-hidden, width-factor, weight-decay, clipped, some-layers; and
+"approximate" (every failing case right to 1e-4, wrong beyond rounding).
 """
 
 from __future__ import annotations
@@ -379,6 +379,7 @@ class Hypothesis:
     detail: str = ""  # e.g. the factor's value
     explains: Callable[[Observation], bool] | None = None  # on an unusable answer: whether it is this mistake's
     explains_text: str = ""  # the evidence line when ``explains`` accepted unusable answers
+    explains_raises: bool = False  # ``explains`` also judges answers that raised or were not arrays
 
 
 @dataclass
@@ -407,7 +408,7 @@ def test_hypothesis(h: Hypothesis, observations: Sequence[Observation]) -> Fit:
     for ob in observations:
         if ob.invalid:
             if h.explains is not None:  # a mistake in the returned arrays: it explains returned arrays only
-                good = ob.returned is not None and h.explains(ob)
+                good = (ob.returned is not None or h.explains_raises) and h.explains(ob)
             else:
                 good = h.predict(ob) is None
             invalid_ok += good
@@ -596,6 +597,24 @@ def _unsummed_bias_explains(ob: Observation) -> bool:
     return True
 
 
+def _inner_product_explains(ob: Observation) -> bool:
+    """∂C/∂W^(L) as np.dot of two 1-D vectors (one sample): a 0-d inner product Σ_i dz_i a^(L)_i where the outer
+    product belongs, ∂C/∂b right; numpy raises wherever a layer's two lengths differ."""
+    case = ob.case
+    if case.batched:
+        return False
+    square = all(W.shape[0] == W.shape[1] for W in case.weights)
+    if ob.returned is None:
+        return not square
+    (got_W, got_b), (want_W, want_b) = ob.returned, ob.expected
+    if not square or len(got_W) != len(want_W) or len(got_b) != len(want_b) or not all(
+            _same(g, w, case.dtype) for g, w in zip(got_b, want_b)):
+        return False
+    a = forward(case if case.dtype == "float64" else case.astype("float64"), with_cost=False).a  # a^(1) = x, …
+    return all(np.ndim(g) == 0 and _same(np.reshape(g, 1), np.reshape(np.dot(np.ravel(db), a[L]), 1), case.dtype)
+               for L, (g, db) in enumerate(zip(got_W, want_b), start=1))
+
+
 def _two_axis_bias_explains(ob: Observation) -> bool:
     """Every ∂C/∂b^(L) has the right entries as a (1, n) row or an (n, 1) column (keepdims=True, np.matrix) and
     ∂C/∂W is right; at least one of them has that extra axis."""
@@ -679,6 +698,13 @@ SHAPE_HYPOTHESES: list[Hypothesis] = [
                explains=_wrong_axis_bias_explains,
                explains_text="each returned ∂C/∂b^(L) has one entry per sample, the units' mean or sum of the "
                              "per-sample gradient; ∂C/∂W is right"),
+    Hypothesis("inner-product-dW", "∂C/∂W computed with np.dot of two 1-D vectors (one sample): their inner "
+               "product, a single number, where the outer product δ a^(L)ᵀ belongs",
+               "∂C/∂W^(L) = ∂C/∂b^(L) a^(L)ᵀ (eq. W) is a matrix: np.outer(dz, a_prev) (or dz[:, None] * a_prev); "
+               "np.dot of two 1-D arrays sums their products",
+               lambda ob: None, explains=_inner_product_explains, explains_raises=True,
+               explains_text="each returned ∂C/∂W^(L) is one number, Σ_i (∂C/∂b^(L))_i a^(L)_i, and ∂C/∂b is "
+                             "right"),
     Hypothesis("bias-two-axes", "bias gradient with an extra axis: ∂C/∂b^(L) returned as a (1, n_L) row or an "
                "(n_L, 1) column, with the right values", "∂C/∂b^(L) has b^(L)'s shape (n_L,): sum without "
                "keepdims=True, or return db.ravel() (np.matrix always keeps two axes: np.asarray(db).ravel())",
@@ -1167,7 +1193,9 @@ def diagnose(observations: Sequence[Observation], *, hypotheses: Sequence[Hypoth
                                                                    + _factor_hypotheses(obs) + _decay_hypotheses(obs)
                                                                    + _param_batch_hypotheses(obs))
     fits = [test_hypothesis(h, obs) for h in candidates]
-    good = [f for f in fits if f.fits and (f.wrong_explained or f.invalid_explained)]
+    arrays = any(ob.returned is not None for ob in failing)  # a mistake judged on raises needs some arrays too
+    good = [f for f in fits if f.fits and (f.wrong_explained or f.invalid_explained)
+            and (arrays or not f.hypothesis.explains_raises)]
     grouping, rows = layer_summary(obs)
     n_wrong = sum(not ob.invalid for ob in failing)
     n_invalid = sum(ob.invalid for ob in failing)

@@ -312,6 +312,7 @@ EDGE_STUDENTS = Path(__file__).resolve().parent / "data" / "edge_students"
      "multiplied by 1.25"),
     ("round5.py:fan_in_mean", {"hidden": "tanh", "output": "identity"}, "fan-in-scaled", "1/n_in (mean-field"),
     ("round5.py:shared_z", {"hidden": "tanh", "output": "sigmoid", "batch": "columns"}, "aliased-z", "one buffer"),
+    ("round5.py:dot_outer", {"hidden": "tanh", "output": "sigmoid"}, "inner-product-dW", "inner product"),
     ("weight_decay.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "weight-decay", "λ = 0.001"),
 ])
 def test_second_trial_mistakes_are_catalogued(spec, declared, key, words):
@@ -375,3 +376,27 @@ def test_the_fix_speaks_of_the_declared_network(func, declared, key, advice):
     result = check(f"{EDGE_STUDENTS / 'round5.py'}:{func}", max_examples=30, **{"cost": "half_sse", **declared})
     assert result.diagnosis is not None and result.diagnosis.mistake == key, result.text()
     assert advice in result.diagnosis.fix, result.diagnosis.fix
+
+
+def test_an_inner_product_for_dW_is_judged_on_the_returned_numbers():
+    """inner-product-dW explains a 0-d ∂C/∂W that is Σ_i dz_i a_i (with ∂C/∂b right) and a raise where a layer is not
+    square; not a wrong number, a raise on a square network, nor a batch."""
+    from oracles.diagnose import _inner_product_explains
+
+    square = Case.create([[[0.5, -1.0], [2.0, 0.25]]], [[0.1, -0.2]], [0.3, 0.7], [1.0, 0.0], cost="half_sse")
+    g = manualbp.gradients(square)
+    inner = float(np.dot(g.db[0], [0.3, 0.7]))  # Σ_i dz_i x_i
+
+    def ob(case, dW):
+        o = Observation(case, None, wrong=True)
+        if dW is not None:
+            o.returned, o.expected = ([np.array(dW)], [g.db[0]]), ([g.dW[0]], [g.db[0]])
+        return o
+
+    assert _inner_product_explains(ob(square, inner))
+    assert not _inner_product_explains(ob(square, inner + 0.01))
+    assert not _inner_product_explains(ob(square, None))  # np.dot of two equal lengths does not raise
+    wide = Case.create([[[0.5, -1.0, 0.2], [2.0, 0.25, 0.1]]], [[0.1, -0.2]], [0.3, 0.7, 0.1], [1.0, 0.0])
+    assert _inner_product_explains(ob(wide, None))
+    batch = Case.create([[[0.5, -1.0], [2.0, 0.25]]], [[0.1, -0.2]], [[0.3, 0.1], [0.7, 0.2]], [[1.0, 0.0], [0.0, 1.0]])
+    assert not _inner_product_explains(ob(batch, None))

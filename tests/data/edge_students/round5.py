@@ -1,4 +1,4 @@
-"""Eight wrong backprops: ``no_output_activation`` leaves σ out of the output layer's forward pass but keeps σ'(z)
+"""Nine wrong backprops: ``no_output_activation`` leaves σ out of the output layer's forward pass but keeps σ'(z)
 in δ (sigmoid, half_sse); ``tanh_inplace`` computes tanh with out=z, so its stored z is a and tanh' is taken of a
 (tanh hidden, identity output); ``ce_over_width`` divides softmax + cross-entropy's a − y by the output width;
 ``int_targets`` turns the targets into integers (sigmoid, half_sse); ``shared_buffers`` writes each ∂C/∂W into one
@@ -6,7 +6,8 @@ scratch buffer per weight shape and returns the buffers themselves (sigmoid, hal
 inverted dropout's rescale 1/(1 − p), p = 0.2, on every hidden activation without a mask, in both passes (sigmoid
 hidden, identity output, half_sse); ``fan_in_mean`` computes z = W a / n_in + b in both passes (tanh hidden, identity
 output, half_sse); ``shared_z`` writes every layer's z into one buffer and keeps views of it, so tanh'(z) of the
-hidden layers is taken of what later layers wrote there (tanh hidden, sigmoid output, half_sse, a batch of columns)."""
+hidden layers is taken of what later layers wrote there (tanh hidden, sigmoid output, half_sse, a batch of columns);
+``dot_outer`` forms ∂C/∂W with np.dot of the two vectors, an inner product (tanh hidden, sigmoid output, half_sse)."""
 import numpy as np
 
 
@@ -107,4 +108,18 @@ def shared_z(weights, biases, X, Y):
         dW[k], db[k] = dz @ a[k].T, dz.sum(axis=1)
         if k:
             dz = (weights[k].T @ dz) * (1 - np.tanh(zs[k - 1]) ** 2)
+    return dW, db
+
+
+def dot_outer(weights, biases, x, y):
+    a = [x]
+    for k, (W, b) in enumerate(zip(weights, biases)):
+        z = W @ a[-1] + b
+        a.append(_sigmoid(z) if k == len(weights) - 1 else np.tanh(z))
+    dz = (a[-1] - y) * a[-1] * (1 - a[-1])
+    dW, db = [None] * len(weights), [None] * len(weights)
+    for k in range(len(weights) - 1, -1, -1):
+        dW[k], db[k] = np.dot(dz, a[k]), dz  # the bug: the inner product, where np.outer belongs
+        if k:
+            dz = (weights[k].T @ dz) * (1 - a[k] ** 2)
     return dW, db
