@@ -140,3 +140,20 @@ def test_the_worked_example_passes_the_three_way_vote(dtype, all_oracles):
     v = compare(case, manualbp.gradients(case), oracles=all_oracles, fast=False)
     _assert_pass(v)
     assert set(v.oracle_gradients) == set(all_oracles)
+
+
+@given(case=_cases(), rel=st.sampled_from([0.0, 1e-15, 1e-13, 1e-11]))
+def test_the_lower_bound_shortcut_never_changes_a_verdict(all_oracles, case, rel):
+    """Fast mode decides most passes on a lower bound of the rounding model; with the model given (no shortcut)
+    every verdict is the same, and a shortcut pass reads the model's ratios.  The subject is manualbp, as is or
+    off by rel × each entry's scale (around the tolerance, where a shortcut would show)."""
+    g = manualbp.gradients(case)
+    scale = error_bound(case)
+    off = manualbp.Gradients(tuple((w + rel * s).astype(case.dtype) for w, s in zip(g.dW, scale.scale_W)),
+                             tuple((b + rel * s).astype(case.dtype) for b, s in zip(g.db, scale.scale_b)), "off")
+    fast = compare(case, off, oracles=all_oracles)
+    full = compare(case, off, oracles=all_oracles, bound=scale)
+    assert (fast.status, len(fast.discrepancies)) == (full.status, len(full.discrepancies)), (str(fast), str(full))
+    for (rW, rb), (sW, sb) in zip(fast.error_ratio, full.error_ratio, strict=True):
+        np.testing.assert_array_equal(rW, sW)
+        np.testing.assert_array_equal(rb, sb)
