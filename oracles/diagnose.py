@@ -11,11 +11,11 @@ wrong layers and entries.
 
 Catalogue (keys): swapped-returns, reversed-order, bias-not-summed, bias-wrong-axis, bias-two-axes, inner-product-dW
 (judged on the arrays of an answer the layout cannot take), transposed-W, delta-lower-W, reshaped-W, outer-order,
-updated-W, aliased-dW, aliased-z, sigma-prime-of-a, sigma-prime-formula-on-z, sigma-prime-wrong-layer,
-sigma-prime-slip, missing-sigma-prime, leak-forgotten, leak-slope, scaled-activation, fan-in-scaled,
-wrong-layer-activation, extra-output-prime, output-slip, softmax-over-batch, wrong-target, delta-entry, sign,
-constant-factor, batch-factor, batch-factor-b/-W/-hidden, width-factor, weight-decay, clipped, some-layers; and
-"approximate" (every failing case right to 1e-4, wrong beyond rounding).
+updated-W, aliased-dW, aliased-z, bias-broadcast, sigma-prime-of-a, sigma-prime-formula-on-z,
+sigma-prime-wrong-layer, sigma-prime-slip, missing-sigma-prime, leak-forgotten, leak-slope, scaled-activation,
+fan-in-scaled, wrong-layer-activation, extra-output-prime, output-slip, softmax-over-batch, wrong-target,
+delta-entry, sign, constant-factor, batch-factor, batch-factor-b/-W/-hidden, width-factor, weight-decay, clipped,
+some-layers; and "approximate" (every failing case right to 1e-4, wrong beyond rounding).
 """
 
 from __future__ import annotations
@@ -144,6 +144,21 @@ def fan_in_gradients(case: Case, variant: str) -> Gradients:
     return Gradients(tuple(c * dW for c, dW in zip(cs, g.dW)), g.db, f"fan-in:{variant}")
 
 
+def _broadcast_forward(case: Case) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """z^(L), a^(L) when a batch of columns gets its bias as W @ a + b with b of shape (n,): numpy broadcasts b
+    along the samples (b_j added to sample j), and the batch turns n wide where it had one sample; ValueError
+    where numpy raises.  One sample (1-D vectors) broadcasts right: the correct pass."""
+    if not case.batched:
+        fwd = forward(case, with_cost=False)
+        return {L: _cols(v) for L, v in fwd.z.items()}, {L: _cols(v) for L, v in fwd.a.items()}
+    a = {1: case.x}
+    z: dict[int, np.ndarray] = {}
+    for L in range(1, case.arch.depth):
+        z[L + 1] = case.weights[L - 1] @ a[L] + case.biases[L - 1]  # the mistake: b, not b[:, None]
+        a[L + 1] = get_activation(case.arch.activations[L - 1]).f(z[L + 1])
+    return z, a
+
+
 def _shared_buffer(z: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
     """z^(L) as read back from one buffer that every layer's pre-activation was written into (its first n_L
     rows), in forward order: each row holds the last layer wide enough to reach it."""
@@ -176,10 +191,12 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
     cost = get_cost(case64.arch.cost)
     k = mut.key
     y_used = _target(y, mut.variant) if k == "wrong-target" else y
-    delta = {N: cost.delta(a[N], y_used)}  # (eq. δ-out)
     dW: dict[int, np.ndarray] = {}
     db: dict[int, np.ndarray] = {}
     try:
+        if k == "bias-broadcast":
+            z, a = _broadcast_forward(case64)
+        delta = {N: cost.delta(a[N], y_used)}  # (eq. δ-out)
         if k == "delta-entry" and mut.scope in ("all", "output"):
             delta[N] = _entry(delta[N], mut.variant)
         for L in range(N - 1, 0, -1):
@@ -279,6 +296,9 @@ def mutant_gradients(case: Case, mut: Mutation) -> Gradients | None:
     except (ValueError, IndexError):  # shapes do not fit: the subject would raise here
         return None
     Ls = range(1, N)
+    if k == "bias-broadcast":  # the batch mean divides by the declared batch, not by the width the batch took
+        f = a[N].shape[1] / _cols(case64.x).shape[1]
+        dW, db = {L: f * v for L, v in dW.items()}, {L: f * v for L, v in db.items()}
     if k == "aliased-dW":  # one buffer per weight shape, filled from the output down: the lowest layer's value wins
         for L in Ls:
             dW[L] = dW[min(M for M in Ls if dW[M].shape == dW[L].shape)]
@@ -451,6 +471,10 @@ def _mutation_hypotheses() -> list[Hypothesis]:
         add("updated-W", lr, "all", f"δ propagated through weights already updated by a gradient step (learning "
             f"rate {lr}) inside backprop", "compute every gradient with the weights as given, and update them after "
             "backprop has returned (and not in place: the caller's arrays must not change)")
+    add("bias-broadcast", "", "all", "the bias added as W @ A + b to a batch of columns, b of shape (n,): numpy "
+        "broadcasts it along the samples (b_j to sample j; it raises unless the batch is n wide or 1)",
+        "add the bias to every column: W @ A + b[:, None] (or b.reshape(-1, 1)); for one sample as a 1-D vector "
+        "W @ a + b is right")
     add("aliased-z", "", "all", "the stored pre-activations share one buffer (np.dot(W, a, out=buf[:n]) kept as a "
         "view): σ'(z^(L+1)) of the hidden layers is taken of what the last layers wrote there",
         "give every layer's z its own array (z = W @ a + b creates one; a buffer reused with out= must be copied "

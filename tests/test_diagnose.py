@@ -313,6 +313,8 @@ EDGE_STUDENTS = Path(__file__).resolve().parent / "data" / "edge_students"
     ("round5.py:fan_in_mean", {"hidden": "tanh", "output": "identity"}, "fan-in-scaled", "1/n_in (mean-field"),
     ("round5.py:shared_z", {"hidden": "tanh", "output": "sigmoid", "batch": "columns"}, "aliased-z", "one buffer"),
     ("round5.py:dot_outer", {"hidden": "tanh", "output": "sigmoid"}, "inner-product-dW", "inner product"),
+    ("round5.py:bias_along_samples", {"hidden": "tanh", "output": "sigmoid", "batch": "columns"}, "bias-broadcast",
+     "along the samples"),
     ("weight_decay.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "weight-decay", "λ = 0.001"),
 ])
 def test_second_trial_mistakes_are_catalogued(spec, declared, key, words):

@@ -1,4 +1,4 @@
-"""Nine wrong backprops: ``no_output_activation`` leaves σ out of the output layer's forward pass but keeps σ'(z)
+"""Ten wrong backprops: ``no_output_activation`` leaves σ out of the output layer's forward pass but keeps σ'(z)
 in δ (sigmoid, half_sse); ``tanh_inplace`` computes tanh with out=z, so its stored z is a and tanh' is taken of a
 (tanh hidden, identity output); ``ce_over_width`` divides softmax + cross-entropy's a − y by the output width;
 ``int_targets`` turns the targets into integers (sigmoid, half_sse); ``shared_buffers`` writes each ∂C/∂W into one
@@ -7,7 +7,9 @@ inverted dropout's rescale 1/(1 − p), p = 0.2, on every hidden activation with
 hidden, identity output, half_sse); ``fan_in_mean`` computes z = W a / n_in + b in both passes (tanh hidden, identity
 output, half_sse); ``shared_z`` writes every layer's z into one buffer and keeps views of it, so tanh'(z) of the
 hidden layers is taken of what later layers wrote there (tanh hidden, sigmoid output, half_sse, a batch of columns);
-``dot_outer`` forms ∂C/∂W with np.dot of the two vectors, an inner product (tanh hidden, sigmoid output, half_sse)."""
+``dot_outer`` forms ∂C/∂W with np.dot of the two vectors, an inner product (tanh hidden, sigmoid output, half_sse);
+``bias_along_samples`` adds b to a batch of columns as W @ A + b, which numpy broadcasts along the samples (tanh
+hidden, sigmoid output, half_sse averaged over the batch)."""
 import numpy as np
 
 
@@ -120,6 +122,20 @@ def dot_outer(weights, biases, x, y):
     dW, db = [None] * len(weights), [None] * len(weights)
     for k in range(len(weights) - 1, -1, -1):
         dW[k], db[k] = np.dot(dz, a[k]), dz  # the bug: the inner product, where np.outer belongs
+        if k:
+            dz = (weights[k].T @ dz) * (1 - a[k] ** 2)
+    return dW, db
+
+
+def bias_along_samples(weights, biases, X, Y):
+    a = [X]
+    for k, (W, b) in enumerate(zip(weights, biases)):
+        z = W @ a[-1] + b  # the bug: b[:, None]; numpy lines b up with the samples
+        a.append(_sigmoid(z) if k == len(weights) - 1 else np.tanh(z))
+    dz = (a[-1] - Y) * a[-1] * (1 - a[-1]) / X.shape[1]
+    dW, db = [None] * len(weights), [None] * len(weights)
+    for k in range(len(weights) - 1, -1, -1):
+        dW[k], db[k] = dz @ a[k].T, dz.sum(axis=1)
         if k:
             dz = (weights[k].T @ dz) * (1 - a[k] ** 2)
     return dW, db
