@@ -96,6 +96,16 @@ def fan_in_mean(weights, biases, x, y):
     return [c[k] * g for k, g in enumerate(dW)], db
 
 
+def _down_columns(weights, a, dz, prime):
+    """The backward pass over a batch of columns from ∂C/∂z of the output; prime(k) gives σ' of layer k."""
+    dW, db = [None] * len(weights), [None] * len(weights)
+    for k in range(len(weights) - 1, -1, -1):
+        dW[k], db[k] = dz @ a[k].T, dz.sum(axis=1)
+        if k:
+            dz = (weights[k].T @ dz) * prime(k)
+    return dW, db
+
+
 def shared_z(weights, biases, X, Y):
     buf = np.empty((max(W.shape[0] for W in weights), X.shape[1]))
     a, zs = [X], []
@@ -105,12 +115,7 @@ def shared_z(weights, biases, X, Y):
         zs.append(z)
         a.append(_sigmoid(z) if k == len(weights) - 1 else np.tanh(z))
     dz = (a[-1] - Y) * a[-1] * (1 - a[-1]) / X.shape[1]
-    dW, db = [None] * len(weights), [None] * len(weights)
-    for k in range(len(weights) - 1, -1, -1):
-        dW[k], db[k] = dz @ a[k].T, dz.sum(axis=1)
-        if k:
-            dz = (weights[k].T @ dz) * (1 - np.tanh(zs[k - 1]) ** 2)
-    return dW, db
+    return _down_columns(weights, a, dz, lambda k: 1 - np.tanh(zs[k - 1]) ** 2)
 
 
 def dot_outer(weights, biases, x, y):
@@ -133,9 +138,4 @@ def bias_along_samples(weights, biases, X, Y):
         z = W @ a[-1] + b  # the bug: b[:, None]; numpy lines b up with the samples
         a.append(_sigmoid(z) if k == len(weights) - 1 else np.tanh(z))
     dz = (a[-1] - Y) * a[-1] * (1 - a[-1]) / X.shape[1]
-    dW, db = [None] * len(weights), [None] * len(weights)
-    for k in range(len(weights) - 1, -1, -1):
-        dW[k], db[k] = dz @ a[k].T, dz.sum(axis=1)
-        if k:
-            dz = (weights[k].T @ dz) * (1 - a[k] ** 2)
-    return dW, db
+    return _down_columns(weights, a, dz, lambda k: 1 - a[k] ** 2)
