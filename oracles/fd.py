@@ -516,6 +516,12 @@ def directional_derivatives_flat(case: Case, V: np.ndarray, *, method: str = "au
     return _directional(case, V, method, estimate_rounding, check_rounding(rounding, len(V)))
 
 
+def directional_from_valid(case: Case, V: np.ndarray, rounding: np.ndarray | None) -> Directional:
+    """:func:`directional_derivatives_flat` (method ``auto``) for arguments valid by construction: V float64 (d, N)
+    and finite, ``rounding`` None or d bounds ≥ 0 (+inf allowed), as :mod:`oracles.projection` builds them."""
+    return _directional(case, V, "auto", True, rounding)
+
+
 def check_rounding(rounding: np.ndarray | None, d: int) -> np.ndarray | None:
     """``rounding`` as a float64 array of d non-negative bounds, +inf allowed (None stays None); else ValueError."""
     if rounding is None:

@@ -42,7 +42,7 @@ from manualbp import Case, Gradients
 
 from . import forward_eval as fe
 from .compare import C_AUTODIFF, ErrorBound
-from .fd import Directional, check_gradient_shapes, directional_derivatives_flat
+from .fd import Directional, check_gradient_shapes, directional_from_valid
 
 SAFETY = 4.0
 """Multiplier of the FD error estimate in the tolerance."""
@@ -198,7 +198,7 @@ def projection_many(cases: Sequence[Case], candidates: Sequence[Gradients], *, n
 
         fds = directional_derivatives_many([cases[k] for k in todo], [V for V, _ in dirs], rounding)
     else:
-        fds = [directional_derivatives_flat(cases[k], V, rounding=None if rounding is None else rounding[i])
+        fds = [directional_from_valid(cases[k], V, None if rounding is None else rounding[i])
                for i, (k, (V, _)) in enumerate(zip(todo, dirs))]
     for i, (k, g, (V, absV), fd) in enumerate(zip(todo, finite, dirs, fds)):
         out[k] = _judge(cases[k], g, V, absV, fd, None if bounds is None else (bounds[k], projected[i]), rtol)
