@@ -831,33 +831,43 @@ def _param_batch_hypotheses(obs: Sequence[Observation]) -> list[Hypothesis]:
     return out
 
 
+PENALTIES = {
+    "weight-decay": ("weight decay added to ∂C/∂W: ∂C/∂W + λW", lambda W: W),
+    "l1-penalty": ("an L1 penalty's gradient added to ∂C/∂W: ∂C/∂W + λ·sign(W)", np.sign),
+}
+"""Regularisers whose gradient λ·r(W) a backprop may add to ∂C/∂W: (title, r)."""
+
+
 def _decay_hypotheses(obs: Sequence[Observation]) -> list[Hypothesis]:
-    """Weight decay (L2) added to ∂C/∂W: ∂C/∂W + λ·W with one λ for every failing case, ∂C/∂b right."""
-    lams = []
-    for ob in obs:
-        if not ob.wrong or ob.subject is None or ob.reference is None:
+    """A regulariser's gradient added to ∂C/∂W (:data:`PENALTIES`: L2 weight decay λW, L1 λ·sign(W)) with one λ for
+    every failing case, ∂C/∂b right."""
+    out = []
+    for key, (title, r_of) in PENALTIES.items():
+        lams = []
+        for ob in obs:
+            if not ob.wrong or ob.subject is None or ob.reference is None:
+                continue
+            for W, g, r in zip(ob.case.weights, ob.subject.dW, ob.reference.dW):
+                W = np.asarray(W, np.float64)
+                big = np.abs(W) > 1e-3
+                if big.any():
+                    diff = np.asarray(g, np.float64)[big] - np.asarray(r, np.float64)[big]
+                    lams.append(np.median(diff / r_of(W[big])))
+        lam = float(np.median(lams)) if lams else 0.0
+        if not np.isfinite(lam) or abs(lam) < 1e-12:
             continue
-        for W, g, r in zip(ob.case.weights, ob.subject.dW, ob.reference.dW):
-            W = np.asarray(W, np.float64)
-            big = np.abs(W) > 1e-3
-            if big.any():
-                lams.append(np.median((np.asarray(g, np.float64)[big] - np.asarray(r, np.float64)[big]) / W[big]))
-    if not lams:
-        return []
-    lam = float(np.median(lams))
-    if not np.isfinite(lam) or abs(lam) < 1e-12:
-        return []
 
-    def predict(ob: Observation, lam: float = lam) -> Gradients | None:
-        if ob.reference is None:
-            return None
-        dW = tuple(np.asarray(r, np.float64) + lam * np.asarray(W, np.float64)
-                   for r, W in zip(ob.reference.dW, ob.case.weights))
-        return Gradients(dW, tuple(np.asarray(r, np.float64) for r in ob.reference.db), "weight decay")
+        def predict(ob: Observation, lam: float = lam, r_of=r_of, key: str = key) -> Gradients | None:
+            if ob.reference is None:
+                return None
+            dW = tuple(np.asarray(g, np.float64) + lam * r_of(np.asarray(W, np.float64))
+                       for g, W in zip(ob.reference.dW, ob.case.weights))
+            return Gradients(dW, tuple(np.asarray(g, np.float64) for g in ob.reference.db), key)
 
-    return [Hypothesis("weight-decay", f"weight decay added to ∂C/∂W: ∂C/∂W + λW with λ = {lam:.3g}",
-                       "the gradient of C alone is asked for: leave the regulariser's λW out of dW (add it in the "
-                       "update, or declare a cost that includes it)", predict, detail=f"{lam:.3g}")]
+        out.append(Hypothesis(key, f"{title} with λ = {lam:.3g}",
+                              "the gradient of C alone is asked for: leave the regulariser's term out of dW (add it in "
+                              "the update, or declare a cost that includes it)", predict, detail=f"{lam:.3g}"))
+    return out
 
 
 def _factor_hypotheses(obs: Sequence[Observation]) -> list[Hypothesis]:

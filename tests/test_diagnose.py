@@ -316,6 +316,7 @@ EDGE_STUDENTS = Path(__file__).resolve().parent / "data" / "edge_students"
     ("round5.py:bias_along_samples", {"hidden": "tanh", "output": "sigmoid", "batch": "columns"}, "bias-broadcast",
      "along the samples"),
     ("weight_decay.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "weight-decay", "λ = 0.001"),
+    ("weight_decay.py:l1", {"hidden": "sigmoid", "output": "sigmoid"}, "l1-penalty", "sign(W) with λ = 0.0005"),
 ])
 def test_second_trial_mistakes_are_catalogued(spec, declared, key, words):
     """Fail before: a forgotten leak and an L2 term in dW were 'unrecognised' (found by the second outside trial)."""
