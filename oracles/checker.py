@@ -900,7 +900,7 @@ def _diagnose(outcomes: Sequence[Outcome], subject: Subject) -> Diagnosis | None
         if o.status in ("pass", "fail", "mutates", "reentrant") and o.call.gradients is not None \
                 and o.expected is not None:
             obs.append(Observation(o.case, o.call.gradients, o.expected, wrong=o.status == "fail",
-                                   bad=wrong_mask(o)))
+                                   bad=wrong_mask(o), returned_dtype=_returned_dtype(o.call.raw)))
         elif o.status in ("raises", "shape") and o.call.kind in INVALID:
             obs.append(_observation(subject, o))
         if len(obs) >= MAX_OBSERVATIONS:
@@ -912,6 +912,21 @@ def _diagnose(outcomes: Sequence[Outcome], subject: Subject) -> Diagnosis | None
     if diag is not None and len(obs) >= MAX_OBSERVATIONS:
         diag.evidence.append(f"the counts above are of the {MAX_OBSERVATIONS} simplest of the {len(outcomes)} cases")
     return diag
+
+
+def _returned_dtype(raw: Any) -> str | None:
+    """The least precise floating dtype among the numpy arrays (or scalars) the subject returned, if any."""
+    found: list[np.dtype] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, (list, tuple)):
+            for x in v:
+                walk(x)
+        elif isinstance(v, (np.ndarray, np.floating)) and np.issubdtype(v.dtype, np.floating):
+            found.append(v.dtype)
+
+    walk(raw)
+    return str(min(found, key=lambda d: d.itemsize)) if found else None
 
 
 def wrong_mask(o: Outcome) -> Gradients | None:

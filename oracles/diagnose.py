@@ -322,6 +322,7 @@ class Observation:
     returned: tuple[list[np.ndarray], list[np.ndarray]] | None = None  # an unusable answer as returned: (dW, db)
     expected: tuple[list[np.ndarray], list[np.ndarray]] | None = None  # the reference, in the same layout
     batch_axes: tuple[int, ...] = ()  # the axes of a per-sample array in the subject's layout that run over samples
+    returned_dtype: str | None = None  # the least precise float dtype among the returned arrays, when known
 
     def __post_init__(self) -> None:
         if self.reference is None:
@@ -1179,6 +1180,9 @@ def closest_entries(fits: Sequence[Fit], obs: Sequence[Observation], top: int = 
 APPROXIMATE_RTOL = 1e-4
 """Relative deviation (to each array's largest entry) below which wrong gradients count as approximate."""
 
+FLOAT16_RTOL = 1e-2
+"""The same for gradients returned as float16 arrays (about 3 significant digits, less after accumulation)."""
+
 
 def _approximate(obs: Sequence[Observation]) -> Diagnosis | None:
     """The "approximate" diagnosis when every failing case has gradients, each within APPROXIMATE_RTOL of the
@@ -1188,15 +1192,22 @@ def _approximate(obs: Sequence[Observation]) -> Diagnosis | None:
         return None
     devs = [deviation(ob.reference, ob.subject) for ob in failing]
     worst = max(rel for _, rel in devs)
-    if not worst <= APPROXIMATE_RTOL:
+    half = all(ob.returned_dtype == "float16" for ob in failing)
+    if not worst <= (FLOAT16_RTOL if half else APPROXIMATE_RTOL):
         return None
     grouping, rows = layer_summary(obs)
     ev = [f"on all {len(failing)} failing cases the gradients are within {worst:.2g} (relative to each array's "
           f"largest entry) of the oracle's, max |error| {max(ab for ab, _ in devs):.2g}: right to about "
           f"{max(0, int(-np.log10(max(worst, 1e-17))))} digits, but beyond the rounding error of a "
-          f"{failing[0].case.dtype} backprop"] + _layer_lines(rows)
+          f"{failing[0].case.dtype} backprop"]
+    low = {ob.returned_dtype for ob in failing} - {None, failing[0].case.dtype}
+    if low:
+        ev.append(f"the subject returned {' and '.join(sorted(low))} arrays in a {failing[0].case.dtype} check: "
+                  f"{'about 3 significant digits' if half else 'about 7 significant digits'} is all they hold")
+    ev += _layer_lines(rows)
     return Diagnosis("approximate", "approximate gradients: small errors beyond rounding",
-                     "look for arithmetic less exact than the declared dtype: float32 arrays or constants in a "
+                     "look for arithmetic less exact than the declared dtype: float16 or float32 arrays, "
+                     "accumulators or constants in a "
                      "float64 check (declare --dtype float32 if float32 is meant), finite differences or "
                      "another approximation instead of the backward pass, rounded intermediate values, or a "
                      "formula that loses digits to cancellation (tanh as 2σ(2z) − 1 or σ as ½(1 + tanh(z/2)) near "

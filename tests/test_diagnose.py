@@ -403,3 +403,15 @@ def test_an_inner_product_for_dW_is_judged_on_the_returned_numbers():
     assert _inner_product_explains(ob(wide, None))
     batch = Case.create([[[0.5, -1.0], [2.0, 0.25]]], [[0.1, -0.2]], [[0.3, 0.1], [0.7, 0.2]], [[1.0, 0.0], [0.0, 1.0]])
     assert not _inner_product_explains(ob(batch, None))
+
+
+def test_float16_gradients_are_approximate_and_say_so():
+    """Gradients accumulated and returned in float16 (3 digits) are "approximate", with the returned dtype named;
+    fails before: 'unrecognised' (found by the sixth outside trial)."""
+    from oracles.checker import check
+
+    result = check(f"{EDGE_STUDENTS / 'float16_accumulators.py'}:backprop", hidden="sigmoid", output="identity",
+                   cost="half_sse", batch="columns", max_examples=30)
+    assert not result.passed and result.diagnosis is not None, result.text()
+    assert result.diagnosis.mistake == "approximate", result.text()
+    assert any("returned float16 arrays in a float64 check" in e for e in result.diagnosis.evidence), result.text()
