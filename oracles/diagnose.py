@@ -71,6 +71,9 @@ def _target(y: np.ndarray, variant: str) -> np.ndarray:
         return np.concatenate([y[:1], y[:-1]], axis=0)
     if variant == "truncated":  # y.astype(int): every target rounded toward zero
         return np.trunc(y)
+    if variant.startswith("smoothed-"):  # label smoothing: (1 − ε) y + ε/K over the K outputs
+        eps = float(variant.split("-", 1)[1])
+        return (1 - eps) * y + eps / y.shape[0]
     return y
 
 
@@ -101,6 +104,9 @@ IN_A = {"sigmoid": lambda a: a * (1 - a), "tanh": lambda a: 1 - a * a}
 LEAKY = LEAKY_SLOPE
 LEAKS = ("0.1", "0.2", "0.3", "0.02", "0.05", "0.001")
 """Other leaks a backward pass may use by mistake (common framework defaults and typos of 0.01)."""
+
+SMOOTHINGS = ("0.1", "0.05", "0.2", "0.01")
+"""Label-smoothing ε a training script may leave in the targets (0.1 is the common default)."""
 
 RATES = ("0.5", "0.1", "0.01", "1", "0.05", "0.001", "0.2")
 """Learning rates of a gradient step taken inside backprop by mistake."""
@@ -568,6 +574,10 @@ def _mutation_hypotheses() -> list[Hypothesis]:
     for variant, what in (("first", "y_1 used for every output"), ("shifted", "output k compared with y_{k−1}")):
         add("wrong-target", variant, "all", f"wrong target entry: {what}",
             "δ^(N)_k = ∂C/∂a_k compares a_k with its own target y_k")
+    for eps in SMOOTHINGS:
+        add("wrong-target", f"smoothed-{eps}", "all", f"label smoothing left in: the targets are (1 − ε)y + ε/K "
+            f"(K outputs) with ε = {eps}, the gradient of another cost", "the declared cost compares a with y "
+            "itself: leave label smoothing to the training loop, or declare the smoothed targets as the case's y")
     add("wrong-target", "truncated", "all", "targets truncated to integers (y.astype(int), int arrays)",
         "keep the targets as floats: y.astype(int) (or an int array built from them) rounds every target toward 0")
     for variant, what in (("last-duplicates-previous", "its last entry duplicates the one before"),

@@ -302,6 +302,8 @@ EDGE_STUDENTS = Path(__file__).resolve().parent / "data" / "edge_students"
     ("output_slips.py:softmax_diagonal", {"hidden": "sigmoid", "output": "softmax"}, "output-slip", "sign flipped"),
     ("softmax_whole_batch.py:backprop", {"hidden": "relu", "output": "softmax", "cost": "softmax_ce",
                                          "batch": "columns"}, "softmax-over-batch", "whole batch"),
+    ("softmax_whole_batch.py:smoothed", {"hidden": "relu", "output": "softmax", "cost": "softmax_ce",
+                                         "batch": "columns"}, "wrong-target", "label smoothing"),
     ("train_as_you_go.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "updated-W", "learning rate 0.1"),
     ("train_as_you_go.py:outer_by_shape", {"hidden": "sigmoid", "output": "sigmoid"}, "outer-order", "square layers"),
     ("round5.py:no_output_activation", {"hidden": "sigmoid", "output": "sigmoid"}, "output-slip",
