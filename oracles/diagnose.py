@@ -174,6 +174,14 @@ def _shared_buffer(z: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
     return {L: buf[:v.shape[0]].copy() for L, v in z.items()}
 
 
+def _adam_first_step(g: Gradients | None, eps: float) -> Gradients | None:
+    """Adam's first bias-corrected step direction m̂/(√v̂ + ε) = g/(|g| + ε) of every gradient entry."""
+    if g is None:
+        return None
+    step = [np.asarray(v, np.float64) / (np.abs(np.asarray(v, np.float64)) + eps) for v in (*g.dW, *g.db)]
+    return Gradients(tuple(step[:len(g.dW)]), tuple(step[len(g.dW):]), "adam step")
+
+
 def _slipped_prime(name: str, a: np.ndarray, variant: str) -> np.ndarray | None:
     formula = SLIPS.get(variant, {}).get(name)
     return None if formula is None else formula(a)
@@ -539,6 +547,11 @@ def _mutation_hypotheses() -> list[Hypothesis]:
                               "the derivation's network is z^(L+1) = W^(L) a^(L) + b^(L) (eq. z): drop the fan-in "
                               "factor from both passes (or fold it into the weights you pass in)",
                               lambda ob, v=variant: fan_in_gradients(ob.case, v), "all", variant))
+    for eps in ("1e-08", "1e-07"):
+        out.append(Hypothesis("optimizer-step", f"Adam's first step returned for the gradient: g/(|g| + ε) with "
+                              f"ε = {float(eps):g} (bias-corrected m̂/(√v̂ + ε), about sign(g)) in place of g",
+                              "return the gradient itself, ∂C/∂W and ∂C/∂b; the optimiser's step belongs in the "
+                              "training loop", lambda ob, e=float(eps): _adam_first_step(ob.reference, e), "all", eps))
     for scale in SCALES:
         add("scaled-activation", scale, "all", f"every hidden activation multiplied by {float(scale):.4g} in the "
             "forward pass (inverted dropout's 1/(1 − p) rescale left in without its mask, or a gain), the backward "

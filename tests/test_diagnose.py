@@ -319,6 +319,7 @@ EDGE_STUDENTS = Path(__file__).resolve().parent / "data" / "edge_students"
      "along the samples"),
     ("weight_decay.py:backprop", {"hidden": "sigmoid", "output": "sigmoid"}, "weight-decay", "λ = 0.001"),
     ("weight_decay.py:l1", {"hidden": "sigmoid", "output": "sigmoid"}, "l1-penalty", "sign(W) with λ = 0.0005"),
+    ("weight_decay.py:rmsprop_like", {"hidden": "sigmoid", "output": "sigmoid"}, "optimizer-step", "ε = 1e-07"),
 ])
 def test_second_trial_mistakes_are_catalogued(spec, declared, key, words):
     """Fail before: a forgotten leak and an L2 term in dW were 'unrecognised' (found by the second outside trial)."""
